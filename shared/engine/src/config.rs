@@ -1,0 +1,56 @@
+//! The ARM client built from app settings: the one constructor the function apps and the CLI use, so tests and
+//! the local run configure the production code path (pointing it at the emulator) rather than a test double.
+//!
+//! | setting | default | meaning |
+//! |---|---|---|
+//! | `RESTORE_CLOUD` | `AzurePublic` | `AzurePublic`, `AzureUSGovernment`, `AzureChina` or `Custom` |
+//! | `RESTORE_ARM_ENDPOINT`, `RESTORE_ARM_AUDIENCE` | – | required for `Custom` |
+//! | `RESTORE_EXTRA_CA_FILES` | – | PEM files trusted besides the platform roots, separated by `;` or `,` |
+//! | `RESTORE_CREDENTIAL`, `AZURE_CLIENT_ID`, … | `auto` | see [`crate::credential`] |
+
+use std::path::PathBuf;
+
+use crate::client::ArmClient;
+use crate::cloud::{Cloud, CloudError};
+use crate::credential::{CredentialError, CredentialSource, from_env};
+use crate::pipeline::{PipelineError, PipelineOptions};
+
+/// Why the client could not be configured.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Bad cloud settings.
+    #[error(transparent)]
+    Cloud(#[from] CloudError),
+    /// No usable credential.
+    #[error(transparent)]
+    Credential(#[from] CredentialError),
+    /// Bad transport settings.
+    #[error(transparent)]
+    Pipeline(#[from] PipelineError),
+}
+
+fn setting(name: &str) -> Option<String> {
+    std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+/// Pipeline options from app settings.
+pub fn pipeline_options_from_env() -> Result<PipelineOptions, ConfigError> {
+    let cloud = Cloud::from_settings(
+        setting("RESTORE_CLOUD").as_deref().unwrap_or("AzurePublic"),
+        setting("RESTORE_ARM_ENDPOINT").as_deref(),
+        setting("RESTORE_ARM_AUDIENCE").as_deref(),
+    )?;
+    let mut options = PipelineOptions::for_cloud(cloud);
+    options.transport.extra_ca_files = setting("RESTORE_EXTRA_CA_FILES")
+        .map(|v| v.split([';', ',']).map(str::trim).filter(|s| !s.is_empty()).map(PathBuf::from).collect())
+        .unwrap_or_default();
+    Ok(options)
+}
+
+/// The ARM client from app settings, and the credential source it chose (to log at startup).
+/// `allow_developer_tools`: true only for the CLI run by a person.
+pub fn client_from_env(allow_developer_tools: bool) -> Result<(ArmClient, CredentialSource), ConfigError> {
+    let options = pipeline_options_from_env()?;
+    let (source, credential) = from_env(allow_developer_tools)?;
+    Ok((ArmClient::from_options(&options, credential)?, source))
+}
