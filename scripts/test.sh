@@ -27,5 +27,26 @@ cargo fmt --all -- --check
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "checkov (infra/ Bicep: no failed check, no unparsable file)"
+checkov_version=3.3.30
+if ! "$root/.tools/checkov/bin/checkov" --version 2>/dev/null | grep -qx "$checkov_version"; then
+  python3 -m venv "$root/.tools/checkov"
+  "$root/.tools/checkov/bin/pip" install --quiet --disable-pip-version-check "checkov==$checkov_version"
+fi
+bash scripts/check-infra.sh
+
+step "azurite (the Blob state-store tests start it; pinned npm package in .tools/azurite)"
+azurite_version=3.37.0
+if ! grep -qs "\"version\": \"$azurite_version\"" "$root/.tools/azurite/node_modules/azurite/package.json"; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "error: npm is missing; the Blob state-store tests run Azurite (Node.js). Install Node.js and npm" >&2
+    echo "       (e.g. apt-get install nodejs npm) and run this script again." >&2
+    exit 1
+  fi
+  mkdir -p "$root/.tools/azurite"
+  npm install --prefix "$root/.tools/azurite" --no-audit --no-fund --save-exact --loglevel=error "azurite@$azurite_version"
+fi
+"$root/.tools/azurite/node_modules/.bin/azurite-blob" --version
+
 step "cargo nextest run"
 cargo nextest run --workspace --locked --no-fail-fast "$@"

@@ -1,0 +1,400 @@
+//! The production store: Azure Blob Storage, one JSON blob per request (see [`layout`] for names and metadata).
+//!
+//! * `create` is Put Blob with `If-None-Match: *`; `update` is Put Blob with `If-Match: <ETag>`. The ETag is the
+//!   record's version. Storage evaluates the condition and the write atomically, so of several writers holding
+//!   the same ETag exactly one succeeds (409/412 for the rest).
+//! * `get` is one Get Blob. `due`, `list` and `count_active` list every blob under `records/` *with metadata*
+//!   (5,000 names per List Blobs call) and filter on the metadata summary; only the records that pass are
+//!   downloaded, and each download is checked again against the filter, because the record may have changed
+//!   since the listing. `count_active` needs no download at all.
+//! * Cost: one List Blobs call per 5,000 records ever stored (terminal ones included) per `due`/`list`/
+//!   `count_active`, plus one Get Blob per returned record. At the expected scale (hundreds of restores in
+//!   flight, tens of thousands of records kept) a tracker tick costs a few list calls; beyond ~100,000 records,
+//!   move finished records to another prefix or container (lifecycle management) or add a due index.
+//! * Authentication: an Entra token (`TokenCredential`, managed identity in Azure) with the storage scope; no
+//!   account keys or connection strings. The identity needs "Storage Blob Data Contributor" on the container.
+//!   The transport is [`restore_engine::transport`], so extra CAs (the emulator's, a corporate proxy's) are
+//!   trusted.
+
+pub mod layout;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use azure_core::credentials::TokenCredential;
+use azure_core::error::ErrorKind;
+use azure_core::http::{ClientOptions, RequestContent, StatusCode, Transport, Url};
+use azure_storage_blob::models::{BlobClientUploadOptions, BlobContainerClientListBlobsOptions, ListBlobsIncludeItem};
+use azure_storage_blob::{BlobContainerClient, BlobContainerClientOptions};
+use futures::TryStreamExt;
+use time::OffsetDateTime;
+
+use crate::error::{StoreError, check_request_id, display_id};
+use crate::record::Record;
+use crate::store::{ListFilter, StateStore};
+use layout::{RECORD_PREFIX, Summary, blob_name, request_id_of};
+
+/// How many blobs `due`/`list` download at once.
+const FETCH_CONCURRENCY: usize = 8;
+
+/// The Blob store could not be configured.
+#[derive(Debug, thiserror::Error)]
+pub enum BlobConfigError {
+    /// The container URL is unusable.
+    #[error("RESTORE_BLOB_CONTAINER_URL='{url}' {problem}")]
+    BadUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong and the fix.
+        problem: String,
+    },
+    /// The storage client refused the configuration.
+    #[error("cannot create the Blob Storage client for '{url}': {message}")]
+    Client {
+        /// The container URL.
+        url: String,
+        /// azure_storage_blob's message.
+        message: String,
+    },
+}
+
+/// The Azure Blob Storage store.
+pub struct BlobStore {
+    container: BlobContainerClient,
+    url: Url,
+}
+
+impl std::fmt::Debug for BlobStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlobStore").field("container_url", &self.url.as_str()).finish()
+    }
+}
+
+/// Checks a container URL: https (bearer tokens are only sent over TLS), a container path, and no query (a SAS
+/// token would be a secret in configuration; the store authenticates with its identity).
+pub fn parse_container_url(text: &str) -> Result<Url, BlobConfigError> {
+    let bad = |problem: &str| BlobConfigError::BadUrl { url: text.to_string(), problem: problem.to_string() };
+    let url = Url::parse(text.trim()).map_err(|e| {
+        bad(&format!("is not a URL ({e}); expected https://<account>.blob.core.windows.net/<container>"))
+    })?;
+    if url.scheme() != "https" {
+        return Err(bad("must use https: bearer tokens are only sent over TLS"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad(
+            "must not carry a query or fragment: SAS tokens are not used, the store authenticates with its managed identity",
+        ));
+    }
+    if url.path_segments().is_none_or(|mut s| s.all(str::is_empty)) {
+        return Err(bad("names no container; expected https://<account>.blob.core.windows.net/<container>"));
+    }
+    Ok(url)
+}
+
+impl BlobStore {
+    /// A store on the container at `container_url`, authenticating with `credential`. `transport` replaces the
+    /// default HTTP client (pass [`restore_engine::transport::transport`] to trust extra CAs).
+    pub fn new(
+        container_url: &str,
+        credential: Arc<dyn TokenCredential>,
+        transport: Option<Transport>,
+    ) -> Result<BlobStore, BlobConfigError> {
+        let url = parse_container_url(container_url)?;
+        let options = BlobContainerClientOptions {
+            client_options: ClientOptions { transport, ..Default::default() },
+            ..Default::default()
+        };
+        let container = BlobContainerClient::new(url.clone(), Some(credential), Some(options))
+            .map_err(|e| BlobConfigError::Client { url: url.to_string(), message: e.to_string() })?;
+        Ok(BlobStore { container, url })
+    }
+
+    /// The container client (tests use it to plant documents the store did not write).
+    pub fn container(&self) -> &BlobContainerClient {
+        &self.container
+    }
+
+    /// Checks that the container exists and the identity may read it; the startup probe.
+    pub async fn check(&self) -> Result<(), StoreError> {
+        match self.container.exists().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(unavailable(format!(
+                "the container {} does not exist: create it (the infra templates do) or fix RESTORE_BLOB_CONTAINER_URL",
+                self.url
+            ))),
+            Err(e) => Err(storage_error(&e, "checking the container")),
+        }
+    }
+
+    /// Creates the container when it does not exist (tests and local setups; in Azure the templates create it
+    /// and the identity needs no right to create containers).
+    pub async fn create_container_if_missing(&self) -> Result<(), StoreError> {
+        match self.container.create(None).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.http_status() == Some(StatusCode::Conflict) => Ok(()),
+            Err(e) => Err(storage_error(&e, "creating the container")),
+        }
+    }
+
+    /// Downloads and parses one record blob. `None` when the blob does not exist.
+    async fn read(&self, name: &str) -> Result<Option<Record>, StoreError> {
+        let id = request_id_of(name).unwrap_or_else(|| name.to_string());
+        let blob = self.container.blob_client(name);
+        let downloaded = match blob.download(None).await {
+            Ok(d) => d,
+            Err(e) if is_blob_not_found(&e) => return Ok(None),
+            Err(e) => return Err(storage_error(&e, &format!("reading request '{}'", display_id(&id)))),
+        };
+        let etag = downloaded.properties.etag.clone().map(|e| e.to_string()).ok_or_else(|| {
+            unavailable(format!("reading request '{}': the response carried no ETag", display_id(&id)))
+        })?;
+        let body = downloaded
+            .body
+            .collect()
+            .await
+            .map_err(|e| storage_error(&e, &format!("reading request '{}'", display_id(&id))))?;
+        let corrupt = |message: String| StoreError::Corrupt { request_id: id.clone(), message };
+        let mut record: Record = serde_json::from_slice(&body).map_err(|e| corrupt(e.to_string()))?;
+        if record.request_id != id {
+            return Err(corrupt(format!("the document names request '{}'", display_id(&record.request_id))));
+        }
+        record.version = etag;
+        Ok(Some(record))
+    }
+
+    /// Put Blob with a condition; returns the new ETag.
+    async fn write(&self, record: &Record, condition: Condition<'_>) -> Result<String, azure_core::Error> {
+        let mut doc = record.clone();
+        doc.version.clear();
+        // A Record always serialises (plain data, string keys); a failure here would be a serde bug.
+        let body = serde_json::to_vec(&doc).map_err(|e| azure_core::Error::new(ErrorKind::DataConversion, e))?;
+        let (if_none_match, if_match) = match condition {
+            Condition::Absent => (Some("*".into()), None),
+            Condition::Version(etag) => (None, Some(etag.into())),
+        };
+        let options = BlobClientUploadOptions {
+            blob_content_type: Some("application/json".into()),
+            metadata: Some(layout::metadata(record)),
+            if_none_match,
+            if_match,
+            ..Default::default()
+        };
+        let blob = self.container.blob_client(&blob_name(&record.request_id));
+        let result = blob.upload(RequestContent::from(body), Some(options)).await?;
+        result
+            .etag
+            .map(|e| e.to_string())
+            .ok_or_else(|| azure_core::Error::with_message(ErrorKind::Other, "the upload response carried no ETag"))
+    }
+
+    /// Every record blob with its metadata summary (`None` when the metadata is missing or not ours).
+    async fn summaries(&self) -> Result<Vec<(String, Option<Summary>)>, StoreError> {
+        let options = BlobContainerClientListBlobsOptions {
+            prefix: Some(RECORD_PREFIX.to_string()),
+            include: Some(vec![ListBlobsIncludeItem::Metadata]),
+            ..Default::default()
+        };
+        let mut pages =
+            self.container.list_blobs(Some(options)).map_err(|e| storage_error(&e, "listing records"))?.into_pages();
+        let mut out = Vec::new();
+        while let Some(page) = pages.try_next().await.map_err(|e| storage_error(&e, "listing records"))? {
+            let page = page.into_model().map_err(|e| storage_error(&e, "listing records"))?;
+            for item in page.blob_items {
+                let Some(name) = item.name else { continue };
+                if request_id_of(&name).is_none() {
+                    tracing::warn!(blob = %name, "ignoring a blob under records/ whose name is not an encoded request id");
+                    continue;
+                }
+                let summary =
+                    item.metadata.and_then(|m| m.values).and_then(|m: HashMap<String, String>| layout::summary(&m));
+                out.push((name, summary));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Downloads `names` in order, keeps the records that still pass `keep`, and stops after `limit`.
+    /// Corrupt documents are logged and skipped so that one bad blob cannot stop the tracker.
+    async fn fetch(
+        &self,
+        names: &[String],
+        keep: impl Fn(&Record) -> bool,
+        limit: usize,
+    ) -> Result<Vec<Record>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in names.chunks(FETCH_CONCURRENCY) {
+            if out.len() >= limit {
+                break;
+            }
+            let results = futures::future::join_all(chunk.iter().map(|n| self.read(n))).await;
+            for result in results {
+                match result {
+                    Ok(Some(record)) if keep(&record) => out.push(record),
+                    Ok(_) => {}
+                    Err(e @ StoreError::Corrupt { .. }) => {
+                        tracing::error!(error = %e, "skipping a corrupt record in the Blob state store")
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        out.truncate(limit);
+        Ok(out)
+    }
+}
+
+impl BlobStore {
+    /// The `limit` first records by `order` among those passing `keep`, using the listing to avoid downloads:
+    /// summarised blobs are filtered by `wanted` and sorted by `key` (which mirrors `order`), then downloaded in
+    /// that order until `limit` pass `keep`; unsummarised blobs are all downloaded and judged on their document.
+    async fn select<K: Ord>(
+        &self,
+        wanted: impl Fn(&Summary) -> bool,
+        key: impl Fn(&Summary, String) -> K,
+        keep: impl Fn(&Record) -> bool,
+        order: impl Fn(&Record, &Record) -> std::cmp::Ordering,
+        limit: usize,
+    ) -> Result<Vec<Record>, StoreError> {
+        let mut candidates = Vec::new();
+        let mut unsummarised = Vec::new();
+        for (name, summary) in self.summaries().await? {
+            match summary {
+                Some(s) if wanted(&s) => candidates.push((key(&s, request_id_of(&name).unwrap_or_default()), name)),
+                Some(_) => {}
+                None => unsummarised.push(name),
+            }
+        }
+        candidates.sort();
+        let names: Vec<String> = candidates.into_iter().map(|(_, name)| name).collect();
+        let mut records = self.fetch(&unsummarised, &keep, usize::MAX).await?;
+        records.extend(self.fetch(&names, &keep, limit).await?);
+        // Re-sorted on the documents: a record may have changed since the listing.
+        records.sort_by(order);
+        records.truncate(limit);
+        Ok(records)
+    }
+}
+
+enum Condition<'a> {
+    Absent,
+    Version(&'a str),
+}
+
+fn unavailable(message: String) -> StoreError {
+    StoreError::Unavailable { backend: "blob", message }
+}
+
+fn error_code(e: &azure_core::Error) -> Option<&str> {
+    match e.kind() {
+        ErrorKind::HttpResponse { error_code, .. } => error_code.as_deref(),
+        _ => None,
+    }
+}
+
+fn is_blob_not_found(e: &azure_core::Error) -> bool {
+    e.http_status() == Some(StatusCode::NotFound) && error_code(e) != Some("ContainerNotFound")
+}
+
+fn storage_error(e: &azure_core::Error, doing: &str) -> StoreError {
+    let hint = match (e.http_status(), error_code(e)) {
+        (_, Some("ContainerNotFound")) => {
+            " (the container does not exist: create it or fix RESTORE_BLOB_CONTAINER_URL)".to_string()
+        }
+        (Some(StatusCode::Unauthorized | StatusCode::Forbidden), _) => {
+            " (grant the managed identity 'Storage Blob Data Contributor' on the container)".to_string()
+        }
+        _ => String::new(),
+    };
+    unavailable(format!("{doing}: {e}{hint}"))
+}
+
+/// A lost condition: 409 from `If-None-Match: *` on an existing blob, 412 from a stale `If-Match`.
+fn is_condition_lost(e: &azure_core::Error) -> bool {
+    matches!(e.http_status(), Some(StatusCode::Conflict | StatusCode::PreconditionFailed))
+}
+
+#[async_trait]
+impl StateStore for BlobStore {
+    async fn create(&self, record: &Record) -> Result<Record, StoreError> {
+        check_request_id(&record.request_id)?;
+        match self.write(record, Condition::Absent).await {
+            Ok(etag) => Ok(Record { version: etag, ..record.clone() }),
+            Err(e) if is_condition_lost(&e) => match self.read(&blob_name(&record.request_id)).await? {
+                Some(existing) => Err(StoreError::AlreadyExists { existing: Box::new(existing) }),
+                // Records are never deleted by the store; someone removed it by hand between the two calls.
+                None => Err(unavailable(format!(
+                    "creating request '{}': the blob existed but is gone now; retry",
+                    display_id(&record.request_id)
+                ))),
+            },
+            Err(e) => Err(storage_error(&e, &format!("creating request '{}'", display_id(&record.request_id)))),
+        }
+    }
+
+    async fn get(&self, request_id: &str) -> Result<Option<Record>, StoreError> {
+        check_request_id(request_id)?;
+        self.read(&blob_name(request_id)).await
+    }
+
+    async fn update(&self, record: &Record) -> Result<Record, StoreError> {
+        check_request_id(&record.request_id)?;
+        let lost = |exists: bool| {
+            let request_id = record.request_id.clone();
+            if exists { StoreError::Conflict { request_id } } else { StoreError::NotFound { request_id } }
+        };
+        if record.version.is_empty() {
+            // Never stored (or a caller bug): no ETag can match. Still tell NotFound from Conflict.
+            return Err(lost(self.read(&blob_name(&record.request_id)).await?.is_some()));
+        }
+        match self.write(record, Condition::Version(&record.version)).await {
+            Ok(etag) => Ok(Record { version: etag, ..record.clone() }),
+            Err(e) if is_blob_not_found(&e) => Err(lost(false)),
+            Err(e) if is_condition_lost(&e) => Err(lost(self.read(&blob_name(&record.request_id)).await?.is_some())),
+            Err(e) => Err(storage_error(&e, &format!("updating request '{}'", display_id(&record.request_id)))),
+        }
+    }
+
+    async fn due(&self, now: OffsetDateTime, limit: usize) -> Result<Vec<Record>, StoreError> {
+        self.select(
+            |s| s.is_due(now),
+            |s, id| (s.next_poll_at, id),
+            |r| r.is_due(now),
+            |a, b| (a.next_poll_at, &a.request_id).cmp(&(b.next_poll_at, &b.request_id)),
+            limit,
+        )
+        .await
+    }
+
+    async fn list(&self, filter: &ListFilter, limit: usize) -> Result<Vec<Record>, StoreError> {
+        self.select(
+            |s| {
+                (filter.states.is_empty() || filter.states.contains(&s.state))
+                    && filter.vault_id.as_ref().is_none_or(|v| *v == s.vault_id)
+            },
+            |s, id| (std::cmp::Reverse(s.received_at), id),
+            |r| filter.matches(r),
+            |a, b| b.received_at.cmp(&a.received_at).then_with(|| a.request_id.cmp(&b.request_id)),
+            limit,
+        )
+        .await
+    }
+
+    async fn count_active(&self, vault_id: &str) -> Result<usize, StoreError> {
+        let mut count = 0;
+        let mut unsummarised = Vec::new();
+        for (name, summary) in self.summaries().await? {
+            match summary {
+                Some(s) => count += usize::from(s.vault_id == vault_id && s.state.is_active()),
+                None => unsummarised.push(name),
+            }
+        }
+        let active = |r: &Record| r.vault_id == vault_id && r.state.is_active();
+        count += self.fetch(&unsummarised, active, usize::MAX).await?.len();
+        Ok(count)
+    }
+
+    fn describe(&self) -> String {
+        format!("blob {}", self.url)
+    }
+}

@@ -1,0 +1,73 @@
+//! The storage contract every implementation keeps (and `tests/contract` proves for each).
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::error::StoreError;
+use crate::record::{Record, State};
+
+/// Which records [`StateStore::list`] returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    /// Only these states; empty means every state.
+    pub states: Vec<State>,
+    /// Only this vault (exact string match on `vault_id`).
+    pub vault_id: Option<String>,
+}
+
+impl ListFilter {
+    /// Every record.
+    pub fn all() -> ListFilter {
+        ListFilter::default()
+    }
+
+    /// Records in any of `states`.
+    pub fn states(states: impl IntoIterator<Item = State>) -> ListFilter {
+        ListFilter { states: states.into_iter().collect(), vault_id: None }
+    }
+
+    /// Whether `record` passes the filter.
+    pub fn matches(&self, record: &Record) -> bool {
+        (self.states.is_empty() || self.states.contains(&record.state))
+            && self.vault_id.as_ref().is_none_or(|v| *v == record.vault_id)
+    }
+}
+
+/// The operation-record store.
+///
+/// Every write is conditional: `create` only if absent, `update` only if the stored version is the caller's.
+/// That is the whole concurrency story: two intake workers handling the same request race on `create` /
+/// `update`, exactly one wins, the other gets [`StoreError::AlreadyExists`] / [`StoreError::Conflict`] and
+/// re-reads (DESIGN §4, invariant 1).
+#[async_trait]
+pub trait StateStore: Send + Sync + std::fmt::Debug {
+    /// Stores a new record if none exists for its request id. Returns it with its first version.
+    /// `record.version` is ignored. Fails with [`StoreError::AlreadyExists`] (carrying the stored record).
+    async fn create(&self, record: &Record) -> Result<Record, StoreError>;
+
+    /// The record for `request_id`, if any.
+    async fn get(&self, request_id: &str) -> Result<Option<Record>, StoreError>;
+
+    /// Replaces the record if its stored version is still `record.version` (compare-and-swap). Returns the
+    /// record with its new version. Fails with [`StoreError::Conflict`] when the version is stale and
+    /// [`StoreError::NotFound`] when there is no record.
+    async fn update(&self, record: &Record) -> Result<Record, StoreError>;
+
+    /// Up to `limit` records the tracker should work on at `now`, earliest `next_poll_at` first: every record
+    /// with `next_poll_at <= now` that is not terminal, or is terminal with `result_published == false`
+    /// ([`Record::is_due`]). Terminal records with a published result are never due. Records without
+    /// `next_poll_at` are never due (the intake owns them until it sets one).
+    async fn due(&self, now: OffsetDateTime, limit: usize) -> Result<Vec<Record>, StoreError>;
+
+    /// Up to `limit` records matching `filter`, newest `received_at` first (ties by request id).
+    async fn list(&self, filter: &ListFilter, limit: usize) -> Result<Vec<Record>, StoreError>;
+
+    /// How many records of `vault_id` are in `Triggering`, `Accepted` or `Running` ([`State::ACTIVE`]): the
+    /// restores that may hold one of the vault's concurrent-restore slots. `Received` and `Planned` are not
+    /// counted: they have made no Azure write and may still be rejected. The count is a snapshot, not a
+    /// reservation: two workers checking at the same moment can both see room for one more.
+    async fn count_active(&self, vault_id: &str) -> Result<usize, StoreError>;
+
+    /// Which store this is, for the startup log (`sqlite ./restore-state.db`, `blob https://…/container`).
+    fn describe(&self) -> String;
+}
