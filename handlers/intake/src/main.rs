@@ -1,27 +1,68 @@
-//! Skeleton: serves the `RestoreIntake` function through the custom-handler runtime (logic lands with its issue).
+//! The intake function app: `RestoreIntake`, a Service Bus queue trigger (binding `message`, `dataType:
+//! binary`) with a Service Bus output `results`. All the logic is in `restore_workflow::intake`; this binary
+//! wires app settings to it and serves it through the custom-handler runtime.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use custom_handler::{HandlerError, Invocation, Outputs, Runtime, ServiceBusMessage};
+use restore_contract::Policy;
+use restore_workflow::intake::{Delivery, Intake, IntakeSettings, Outcome};
 
-async fn handle(_input: ServiceBusMessage, _ctx: Invocation) -> Result<Outputs, HandlerError> {
-    Err(HandlerError::msg("RestoreIntake is not implemented yet"))
+async fn build() -> Result<Intake, String> {
+    let (client, source) = restore_engine::config::client_from_env(false).map_err(|e| e.to_string())?;
+    tracing::info!(credential = ?source, endpoint = %client.pipeline().endpoint(), "ARM client ready");
+    let store = restore_store::from_env().await.map_err(|e| e.to_string())?;
+    tracing::info!(store = %store.describe(), "state store ready");
+    let policy = Policy::from_env().map_err(|e| e.to_string())?;
+    let settings = IntakeSettings::from_env().map_err(|e| e.to_string())?;
+    Ok(Intake::new(client, store, Arc::new(policy), settings))
+}
+
+async fn handle(intake: Arc<Intake>, message: ServiceBusMessage) -> Result<Outputs, HandlerError> {
+    let delivery = Delivery {
+        body: &message.body,
+        message_id: message.metadata.message_id.as_deref(),
+        delivery_count: message.metadata.delivery_count.unwrap_or(1),
+    };
+    match intake.handle(delivery).await {
+        Outcome::Complete(results) => {
+            let texts: Vec<String> = results.iter().filter_map(|r| serde_json::to_string(r).ok()).collect();
+            for r in &results {
+                tracing::info!(request_id = %r.request_id, status = ?r.status, "answered");
+            }
+            Ok(Outputs::new().service_bus("results", texts))
+        }
+        Outcome::Retry(why) => Err(HandlerError::msg(format!("will be redelivered: {why}"))),
+    }
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     custom_handler::init_tracing();
+    // Bind before anything slow: the host probes the port for at most 30 s.
     let listener = match custom_handler::bind_from_env().await {
         Ok(listener) => listener,
         Err(e) => {
-            eprintln!("RestoreIntake: cannot start: {e}");
+            eprintln!("intake: cannot start: {e}");
             return ExitCode::FAILURE;
         }
     };
-    match Runtime::new().service_bus("RestoreIntake", "message", handle).serve(listener).await {
+    let intake = match build().await {
+        Ok(intake) => Arc::new(intake),
+        Err(e) => {
+            eprintln!("intake: configuration error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = Runtime::new().service_bus("RestoreIntake", "message", move |message, _ctx: Invocation| {
+        let intake = intake.clone();
+        async move { handle(intake, message).await }
+    });
+    match runtime.serve(listener).await {
         Ok(shutdown) => shutdown.exit_code(),
         Err(e) => {
-            eprintln!("RestoreIntake: {e}");
+            eprintln!("intake: {e}");
             ExitCode::FAILURE
         }
     }

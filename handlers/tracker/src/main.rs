@@ -1,11 +1,50 @@
-//! Skeleton: serves the `RestoreTracker` function through the custom-handler runtime (logic lands with its issue).
+//! The tracker function app: `RestoreTracker`, a timer trigger (binding `timer`) with a Service Bus output
+//! `results`. All the logic is in `restore_workflow::tracker`; this binary wires app settings to it.
+//!
+//! Results are marked published at the start of the *next* tick, after the host has had this invocation's
+//! output: a crash in between publishes them again (consumers dedupe on requestId), never loses them.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use custom_handler::{HandlerError, Invocation, Outputs, Runtime, TimerInfo};
+use restore_workflow::tracker::{Tracker, TrackerSettings};
+use time::OffsetDateTime;
+use tokio::sync::Mutex;
 
-async fn handle(_input: TimerInfo, _ctx: Invocation) -> Result<Outputs, HandlerError> {
-    Err(HandlerError::msg("RestoreTracker is not implemented yet"))
+struct App {
+    tracker: Tracker,
+    /// Request ids whose results the previous tick returned.
+    returned: Mutex<Vec<String>>,
+}
+
+async fn build() -> Result<App, String> {
+    let (client, source) = restore_engine::config::client_from_env(false).map_err(|e| e.to_string())?;
+    tracing::info!(credential = ?source, endpoint = %client.pipeline().endpoint(), "ARM client ready");
+    let store = restore_store::from_env().await.map_err(|e| e.to_string())?;
+    tracing::info!(store = %store.describe(), "state store ready");
+    let settings = TrackerSettings::from_env().map_err(|e| e.to_string())?;
+    Ok(App { tracker: Tracker::new(client, store, settings), returned: Mutex::new(Vec::new()) })
+}
+
+async fn tick(app: Arc<App>, timer: TimerInfo) -> Result<Outputs, HandlerError> {
+    let mut returned = app.returned.lock().await;
+    app.tracker.mark_published(&returned).await;
+    returned.clear();
+    let report = app.tracker.tick(OffsetDateTime::now_utc()).await.map_err(|e| HandlerError::msg(format!("state store: {e}")))?;
+    tracing::info!(
+        past_due = timer.is_past_due,
+        examined = report.examined,
+        advanced = report.advanced,
+        conflicts = report.conflicts,
+        deferred = report.deferred,
+        errors = report.errors,
+        results = report.results.len(),
+        "tick"
+    );
+    let texts: Vec<String> = report.results.iter().filter_map(|r| serde_json::to_string(r).ok()).collect();
+    *returned = report.published;
+    Ok(Outputs::new().service_bus("results", texts))
 }
 
 #[tokio::main]
@@ -14,14 +53,25 @@ async fn main() -> ExitCode {
     let listener = match custom_handler::bind_from_env().await {
         Ok(listener) => listener,
         Err(e) => {
-            eprintln!("RestoreTracker: cannot start: {e}");
+            eprintln!("tracker: cannot start: {e}");
             return ExitCode::FAILURE;
         }
     };
-    match Runtime::new().timer("RestoreTracker", "timer", handle).serve(listener).await {
+    let app = match build().await {
+        Ok(app) => Arc::new(app),
+        Err(e) => {
+            eprintln!("tracker: configuration error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = Runtime::new().timer("RestoreTracker", "timer", move |timer, _ctx: Invocation| {
+        let app = app.clone();
+        async move { tick(app, timer).await }
+    });
+    match runtime.serve(listener).await {
         Ok(shutdown) => shutdown.exit_code(),
         Err(e) => {
-            eprintln!("RestoreTracker: {e}");
+            eprintln!("tracker: {e}");
             ExitCode::FAILURE
         }
     }

@@ -9,7 +9,7 @@ use azure_core::http::{Context, Method};
 use restore_models::arm_id::{BackupInstanceId, BackupVaultId, DppRecoveryPointId, ResourceGroupId};
 use restore_models::dataprotection::{
     API_VERSION, AzureBackupJobResource, AzureBackupRecoveryPointResource, AzureBackupRestoreRequest,
-    BackupInstanceResource, CrossRegionRestoreJobRequest, CrossRegionRestoreRequestObject,
+    BackupInstanceResource, BackupVaultResource, CrossRegionRestoreJobRequest, CrossRegionRestoreRequestObject,
     FetchSecondaryRPsRequestParameters, StopProtectionRequest, ValidateCrossRegionRestoreRequestObject,
     ValidateForBackupRequest, ValidateRestoreRequestObject,
 };
@@ -196,6 +196,11 @@ impl ArmClient {
             now,
         )
         .await
+    }
+
+    /// Gets a Backup vault (its region, CRR setting).
+    pub async fn dpp_vault(&self, ctx: &Context<'_>, vault: &BackupVaultId) -> Result<BackupVaultResource, CallError> {
+        self.get_json(ctx, "get Backup vault", vault.as_str(), API_VERSION, &[]).await
     }
 
     /// Gets a backup instance.

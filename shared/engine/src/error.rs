@@ -9,7 +9,7 @@
 //! 4. HTTP 408, 429 and 5xx → [`Retryability::Transient`];
 //! 5. everything else (`UserError*`, `BMSUserError*`, other 4xx) → [`Retryability::Terminal`].
 
-use restore_models::error::{CloudError, IaasJobErrorInfo, OperationStatusError, UserFacingError};
+use restore_models::error::{CloudError, IaasJobErrorInfo, OperationStatusError, UserFacingError, ValidationError};
 
 /// What a caller should do with an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -148,6 +148,19 @@ impl AzureError {
             code,
             message: e.message.clone().unwrap_or_default(),
             recommended_action: Vec::new(),
+            target: None,
+        }
+    }
+
+    /// Builds the error from a Recovery Services `backupValidateOperation` result entry.
+    pub fn from_validation_error(e: &ValidationError) -> Self {
+        let code = e.code.clone().unwrap_or_else(|| "ValidationFailed".into());
+        AzureError {
+            status: 0,
+            retry: classify(&code, 0, None),
+            code,
+            message: e.message.clone().unwrap_or_default(),
+            recommended_action: e.recommendations.clone(),
             target: None,
         }
     }

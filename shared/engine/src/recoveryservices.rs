@@ -13,6 +13,7 @@ use restore_models::recoveryservices::{
     API_VERSION, JobResource, ProtectedItemResource, RecoveryPointResource, RestoreRequestResource,
     ValidateOperationRequestResource, ValidateOperationsResponse,
 };
+use restore_models::wire::ArmResource;
 use time::OffsetDateTime;
 
 use crate::client::{ArmClient, CallError, Started, encode};
@@ -20,6 +21,9 @@ use crate::dataprotection::TimeWindow;
 use crate::lro::{Expect, Provider};
 use crate::pipeline::Retry;
 use crate::region::Region;
+
+/// api-version of the vault resource itself (`Microsoft.RecoveryServices/vaults`, a different API from backup).
+pub const VAULT_API_VERSION: &str = "2025-08-01";
 
 /// `yyyy-MM-dd hh:mm:ss AM`, UTC.
 pub fn filter_time(t: OffsetDateTime) -> String {
@@ -61,6 +65,15 @@ fn not_a_segment(what: &str, value: &str, e: impl std::fmt::Display) -> CallErro
 }
 
 impl ArmClient {
+    /// Gets a Recovery Services vault (its region and redundancy settings, kept as raw JSON).
+    pub async fn rsv_vault(
+        &self,
+        ctx: &Context<'_>,
+        vault: &RecoveryServicesVaultId,
+    ) -> Result<ArmResource<serde_json::Value>, CallError> {
+        self.get_json(ctx, "get Recovery Services vault", vault.as_str(), VAULT_API_VERSION, &[]).await
+    }
+
     /// Gets a protected item.
     pub async fn rsv_protected_item(
         &self,

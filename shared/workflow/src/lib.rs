@@ -1,0 +1,17 @@
+//! The restore workflow the function apps run.
+//!
+//! * [`plan`]: a validated request → the exact Azure call, recovery point chosen.
+//! * [`azure`]: validating and triggering a planned call.
+//! * [`reconcile`]: deciding what a write-ahead (`Triggering`) record started.
+//! * [`intake`]: one message → at most one restore, and an answer.
+//! * [`results`]: restore results built from records.
+//! * [`tracker`]: one timer tick: every due record one step further, results published.
+//! * [`settings`]: app settings with errors that name the setting.
+
+pub mod azure;
+pub mod intake;
+pub mod plan;
+pub mod reconcile;
+pub mod results;
+pub mod settings;
+pub mod tracker;

@@ -1,0 +1,99 @@
+//! Reconciliation of a write-ahead (`Triggering`) record: did the POST reach Azure?
+//!
+//! Used by the intake on redelivery and by the tracker for stale write-aheads (DESIGN invariant 1). The answer
+//! comes from Azure's job list for the item since the write-ahead time:
+//! * exactly one matching job → adopt it;
+//! * several → a person must decide (`NeedsAttention`): a second restore is never risked;
+//! * none, and the settle window since the write-ahead has passed → the POST did not start a restore; it may
+//!   be sent again (under a new write-ahead);
+//! * none yet, inside the settle window → too early to say (Azure's job list can lag the 202 by seconds).
+//!
+//! Protection changes (PUT / stopProtection / DELETE of a backup instance) are idempotent: repeating them is the
+//! reconciliation.
+
+use std::time::Duration;
+
+use restore_engine::client::{ArmClient, CallError};
+use restore_engine::dataprotection::TimeWindow;
+use restore_engine::jobs::JobView;
+use time::OffsetDateTime;
+
+use crate::plan::AzureCall;
+
+/// How far before the write-ahead a job's start time may be and still match (clock skew between us and Azure).
+const SKEW: time::Duration = time::Duration::minutes(5);
+
+/// What Azure's job list says about a write-ahead.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reconciled {
+    /// The restore started: this is its job.
+    Found(Box<JobView>),
+    /// No restore started; sending the call again is safe.
+    NotStarted,
+    /// No job yet, but Azure may still be listing it: ask again after this long.
+    TooEarly(Duration),
+    /// Cannot be decided automatically.
+    Ambiguous(String),
+}
+
+fn matches_item(job: &JobView, call: &AzureCall, recovery_point: Option<&str>, since: OffsetDateTime) -> bool {
+    let item = call.item();
+    let item_name = item.rsplit('/').next().unwrap_or(&item);
+    let same_item = job.item.as_deref().is_some_and(|i| {
+        i.eq_ignore_ascii_case(&item) || i.rsplit('/').next().is_some_and(|n| n.eq_ignore_ascii_case(item_name))
+    });
+    let is_restore = job.operation.as_deref().is_none_or(|o| o.to_ascii_lowercase().contains("restore"));
+    let recent = job.started_at.is_none_or(|t| t >= since - SKEW);
+    let same_point = match (recovery_point, job.recovery_point_id.as_deref()) {
+        (Some(want), Some(got)) => want.eq_ignore_ascii_case(got),
+        _ => true,
+    };
+    same_item && is_restore && recent && same_point
+}
+
+/// Reconciles a write-ahead made at `write_ahead_at` for `call`.
+pub async fn reconcile(
+    client: &ArmClient,
+    ctx: &azure_core::http::Context<'_>,
+    call: &AzureCall,
+    recovery_point: Option<&str>,
+    write_ahead_at: OffsetDateTime,
+    now: OffsetDateTime,
+    settle: Duration,
+) -> Result<Reconciled, CallError> {
+    let window = TimeWindow { start: write_ahead_at - SKEW, end: now + SKEW };
+    let jobs: Vec<JobView> = match call {
+        AzureCall::DppRestore { backup_instance_id, .. } => {
+            client.dpp_jobs(ctx, &backup_instance_id.vault()).await?.iter().map(JobView::from_dpp).collect()
+        }
+        AzureCall::RsvRestore { recovery_point_id, .. } => {
+            let vault = recovery_point_id.protected_item().vault();
+            client.rsv_restore_jobs(ctx, &vault, window).await?.iter().map(JobView::from_rsv).collect()
+        }
+        AzureCall::RsvCrossRegionRestore { recovery_point_id, secondary_region, .. } => {
+            let vault = recovery_point_id.protected_item().vault();
+            client.crr_jobs(ctx, &vault, secondary_region, window).await?.iter().map(JobView::from_rsv).collect()
+        }
+        AzureCall::DppConfigureProtection { .. } | AzureCall::DppStopProtection { .. } => {
+            return Ok(Reconciled::NotStarted);
+        }
+    };
+    let matching: Vec<JobView> =
+        jobs.into_iter().filter(|j| matches_item(j, call, recovery_point, write_ahead_at)).collect();
+    match matching.len() {
+        1 => Ok(Reconciled::Found(Box::new(matching.into_iter().next().expect("length checked: exactly one")))),
+        0 => {
+            let settled_at = write_ahead_at + settle;
+            if now >= settled_at {
+                Ok(Reconciled::NotStarted)
+            } else {
+                Ok(Reconciled::TooEarly(Duration::try_from(settled_at - now).unwrap_or_default()))
+            }
+        }
+        n => Ok(Reconciled::Ambiguous(format!(
+            "{n} restore jobs for {} started since the write-ahead at {write_ahead_at}: {}; cannot tell which one is this request's",
+            call.item(),
+            matching.iter().map(|j| j.job_id.as_str()).collect::<Vec<_>>().join(", ")
+        ))),
+    }
+}

@@ -1,0 +1,486 @@
+//! The tracker: each timer tick advances every due record by one step and publishes the results of the ones
+//! that ended.
+//!
+//! One step per record per tick: operation → job id ([`restore_engine::lro::step`]), job → terminal state.
+//! Polls are scheduled from Azure's Retry-After for operations and from a growing interval for jobs (jobs run
+//! for minutes to hours), spread by a per-request offset so records accepted together do not poll together.
+//! A tick stays inside a read budget (the ARM client's token bucket: records it cannot afford stay due for the
+//! next tick) and a time budget well under the function timeout. Every write is a compare-and-swap: a record
+//! another tick or the intake changed meanwhile is skipped.
+//!
+//! Results are published through the tick's output binding *before* the record says so; a crash in between
+//! publishes the result again on the next tick. Results carry the requestId for consumers to dedupe.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use restore_contract::request::RestoreRequest;
+use restore_contract::result::{RestoreResult, ResultStatus};
+use restore_engine::budget::RequestKind;
+use restore_engine::client::{ArmClient, CallError};
+use restore_engine::error::AzureError;
+use restore_engine::jobs::{JobStatus, JobView};
+use restore_engine::lro::{PendingOperation, Step, step};
+use restore_store::{ListFilter, Reason, Record, State, StateStore, StoreError};
+use time::OffsetDateTime;
+use tokio::sync::Semaphore;
+
+use crate::plan::AzureCall;
+use crate::reconcile::{Reconciled, reconcile};
+use crate::results::{result_for, status_of, with_azure_error};
+
+/// Tracker settings (app settings in docs/configuration.md).
+#[derive(Debug, Clone)]
+pub struct TrackerSettings {
+    /// Records taken per tick (`RESTORE_TRACKER_BATCH`, default 200).
+    pub batch: usize,
+    /// Records advanced at once (`RESTORE_TRACKER_CONCURRENCY`, default 8).
+    pub concurrency: usize,
+    /// Stop starting new work after this long (`RESTORE_TRACKER_TICK_BUDGET_SECONDS`, default 120; the tracker's
+    /// function timeout is 5 minutes).
+    pub tick_budget: Duration,
+    /// Reads kept in reserve in the ARM budget for the intake (`RESTORE_TRACKER_READ_RESERVE`, default 50).
+    pub read_reserve: u32,
+    /// An operation not resolved to a job by then ends `TimedOut` (`RESTORE_OPERATION_TIMEOUT_SECONDS`, 3600).
+    pub operation_timeout: Duration,
+    /// A job not ended by then ends `TimedOut` (`RESTORE_JOB_TIMEOUT_SECONDS`, default 86400).
+    pub job_timeout: Duration,
+    /// First job poll after the job id is known; doubles to [`Self::job_poll_max`] (`RESTORE_JOB_POLL_SECONDS`, 30).
+    pub job_poll: Duration,
+    /// Longest interval between job polls (`RESTORE_JOB_POLL_MAX_SECONDS`, default 300).
+    pub job_poll_max: Duration,
+    /// A `Triggering` record untouched this long was left by a crashed intake (`RESTORE_STALE_WRITE_AHEAD_SECONDS`,
+    /// default 900: longer than the intake's function timeout plus its settle window).
+    pub stale_write_ahead: Duration,
+    /// The settle window reconciliation uses (same setting as the intake, `RESTORE_TRIGGER_SETTLE_SECONDS`).
+    pub settle: Duration,
+}
+
+impl Default for TrackerSettings {
+    fn default() -> Self {
+        TrackerSettings {
+            batch: 200,
+            concurrency: 8,
+            tick_budget: Duration::from_secs(120),
+            read_reserve: 50,
+            operation_timeout: Duration::from_secs(3600),
+            job_timeout: Duration::from_secs(86_400),
+            job_poll: Duration::from_secs(30),
+            job_poll_max: Duration::from_secs(300),
+            stale_write_ahead: Duration::from_secs(900),
+            settle: Duration::from_secs(120),
+        }
+    }
+}
+
+impl TrackerSettings {
+    /// From app settings, defaults for what is unset.
+    pub fn from_env() -> Result<Self, crate::settings::SettingError> {
+        use crate::settings::{count, seconds};
+        let d = TrackerSettings::default();
+        Ok(TrackerSettings {
+            batch: count("RESTORE_TRACKER_BATCH", d.batch as u32)? as usize,
+            concurrency: count("RESTORE_TRACKER_CONCURRENCY", d.concurrency as u32)? as usize,
+            tick_budget: seconds("RESTORE_TRACKER_TICK_BUDGET_SECONDS", d.tick_budget)?,
+            read_reserve: count("RESTORE_TRACKER_READ_RESERVE", d.read_reserve)?,
+            operation_timeout: seconds("RESTORE_OPERATION_TIMEOUT_SECONDS", d.operation_timeout)?,
+            job_timeout: seconds("RESTORE_JOB_TIMEOUT_SECONDS", d.job_timeout)?,
+            job_poll: seconds("RESTORE_JOB_POLL_SECONDS", d.job_poll)?,
+            job_poll_max: seconds("RESTORE_JOB_POLL_MAX_SECONDS", d.job_poll_max)?,
+            stale_write_ahead: seconds("RESTORE_STALE_WRITE_AHEAD_SECONDS", d.stale_write_ahead)?,
+            settle: seconds("RESTORE_TRIGGER_SETTLE_SECONDS", d.settle)?,
+        })
+    }
+}
+
+/// What a tick did.
+#[derive(Debug, Clone, Default)]
+pub struct TickReport {
+    /// Records looked at.
+    pub examined: usize,
+    /// Records that moved (any stored change).
+    pub advanced: usize,
+    /// Records another writer changed first (skipped).
+    pub conflicts: usize,
+    /// Records left for the next tick because the read budget or the time budget ran out.
+    pub deferred: usize,
+    /// Records whose step failed transiently (retried next tick).
+    pub errors: usize,
+    /// Results to publish (terminal, plus Accepted for reconciled write-aheads).
+    pub results: Vec<RestoreResult>,
+    /// Request ids whose results are in [`Self::results`], to mark published once the output is sent.
+    pub published: Vec<String>,
+}
+
+/// The tracker.
+#[derive(Debug, Clone)]
+pub struct Tracker {
+    client: ArmClient,
+    store: Arc<dyn StateStore>,
+    settings: TrackerSettings,
+}
+
+/// One record's step.
+enum Advance {
+    /// Store this record (a changed copy).
+    Store(Box<Record>),
+    /// Nothing to do now.
+    Skip,
+}
+
+impl Tracker {
+    /// A tracker over a client and a store.
+    pub fn new(client: ArmClient, store: Arc<dyn StateStore>, settings: TrackerSettings) -> Self {
+        Tracker { client, store, settings }
+    }
+
+    /// One tick at `now`. Errors only when the store cannot list work (the tick fails and the next one retries).
+    pub async fn tick(&self, now: OffsetDateTime) -> Result<TickReport, StoreError> {
+        let started = Instant::now();
+        let mut work = self.store.due(now, self.settings.batch).await?;
+        // Write-aheads left by a crashed intake carry no poll time; find them by age.
+        let stale_before = now - self.settings.stale_write_ahead;
+        let triggering = self.store.list(&ListFilter::states([State::Triggering]), self.settings.batch).await?;
+        work.extend(triggering.into_iter().filter(|r| r.updated_at <= stale_before));
+
+        let mut report = TickReport { examined: work.len(), ..Default::default() };
+        let gate = Arc::new(Semaphore::new(self.settings.concurrency.max(1)));
+        let mut tasks = tokio::task::JoinSet::new();
+        for record in work {
+            if started.elapsed() >= self.settings.tick_budget || !self.can_afford(&record) {
+                report.deferred += 1;
+                continue;
+            }
+            let permit = match gate.clone().acquire_owned().await {
+                Ok(p) => p,
+                Err(_) => break,
+            };
+            let this = self.clone();
+            tasks.spawn(async move {
+                let _permit = permit;
+                this.advance_one(record, now).await
+            });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok(Ok(Some((stored, result)))) => {
+                    report.advanced += 1;
+                    if let Some(result) = result {
+                        report.published.push(stored.request_id.clone());
+                        report.results.push(result);
+                    }
+                }
+                Ok(Ok(None)) => {}
+                Ok(Err(StoreError::Conflict { .. })) => report.conflicts += 1,
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "record not advanced");
+                    report.errors += 1;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "a record's step panicked");
+                    report.errors += 1;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Marks results as published once the tick's output has been handed to the host.
+    pub async fn mark_published(&self, request_ids: &[String]) {
+        for id in request_ids {
+            if let Ok(Some(mut record)) = self.store.get(id).await
+                && record.state.is_terminal()
+                && !record.result_published
+            {
+                record.result_published = true;
+                record.next_poll_at = None;
+                record.updated_at = OffsetDateTime::now_utc();
+                if let Err(e) = self.store.update(&record).await {
+                    tracing::warn!(request_id = %id, error = %e, "result published but not marked; it will be sent again");
+                }
+            }
+        }
+    }
+
+    fn can_afford(&self, record: &Record) -> bool {
+        let subscription = record.vault_id.split('/').nth(2).unwrap_or_default().to_ascii_lowercase();
+        self.client.pipeline().budget().available(&subscription, RequestKind::Read) > self.settings.read_reserve
+    }
+
+    /// Advances one record; returns the stored record and the result to publish, if any.
+    async fn advance_one(&self, record: Record, now: OffsetDateTime) -> Result<Option<(Record, Option<RestoreResult>)>, StoreError> {
+        let request_id = record.request_id.clone();
+        let advance = match self.decide(record, now).await {
+            Ok(a) => a,
+            Err((record, e)) => {
+                tracing::warn!(request_id = %request_id, error = %e, "step failed; retrying next tick");
+                let mut record = *record;
+                record.next_poll_at = Some(now + Duration::from_secs(30).min(self.settings.job_poll_max));
+                record.updated_at = now;
+                Advance::Store(Box::new(record))
+            }
+        };
+        let Advance::Store(record) = advance else { return Ok(None) };
+        let mut record = *record;
+        record.updated_at = OffsetDateTime::now_utc();
+        let result = publishable(&record);
+        if let Some(result) = &result {
+            record.result = serde_json::to_value(result).ok();
+        }
+        let stored = self.store.update(&record).await?;
+        Ok(Some((stored, result)))
+    }
+
+    /// Decides one record's next state. `Err` carries the unchanged record and a transient error.
+    async fn decide(&self, record: Record, now: OffsetDateTime) -> Result<Advance, (Box<Record>, CallError)> {
+        if record.state.is_terminal() {
+            // Its result was not published yet: publish it now.
+            return Ok(if record.result_published { Advance::Skip } else { Advance::Store(Box::new(record)) });
+        }
+        if let Some(deadline) = deadline_of(&record)
+            && now >= deadline
+        {
+            return Ok(Advance::Store(Box::new(end(record, State::TimedOut, "DeadlinePassed", "the request's deadline passed before the restore ended (the Azure job may still finish)"))));
+        }
+        let ctx = ArmClient::context(&record.request_id);
+        match record.state {
+            State::Triggering => self.reconcile_stale(record, now).await,
+            State::Accepted => match record.operation.clone().and_then(|v| serde_json::from_value::<PendingOperation>(v).ok()) {
+                Some(op) => self.step_operation(record, op, now).await,
+                None => self.find_job(record, now).await,
+            },
+            State::Running => self.poll_job(record, now, &ctx).await,
+            _ => Ok(Advance::Skip),
+        }
+    }
+
+    async fn step_operation(&self, record: Record, mut op: PendingOperation, now: OffsetDateTime) -> Result<Advance, (Box<Record>, CallError)> {
+        let triggered = record.triggered_at.unwrap_or(record.received_at);
+        match step(&self.client, &mut op, now).await {
+            Ok(Step::Pending { next_poll_at }) => {
+                if now - triggered >= self.settings.operation_timeout {
+                    return Ok(Advance::Store(Box::new(end(record, State::TimedOut, "OperationTimedOut", "Azure did not resolve the operation to a job in time"))));
+                }
+                let mut record = record;
+                record.polls = record.polls.saturating_add(1);
+                record.next_poll_at = Some(next_poll_at + spread(&record.request_id, Duration::from_secs(2)));
+                record.operation = serde_json::to_value(&op).ok();
+                Ok(Advance::Store(Box::new(record)))
+            }
+            Ok(Step::Succeeded { job_id: Some(job_id) }) => {
+                let mut record = record;
+                record.state = State::Running;
+                record.job_id = Some(job_id);
+                record.polls = record.polls.saturating_add(1);
+                record.next_poll_at = Some(now + self.settings.job_poll);
+                record.operation = serde_json::to_value(&op).ok();
+                Ok(Advance::Store(Box::new(record)))
+            }
+            // A protection change: the operation was the whole work.
+            Ok(Step::Succeeded { job_id: None }) => Ok(Advance::Store(Box::new(end(record, State::Succeeded, "Completed", "Azure completed the operation")))),
+            Ok(Step::Failed(error)) => Ok(Advance::Store(Box::new(fail(record, &error)))),
+            Err(e) if e.is_transient() => Err((Box::new(record), e)),
+            Err(e) => Ok(Advance::Store(Box::new(end(record, State::NeedsAttention, "OperationUnreadable", &format!("the operation cannot be followed: {e}"))))),
+        }
+    }
+
+    async fn poll_job(&self, record: Record, now: OffsetDateTime, ctx: &azure_core::http::Context<'_>) -> Result<Advance, (Box<Record>, CallError)> {
+        let (Some(call), Some(job_id)) = (call_of(&record), record.job_id.clone()) else {
+            return Ok(Advance::Store(Box::new(end(record, State::NeedsAttention, "RecordIncomplete", "a running record without its call or job id"))));
+        };
+        let job = match &call {
+            AzureCall::DppRestore { backup_instance_id, .. }
+            | AzureCall::DppConfigureProtection { backup_instance_id, .. }
+            | AzureCall::DppStopProtection { backup_instance_id, .. } => {
+                self.client.dpp_job(ctx, &backup_instance_id.vault(), &job_id).await.map(|j| JobView::from_dpp(&j))
+            }
+            AzureCall::RsvRestore { recovery_point_id, .. } => {
+                self.client.rsv_job(ctx, &recovery_point_id.protected_item().vault(), &job_id).await.map(|j| JobView::from_rsv(&j))
+            }
+            AzureCall::RsvCrossRegionRestore { recovery_point_id, secondary_region, .. } => self
+                .client
+                .crr_job(ctx, &recovery_point_id.protected_item().vault(), secondary_region, &job_id)
+                .await
+                .map(|j| JobView::from_rsv(&j)),
+        };
+        let job = match job {
+            Ok(j) => j,
+            Err(e) if e.is_transient() => return Err((Box::new(record), e)),
+            Err(e) => return Ok(Advance::Store(Box::new(end(record, State::NeedsAttention, "JobUnreadable", &format!("job {job_id} cannot be read: {e}"))))),
+        };
+        let mut record = record;
+        record.polls = record.polls.saturating_add(1);
+        record.job_started_at = record.job_started_at.or(job.started_at);
+        if !job.status.is_terminal() {
+            let started = record.job_started_at.unwrap_or(now);
+            if now - started >= self.settings.job_timeout {
+                return Ok(Advance::Store(Box::new(end(record, State::TimedOut, "JobTimedOut", "the Azure job did not end in time (it may still finish)"))));
+            }
+            record.next_poll_at = Some(now + job_interval(&self.settings, record.polls) + spread(&record.request_id, Duration::from_secs(10)));
+            return Ok(Advance::Store(Box::new(record)));
+        }
+        record.job_ended_at = job.ended_at.or(Some(now));
+        record.operation = Some(serde_json::json!({ "job": job }));
+        Ok(Advance::Store(Box::new(match job.status {
+            JobStatus::Completed | JobStatus::CompletedWithWarnings => {
+                let note = if job.status == JobStatus::CompletedWithWarnings { "CompletedWithWarnings" } else { "Completed" };
+                let mut r = end(record, State::Succeeded, note, "the Azure job completed");
+                r.reason = None;
+                r
+            }
+            JobStatus::Cancelled => end(record, State::Cancelled, "JobCancelled", "the Azure job was cancelled"),
+            _ => match job.errors.first() {
+                Some(error) => fail(record, error),
+                None => end(record, State::Failed, "JobFailed", "the Azure job failed without an error detail"),
+            },
+        })))
+    }
+
+    /// An accepted restore whose operation cannot be followed (no job id, or a status URL on another host):
+    /// find its job in Azure's job list.
+    async fn find_job(&self, record: Record, now: OffsetDateTime) -> Result<Advance, (Box<Record>, CallError)> {
+        let Some(call) = call_of(&record) else {
+            return Ok(Advance::Store(Box::new(end(record, State::NeedsAttention, "RecordIncomplete", "an accepted record without its call"))));
+        };
+        let since = record.triggered_at.or(record.write_ahead_at).unwrap_or(record.received_at);
+        let ctx = ArmClient::context(&record.request_id);
+        match reconcile(&self.client, &ctx, &call, record.recovery_point_id.as_deref(), since, now, self.settings.settle).await {
+            Ok(Reconciled::Found(job)) => Ok(Advance::Store(Box::new(running(record, &job, now, &self.settings)))),
+            Ok(Reconciled::TooEarly(wait)) => {
+                let mut record = record;
+                record.next_poll_at = Some(now + wait);
+                Ok(Advance::Store(Box::new(record)))
+            }
+            Ok(Reconciled::NotStarted) => Ok(Advance::Store(Box::new(end(record, State::NeedsAttention, "JobNotFound", "Azure accepted the restore but no job for it can be found")))),
+            Ok(Reconciled::Ambiguous(why)) => Ok(Advance::Store(Box::new(end(record, State::NeedsAttention, "AmbiguousJob", &why)))),
+            Err(e) => Err((Box::new(record), e)),
+        }
+    }
+
+    /// A write-ahead left by a crashed intake whose message will not come back: adopt its job if it started;
+    /// otherwise hand it to a person. The tracker never posts a restore: only the intake does.
+    async fn reconcile_stale(&self, record: Record, now: OffsetDateTime) -> Result<Advance, (Box<Record>, CallError)> {
+        let Some(call) = call_of(&record) else {
+            return Ok(Advance::Store(Box::new(end(record, State::NeedsAttention, "UnreadableWriteAhead", "the write-ahead has no readable call"))));
+        };
+        let since = record.write_ahead_at.unwrap_or(record.updated_at);
+        let ctx = ArmClient::context(&record.request_id);
+        match reconcile(&self.client, &ctx, &call, record.recovery_point_id.as_deref(), since, now, self.settings.settle).await {
+            Ok(Reconciled::Found(job)) => {
+                let mut record = running(record, &job, now, &self.settings);
+                record.triggered_at = record.triggered_at.or(Some(since));
+                Ok(Advance::Store(Box::new(record)))
+            }
+            Ok(Reconciled::TooEarly(_)) => Ok(Advance::Skip),
+            Ok(Reconciled::NotStarted) => Ok(Advance::Store(Box::new(end(
+                record,
+                State::NeedsAttention,
+                "IntakeStoppedBeforeTrigger",
+                "the intake stopped after its write-ahead and Azure shows no restore for it; submit the request again with a new requestId if it is still needed",
+            )))),
+            Ok(Reconciled::Ambiguous(why)) => Ok(Advance::Store(Box::new(end(record, State::NeedsAttention, "AmbiguousWriteAhead", &why)))),
+            Err(e) => Err((Box::new(record), e)),
+        }
+    }
+}
+
+fn call_of(record: &Record) -> Option<AzureCall> {
+    record.azure_request_body.as_ref().and_then(|v| serde_json::from_value(v.clone()).ok())
+}
+
+fn deadline_of(record: &Record) -> Option<OffsetDateTime> {
+    let request: RestoreRequest = serde_json::from_value(record.request.clone()).ok()?;
+    request.options.deadline.map(|d| d.get())
+}
+
+fn running(record: Record, job: &JobView, now: OffsetDateTime, settings: &TrackerSettings) -> Record {
+    let mut record = record;
+    record.state = State::Running;
+    record.job_id = Some(job.job_id.clone());
+    record.job_started_at = job.started_at;
+    record.next_poll_at = Some(now + settings.job_poll);
+    record
+}
+
+fn end(record: Record, state: State, code: &str, message: &str) -> Record {
+    let mut record = record;
+    record.state = state;
+    record.reason = Some(Reason { code: code.into(), message: message.into() });
+    record.result_published = false;
+    record.next_poll_at = Some(OffsetDateTime::now_utc());
+    record
+}
+
+fn fail(record: Record, error: &AzureError) -> Record {
+    let mut record = end(record, State::Failed, &error.code, &error.message);
+    record.result = Some(serde_json::json!({ "azureError": error }));
+    record
+}
+
+/// The result a stored record should publish now, if any: terminal records not yet published, and the
+/// Accepted result of a write-ahead the tracker reconciled.
+fn publishable(record: &Record) -> Option<RestoreResult> {
+    if !record.state.is_terminal() || record.result_published {
+        return None;
+    }
+    let status = status_of(record)?;
+    // Built on an earlier tick whose publication was not recorded: send the same result again.
+    if let Some(built) = record.result.as_ref().and_then(|r| serde_json::from_value::<RestoreResult>(r.clone()).ok())
+        && built.status == status
+    {
+        return Some(built);
+    }
+    let mut result = result_for(record, status);
+    if let Some(job) = record.operation.as_ref().and_then(|o| o.get("job")).and_then(|j| serde_json::from_value::<JobView>(j.clone()).ok()) {
+        result.restored_resource_ids = job.restored_resource_ids.clone();
+        let azure = result.azure.get_or_insert_with(Default::default);
+        azure.job_status = job.raw_status.clone();
+    }
+    let azure_error = record
+        .result
+        .as_ref()
+        .and_then(|r| r.get("azureError"))
+        .and_then(|e| serde_json::from_value::<AzureError>(e.clone()).ok());
+    if let Some(error) = azure_error {
+        result = with_azure_error(result, &error);
+    }
+    if status == ResultStatus::Succeeded {
+        result.reason = None;
+    }
+    Some(result)
+}
+
+/// Job poll interval: doubles from the first interval to the maximum.
+fn job_interval(settings: &TrackerSettings, polls: u32) -> Duration {
+    let factor = 2u32.saturating_pow(polls.saturating_sub(1).min(10));
+    settings.job_poll.saturating_mul(factor).min(settings.job_poll_max)
+}
+
+/// A stable per-request offset in `[0, max)`, so records accepted together spread their polls.
+fn spread(request_id: &str, max: Duration) -> Duration {
+    let hash = request_id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let millis = max.as_millis().max(1) as u64;
+    Duration::from_millis(hash % millis)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_polls_back_off_to_the_maximum() {
+        let s = TrackerSettings::default();
+        let secs: Vec<u64> = (1..=6).map(|p| job_interval(&s, p).as_secs()).collect();
+        assert_eq!(secs, [30, 60, 120, 240, 300, 300]);
+    }
+
+    #[test]
+    fn spread_is_stable_and_bounded() {
+        let a = spread("req-1", Duration::from_secs(10));
+        assert_eq!(a, spread("req-1", Duration::from_secs(10)));
+        assert!(a < Duration::from_secs(10));
+        let distinct: std::collections::BTreeSet<u128> =
+            (0..50).map(|i| spread(&format!("req-{i}"), Duration::from_secs(10)).as_millis()).collect();
+        assert!(distinct.len() > 40, "offsets bunch: {distinct:?}");
+    }
+}
