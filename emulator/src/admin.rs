@@ -135,10 +135,24 @@ async fn faults_clear(State(s): S) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-async fn release(State(s): S) -> Json<Value> {
-    let n = *s.hung.borrow();
-    s.release.notify_waiters();
-    Json(json!({"released": n}))
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Release {
+    count: Option<usize>,
+}
+
+/// `POST /release` releases every hung request; `{"count": n}` releases only the `n` oldest.
+async fn release(State(s): S, body: axum::body::Bytes) -> Response {
+    let count = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        match serde_json::from_slice::<Release>(&body) {
+            Ok(r) => r.count,
+            Err(e) => return bad(format!("release body must be empty or {{\"count\": n}}: {e}")),
+        }
+    };
+    let released = s.release_hung(count);
+    Json(json!({"released": released, "stillHung": *s.hung.borrow()})).into_response()
 }
 
 async fn hung(State(s): S) -> Json<Value> {

@@ -7,12 +7,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::body::Body;
 use hyper::{Request, Response};
+use restore_models::wire::ResourceList;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::clock::Clock;
-use crate::error::{ApiError, ApiResponse, Dialect};
+use crate::error::{ApiError, ApiResponse, Dialect, to_body};
 use crate::faults::{FaultKind, Faults};
 use crate::identity::validate_bearer;
 use crate::router::{Params, Route, match_pattern, segments};
@@ -75,9 +76,9 @@ pub struct Shared {
     pub origin: Mutex<String>,
     /// Origin written into header URLs (admin `PUT /header-host`), default the own origin.
     pub header_origin: Mutex<Option<String>>,
-    /// Releases hung requests.
-    pub release: tokio::sync::Notify,
-    /// Number of requests currently hung.
+    /// Requests currently hung, oldest first, each with the sender that releases it.
+    hung_queue: Mutex<HungQueue>,
+    /// Number of requests currently hung (mirrors the queue's length; tests wait on it).
     pub hung: tokio::sync::watch::Sender<usize>,
     /// The scenario, to rebuild the world on reset.
     pub scenario: Scenario,
@@ -109,7 +110,7 @@ impl Shared {
             routes: crate::router::routes(),
             origin: Mutex::new(String::new()),
             header_origin: Mutex::new(None),
-            release: tokio::sync::Notify::new(),
+            hung_queue: Mutex::new(HungQueue::default()),
             hung: tokio::sync::watch::channel(0).0,
             scenario,
             identity_header,
@@ -157,12 +158,45 @@ impl Shared {
         }
     }
 
+    /// Holds the caller until [`Shared::release_hung`] picks it (oldest first) or `timeout_ms` real milliseconds
+    /// pass.
     async fn hang(&self, timeout_ms: Option<u64>) {
-        let notified = self.release.notified();
-        self.hung.send_modify(|n| *n += 1);
-        let _ = tokio::time::timeout(std::time::Duration::from_millis(timeout_ms.unwrap_or(60_000)), notified).await;
-        self.hung.send_modify(|n| *n = n.saturating_sub(1));
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let id = {
+            let mut q = lock(&self.hung_queue);
+            q.next_id += 1;
+            let id = q.next_id;
+            q.waiting.push_back((id, tx));
+            self.hung.send_replace(q.waiting.len());
+            id
+        };
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(timeout_ms.unwrap_or(60_000)), rx).await;
+        let mut q = lock(&self.hung_queue);
+        q.waiting.retain(|(i, _)| *i != id);
+        self.hung.send_replace(q.waiting.len());
     }
+
+    /// Releases the `count` oldest hung requests (all of them for `None`); returns how many were released.
+    pub fn release_hung(&self, count: Option<usize>) -> usize {
+        let mut q = lock(&self.hung_queue);
+        let mut released = 0;
+        while count.is_none_or(|c| released < c) {
+            let Some((_, tx)) = q.waiting.pop_front() else { break };
+            // A closed receiver timed out on its own and is about to remove itself: not counted.
+            if tx.send(()).is_ok() {
+                released += 1;
+            }
+        }
+        self.hung.send_replace(q.waiting.len());
+        released
+    }
+}
+
+/// Hung requests in arrival order.
+#[derive(Default)]
+struct HungQueue {
+    next_id: u64,
+    waiting: std::collections::VecDeque<(u64, tokio::sync::oneshot::Sender<()>)>,
 }
 
 /// What a handler sees.
@@ -214,8 +248,8 @@ impl Ctx<'_> {
         })
     }
 
-    /// One page of `items` with a `nextLink` carrying `$skipToken` when more remain.
-    pub fn page(&self, items: Vec<Value>, dialect: Dialect) -> Result<Value, ApiError> {
+    /// One page of `items` (a `ResourceList`) with a `nextLink` carrying `$skipToken` when more remain.
+    pub fn page<T: Serialize + Clone>(&self, items: Vec<T>, dialect: Dialect) -> Result<Value, ApiError> {
         let size = self.world.settings.page_size.max(1);
         let skip = match self.q("$skipToken") {
             None => 0,
@@ -228,8 +262,8 @@ impl Ctx<'_> {
             })?,
         };
         let end = (skip + size).min(items.len());
-        let page: Vec<Value> = items.get(skip..end).map(<[Value]>::to_vec).unwrap_or_default();
-        let next = if end < items.len() {
+        let page: Vec<T> = items.get(skip..end).map(<[T]>::to_vec).unwrap_or_default();
+        let next_link = (end < items.len()).then(|| {
             let mut q: Vec<String> = self
                 .query
                 .iter()
@@ -237,11 +271,9 @@ impl Ctx<'_> {
                 .map(|(k, v)| format!("{}={}", query_encode(k), query_encode(v)))
                 .collect();
             q.push(format!("$skipToken={}", query_encode(&skip_token(end))));
-            Value::String(format!("{}{}?{}", self.origin, self.path, q.join("&")))
-        } else {
-            Value::Null
-        };
-        Ok(json!({"value": page, "nextLink": next}))
+            format!("{}{}?{}", self.origin, self.path, q.join("&"))
+        });
+        to_body(&ResourceList { value: page, next_link })
     }
 
     /// The api-version to put in header URLs: an old one when the quirk is on, else the request's.

@@ -1,15 +1,18 @@
 //! Microsoft.DataProtection (Backup vault) handlers: recovery points, restore and its validation, async
 //! operations, jobs, backup instances, and cross-region restore.
 //!
-//! Body kinds built with `json!` here (swap for `restore_models::dataprotection` when available): recovery point
-//! resources ([`rp_body`]), backup instance resources ([`instance_body`]), restorable time ranges,
-//! `OperationJobExtendedInfo`.
+//! Response bodies are `restore_models::dataprotection` types (recovery points, restorable time ranges, backup
+//! instances, jobs, `OperationResource`, `OperationJobExtendedInfo`); request bodies are read with the same
+//! models after the checks that give Azure's friendlier 400 messages.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use time::Duration;
 
 use crate::arm::{Ctx, parse_filter};
-use crate::error::{ApiError, ApiResponse, Dialect};
+use restore_models::dataprotection as dp;
+use restore_models::wire::{ArmResource, Timestamp};
+
+use crate::error::{ApiError, ApiResponse, Dialect, parse_model, to_body};
 use crate::util::{b64, fmt_time, guid, key, parse_time};
 use crate::world::{
     BackupInstance, DppRecoveryPoint, Effect, InstanceState, Job, JobApi, OpEffect, OpScope, Operation, Outcome, Vault,
@@ -52,37 +55,35 @@ fn norm_region(r: &str) -> String {
     r.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase()
 }
 
-/// A recovery point resource body.
-pub fn rp_body(bi: &BackupInstance, rp: &DppRecoveryPoint) -> Value {
-    json!({
-        "id": format!("{}/recoveryPoints/{}", bi.id, rp.id),
-        "name": rp.id,
-        "type": "Microsoft.DataProtection/backupVaults/backupInstances/recoveryPoints",
-        "properties": {
-            "objectType": "AzureBackupDiscreteRecoveryPoint",
-            "recoveryPointId": rp.id,
-            "recoveryPointTime": fmt_time(rp.time),
-            "recoveryPointType": rp.kind,
-            "friendlyName": guid(),
-            "expiryTime": fmt_time(rp.expiry),
-            "recoveryPointState": rp.state,
-            "recoveryPointDataStoresDetails": [{
-                "id": guid(),
-                "type": "OperationalStore",
-                "creationTime": fmt_time(rp.time),
-                "expiryTime": fmt_time(rp.expiry),
-                "metaData": null,
-                "visible": true,
-                "state": if rp.state == "Completed" { "COMMITTED" } else { "UNCOMMITTED" },
-                "rehydrationExpiryTime": null,
-                "rehydrationStatus": null
-            }],
-            "retentionTagName": "Default",
-            "retentionTagVersion": "637607428336647408",
-            "policyName": bi.policy_name,
-            "policyVersion": null
-        }
-    })
+/// A recovery point resource body (`AzureBackupRecoveryPointResource`).
+pub fn rp_body(bi: &BackupInstance, rp: &DppRecoveryPoint) -> dp::AzureBackupRecoveryPointResource {
+    let props = dp::AzureBackupDiscreteRecoveryPoint {
+        recovery_point_id: Some(rp.id.clone()),
+        recovery_point_time: Timestamp::new(fmt_time(rp.time)),
+        recovery_point_type: Some(rp.kind.clone()),
+        friendly_name: Some(guid()),
+        recovery_point_data_stores_details: vec![dp::RecoveryPointDataStoreDetails {
+            id: Some(guid()),
+            store_type: Some("OperationalStore".into()),
+            creation_time: Some(Timestamp::new(fmt_time(rp.time))),
+            expiry_time: Some(Timestamp::new(fmt_time(rp.expiry))),
+            visible: Some(true),
+            state: Some(if rp.state == "Completed" { "COMMITTED" } else { "UNCOMMITTED" }.into()),
+            ..Default::default()
+        }],
+        expiry_time: Some(Timestamp::new(fmt_time(rp.expiry))),
+        recovery_point_state: Some(rp.state.clone()),
+        policy_name: Some(bi.policy_name.clone()),
+        policy_version: None,
+        retention_tag_name: Some("Default".into()),
+        retention_tag_version: Some("637607428336647408".into()),
+    };
+    ArmResource {
+        id: Some(format!("{}/recoveryPoints/{}", bi.id, rp.id)),
+        name: Some(rp.id.clone()),
+        resource_type: Some("Microsoft.DataProtection/backupVaults/backupInstances/recoveryPoints".into()),
+        ..ArmResource::new(dp::AzureBackupRecoveryPoint::Discrete(props))
+    }
 }
 
 fn rp_filter(ctx: &Ctx) -> Result<(Option<time::OffsetDateTime>, Option<time::OffsetDateTime>), ApiError> {
@@ -117,7 +118,7 @@ fn rp_filter(ctx: &Ctx) -> Result<(Option<time::OffsetDateTime>, Option<time::Of
 pub fn recovery_points_list(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
     let (start, end) = rp_filter(ctx)?;
     let bi = instance(ctx)?;
-    let items: Vec<Value> = bi
+    let items: Vec<_> = bi
         .recovery_points
         .iter()
         .filter(|rp| start.is_none_or(|s| rp.time >= s) && end.is_none_or(|e| rp.time <= e))
@@ -132,7 +133,7 @@ pub fn recovery_point_get(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
     let rp = bi.recovery_points.iter().find(|r| r.id.eq_ignore_ascii_case(ctx.p("rp"))).ok_or_else(|| {
         ApiError::dpp(404, "UserErrorRecoveryPointNotFound", format!("Recovery point '{}' was not found.", ctx.p("rp")))
     })?;
-    Ok(ApiResponse::ok(rp_body(bi, rp)))
+    ApiResponse::model(&rp_body(bi, rp))
 }
 
 /// POST …/findRestorableTimeRanges
@@ -158,6 +159,7 @@ pub fn find_restorable_time_ranges(ctx: &mut Ctx) -> Result<ApiResponse, ApiErro
         }
     };
     let (start, end) = (parse("startTime")?, parse("endTime")?);
+    parse_model::<dp::AzureBackupFindRestorableTimeRangesRequest>(&body, "the findRestorableTimeRanges body", D)?;
     let bi = instance(ctx)?;
     let now = ctx.now;
     let usable: Vec<&DppRecoveryPoint> = bi
@@ -166,17 +168,23 @@ pub fn find_restorable_time_ranges(ctx: &mut Ctx) -> Result<ApiResponse, ApiErro
         .filter(|r| r.state == "Completed" && r.expiry > now)
         .filter(|r| start.is_none_or(|s| r.time >= s) && end.is_none_or(|e| r.time <= e))
         .collect();
-    let ranges: Vec<Value> = match (usable.iter().map(|r| r.time).min(), usable.iter().map(|r| r.time).max()) {
-        (Some(a), Some(b)) => {
-            vec![json!({"objectType": "RestorableTimeRange", "startTime": fmt_time(a), "endTime": fmt_time(b)})]
-        }
+    let restorable_time_ranges = match (usable.iter().map(|r| r.time).min(), usable.iter().map(|r| r.time).max()) {
+        (Some(a), Some(b)) => vec![dp::RestorableTimeRange {
+            start_time: Timestamp::new(fmt_time(a)),
+            end_time: Timestamp::new(fmt_time(b)),
+            object_type: Some("RestorableTimeRange".into()),
+        }],
         _ => vec![],
     };
-    Ok(ApiResponse::ok(json!({
-        "id": bi.name,
-        "type": "Microsoft.DataProtection/backupVaults/backupInstances/findRestorableTimeRanges",
-        "properties": {"objectType": "AzureBackupFindRestorableTimeRangesResponse", "restorableTimeRanges": ranges}
-    })))
+    let body: dp::AzureBackupFindRestorableTimeRangesResponseResource = ArmResource {
+        id: Some(bi.name.clone()),
+        resource_type: Some("Microsoft.DataProtection/backupVaults/backupInstances/findRestorableTimeRanges".into()),
+        ..ArmResource::new(dp::AzureBackupFindRestorableTimeRangesResponse {
+            object_type: Some("AzureBackupFindRestorableTimeRangesResponse".into()),
+            restorable_time_ranges,
+        })
+    };
+    ApiResponse::model(&body)
 }
 
 /// A checked disk restore request.
@@ -270,10 +278,12 @@ fn check_restore(ctx: &Ctx, bi: &BackupInstance, req: &Value, expected_region: &
             format!("The target resource group '{}' does not exist.", segs[3]),
         ));
     }
+    parse_model::<dp::AzureBackupRestoreRequest>(req, "the restore request", D)?;
     Ok(Plan { rp: rp.clone(), target_disk: rid.to_string(), target_rg_key: rgk, target_name: segs[7].to_string() })
 }
 
-/// Conditions that Azure reports as a failed validation / failed job rather than a 400.
+/// Conditions that Azure reports as a failed validation / failed job rather than a 400 ("validation fails if a
+/// disk with the same name exists, if the MSI lost its roles, or if snapshots were moved or deleted").
 fn blocking_condition(ctx: &Ctx, plan: &Plan) -> Option<(String, String)> {
     if ctx.world.disks.contains_key(&key(&plan.target_disk)) {
         return Some((
@@ -290,6 +300,12 @@ fn blocking_condition(ctx: &Ctx, plan: &Plan) -> Option<(String, String)> {
         return Some((
             "UserErrorDiskBackupRestoreRGOrMSIPermissionsNotPresent".into(),
             format!("The Backup vault's managed identity lacks Disk Restore Operator on resource group '{}'.", rg.name),
+        ));
+    }
+    if plan.rp.snapshot_deleted {
+        return Some((
+            "UserErrorDiskSnapshotNotFound".into(),
+            format!("The snapshot behind recovery point '{}' was deleted or moved.", plan.rp.id),
         ));
     }
     None
@@ -355,6 +371,7 @@ pub fn validate_restore(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
             "restoreRequestObject is required: {\"restoreRequestObject\": <the restore request>}",
         )
     })?;
+    parse_model::<dp::ValidateRestoreRequestObject>(&body, "the validateRestore body", D)?;
     let bi = instance(ctx)?.clone();
     let location = vault(ctx)?.location.clone();
     validate_common(ctx, bi, &req, &location, &location)
@@ -386,11 +403,6 @@ fn trigger_common(
     let mut outcome = ctx.world.rule_outcome(&plan.rp.id, &plan.target_name);
     if let Some((code, message)) = blocking_condition(ctx, &plan) {
         outcome = Outcome::Failed { code, message };
-    } else if plan.rp.snapshot_deleted {
-        outcome = Outcome::Failed {
-            code: "UserErrorDiskSnapshotNotFound".into(),
-            message: format!("The snapshot behind recovery point '{}' was deleted or moved.", plan.rp.id),
-        };
     }
     let duration = if crr {
         ctx.world.settings.job_durations.cross_region_restore
@@ -442,7 +454,7 @@ fn op_status(ctx: &Ctx, status_id: String) -> Result<ApiResponse, ApiError> {
     let op = ctx.world.operation(ctx.p("sub"), ctx.p("op")).ok_or_else(|| {
         ApiError::dpp(404, "OperationNotFound", format!("Operation '{}' was not found.", ctx.p("op")))
     })?;
-    Ok(ApiResponse::ok(ctx.world.operation_status_body(op, &status_id, ctx.now)))
+    ApiResponse::model(&ctx.world.dpp_operation_status(op, &status_id, ctx.now))
 }
 
 /// GET …/locations/{loc}/operationStatus/{op}
@@ -474,17 +486,15 @@ pub fn operation_results(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
     if let Some(e) = op.error {
         return Err(e);
     }
-    let mut body = json!({"objectType": "OperationJobExtendedInfo"});
-    if let Some((guid, full)) = &op.job {
-        body["jobId"] = json!(if ctx.world.quirks().dpp_full_job_id { full } else { guid });
-    }
-    Ok(ApiResponse::ok(body))
+    let job_id =
+        op.job.as_ref().map(|(guid, full)| if ctx.world.quirks().dpp_full_job_id { full } else { guid }.clone());
+    ApiResponse::model(&dp::OperationExtendedInfo::OperationJobExtendedInfo(dp::OperationJobExtendedInfo { job_id }))
 }
 
 /// GET {vault}/backupJobs
 pub fn jobs_list(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
     let v = key(&vault(ctx)?.id);
-    let items: Vec<Value> = ctx
+    let items: Vec<_> = ctx
         .world
         .jobs
         .iter()
@@ -501,48 +511,71 @@ pub fn job_get(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
     let job = ctx.world.job(ctx.p("job")).filter(|j| j.vault == v && j.api == JobApi::Dpp).ok_or_else(|| {
         ApiError::dpp(404, "UserErrorJobNotFound", format!("Job '{}' was not found in the vault.", ctx.p("job")))
     })?;
-    Ok(ApiResponse::ok(ctx.world.dpp_job_body(job, ctx.now)))
+    ApiResponse::model(&ctx.world.dpp_job_body(job, ctx.now))
 }
 
-/// A backup instance resource body.
-pub fn instance_body(bi: &BackupInstance) -> Value {
+/// A backup instance resource body (`BackupInstanceResource`): the PUT body's properties (as parsed by the
+/// model) or, for scenario instances, the properties Azure would show, plus the read-only protection state.
+pub fn instance_body(bi: &BackupInstance) -> dp::BackupInstanceResource {
     let (status, provisioning) = match bi.state {
         InstanceState::Configuring => ("ConfiguringProtection", "Provisioning"),
         InstanceState::Configured => ("ProtectionConfigured", "Succeeded"),
         InstanceState::Deleting => ("SoftDeleting", "Deleting"),
     };
     let disk_name = bi.disk_id.rsplit('/').next().unwrap_or_default();
-    let mut props = bi.put_properties.clone().unwrap_or_else(|| {
-        json!({
-            "objectType": "BackupInstance",
-            "friendlyName": disk_name,
-            "dataSourceInfo": {
-                "objectType": "Datasource", "datasourceType": "Microsoft.Compute/disks", "resourceType": "Microsoft.Compute/disks",
-                "resourceID": bi.disk_id, "resourceName": disk_name, "resourceUri": bi.disk_id, "resourceLocation": ""
-            },
-            "policyInfo": {
-                "policyId": format!("{}/backupPolicies/{}", bi.id.rsplit_once("/backupInstances/").map(|x| x.0).unwrap_or_default(), bi.policy_name),
-                "policyParameters": {"dataStoreParametersList": [{
-                    "objectType": "AzureOperationalStoreParameters", "dataStoreType": "OperationalStore", "resourceGroupId": bi.snapshot_rg_id
-                }]}
-            }
-        })
+    let mut props = bi.put_properties.clone().unwrap_or_else(|| dp::BackupInstance {
+        object_type: "BackupInstance".into(),
+        friendly_name: Some(disk_name.to_string()),
+        data_source_info: dp::Datasource {
+            object_type: Some("Datasource".into()),
+            datasource_type: Some("Microsoft.Compute/disks".into()),
+            resource_id: bi.disk_id.clone(),
+            resource_location: Some(String::new()),
+            resource_name: Some(disk_name.to_string()),
+            resource_type: Some("Microsoft.Compute/disks".into()),
+            resource_uri: Some(bi.disk_id.clone()),
+            ..Default::default()
+        },
+        policy_info: dp::PolicyInfo {
+            policy_id: format!(
+                "{}/backupPolicies/{}",
+                bi.id.rsplit_once("/backupInstances/").map(|x| x.0).unwrap_or_default(),
+                bi.policy_name
+            ),
+            policy_parameters: Some(dp::PolicyParameters {
+                data_store_parameters_list: Some(vec![dp::DataStoreParameters::AzureOperationalStoreParameters(
+                    dp::AzureOperationalStoreParameters {
+                        data_store_type: "OperationalStore".into(),
+                        resource_group_id: Some(bi.snapshot_rg_id.clone()),
+                        ..Default::default()
+                    },
+                )]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        ..Default::default()
     });
-    props["protectionStatus"] = json!({"status": status});
-    props["currentProtectionState"] = json!(status);
-    props["provisioningState"] = json!(provisioning);
-    json!({"id": bi.id, "name": bi.name, "type": "Microsoft.DataProtection/backupVaults/backupInstances", "properties": props})
+    props.protection_status = Some(dp::ProtectionStatusDetails { status: Some(status.into()), error_details: None });
+    props.current_protection_state = Some(status.into());
+    props.provisioning_state = Some(provisioning.into());
+    ArmResource {
+        id: Some(bi.id.clone()),
+        name: Some(bi.name.clone()),
+        resource_type: Some("Microsoft.DataProtection/backupVaults/backupInstances".into()),
+        ..ArmResource::new(props)
+    }
 }
 
 /// GET …/backupInstances/{bi}
 pub fn instance_get(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
-    Ok(ApiResponse::ok(instance_body(instance(ctx)?)))
+    ApiResponse::model(&instance_body(instance(ctx)?))
 }
 
 /// GET {vault}/backupInstances
 pub fn instance_list(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
     let v = key(&vault(ctx)?.id);
-    let items: Vec<Value> = ctx.world.instances.values().filter(|b| b.vault == v).map(instance_body).collect();
+    let items: Vec<_> = ctx.world.instances.values().filter(|b| b.vault == v).map(instance_body).collect();
     Ok(ApiResponse::ok(ctx.page(items, D)?))
 }
 
@@ -591,6 +624,7 @@ pub fn validate_for_backup(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
         )
     })?;
     check_backup_instance(ctx, bi, None)?;
+    parse_model::<dp::ValidateForBackupRequest>(&body, "the validateForBackup body", D)?;
     let op = new_op(ctx, &location, ctx.world.settings.validate_delay_seconds);
     let id = ctx.world.add_operation(op);
     Ok(accepted(ctx, ctx.p("sub"), &location, &id, 10))
@@ -623,13 +657,17 @@ pub fn instance_put(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
     })?;
     let id = format!("{}/backupInstances/{}", v.id, ctx.p("bi"));
     let disk = check_backup_instance(ctx, &props, Some(&id))?;
+    let props: dp::BackupInstance = parse_model(&props, "properties", D)?;
     if let Some(existing) = ctx.world.instances.get_mut(&key(&id)) {
         existing.put_properties = Some(props);
-        return Ok(ApiResponse::ok(instance_body(existing)));
+        return ApiResponse::model(&instance_body(existing));
     }
-    let policy_name = str_ci(&props, "policyInfo")
-        .or_else(|| get_ci(&props, "policyInfo").and_then(|p| str_ci(p, "policyId")))
-        .and_then(|p| p.rsplit('/').next())
+    let policy_name = props
+        .policy_info
+        .policy_id
+        .rsplit('/')
+        .next()
+        .filter(|n| !n.is_empty())
         .unwrap_or("DiskBackupPolicy")
         .to_string();
     let bi = BackupInstance {
@@ -643,7 +681,7 @@ pub fn instance_put(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
         state: InstanceState::Configuring,
         put_properties: Some(props),
     };
-    let body = instance_body(&bi);
+    let body = to_body(&instance_body(&bi))?;
     ctx.world.instances.insert(key(&id), bi);
     let mut op = new_op(ctx, &v.location, ctx.world.settings.job_durations.configure_protection);
     op.effect = Some(OpEffect::InstanceConfigured(key(&id)));
@@ -720,8 +758,9 @@ pub fn fetch_secondary_rps(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
     let body = ctx.json(D)?;
     let (bi_id, region) = crr_details(&body)?;
     let (bi, _) = crr_source(ctx, &bi_id, &region)?;
+    parse_model::<dp::FetchSecondaryRPsRequestParameters>(&body, "the fetchSecondaryRecoveryPoints body", D)?;
     let (start, end) = rp_filter(ctx)?;
-    let items: Vec<Value> = bi
+    let items: Vec<_> = bi
         .recovery_points
         .iter()
         .filter(|r| r.replicated && r.state == "Completed")
@@ -738,6 +777,8 @@ fn crr_request(ctx: &Ctx) -> Result<(Value, BackupInstance, Vault), ApiError> {
     let req = get_ci(&body, "restoreRequestObject").cloned().ok_or_else(|| {
         ApiError::bad_request(D, "UserErrorInvalidRequestParameter", "restoreRequestObject is required")
     })?;
+    // validateCrossRegionRestore and crossRegionRestore bodies have the same shape.
+    parse_model::<dp::CrossRegionRestoreRequestObject>(&body, "the cross-region restore body", D)?;
     let rp_id = str_ci(&req, "recoveryPointId").unwrap_or_default();
     if bi.recovery_points.iter().any(|r| r.id.eq_ignore_ascii_case(rp_id) && !r.replicated) {
         return Err(ApiError::bad_request(
@@ -792,18 +833,20 @@ pub fn fetch_crr_job(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
     let v = crr_job_source(ctx, &body)?;
     let job_id = str_ci(&body, "jobId")
         .ok_or_else(|| ApiError::bad_request(D, "UserErrorInvalidRequestParameter", "jobId is required"))?;
+    parse_model::<dp::CrossRegionRestoreJobRequest>(&body, "the fetchCrossRegionRestoreJob body", D)?;
     let guid = job_id.rsplit('/').next().unwrap_or(job_id);
     let job = ctx.world.job(guid).filter(|j| j.vault == key(&v.id) && j.api == JobApi::DppCrr).ok_or_else(|| {
         ApiError::dpp(404, "UserErrorJobNotFound", format!("Cross-region restore job '{job_id}' was not found."))
     })?;
-    Ok(ApiResponse::ok(ctx.world.dpp_job_body(job, ctx.now)))
+    ApiResponse::model(&ctx.world.dpp_job_body(job, ctx.now))
 }
 
 /// POST {Base}/locations/{loc}/fetchCrossRegionRestoreJobs
 pub fn fetch_crr_jobs(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
     let body = ctx.json(D)?;
     let v = key(&crr_job_source(ctx, &body)?.id);
-    let items: Vec<Value> = ctx
+    parse_model::<dp::CrossRegionRestoreJobsRequest>(&body, "the fetchCrossRegionRestoreJobs body", D)?;
+    let items: Vec<_> = ctx
         .world
         .jobs
         .iter()

@@ -1,8 +1,13 @@
 //! ARM-shaped errors and the emulator's response type.
 //!
-//! Body kinds built with `json!` here (to be swapped for `restore_models::error` types once they exist):
-//! [`ApiError::body`] (CloudError / ErrorResponse with the DPP `UserFacingError` in `additionalInfo`).
+//! Error bodies are built from `restore_models::error`: [`CloudError`] / [`ErrorDetail`], with the Data
+//! Protection [`UserFacingError`] in `additionalInfo[0].info` for the DPP dialect.
 
+use std::collections::BTreeMap;
+
+use restore_models::error::{AdditionalInfo, CloudError, ErrorDetail, UserFacingError};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 /// A response the pipeline turns into HTTP.
@@ -20,6 +25,10 @@ impl ApiResponse {
     /// 200 with a JSON body.
     pub fn ok(body: Value) -> Self {
         Self { status: 200, headers: vec![], body: Some(body) }
+    }
+    /// 200 with a body serialised from a wire model.
+    pub fn model<T: Serialize>(body: &T) -> Result<Self, ApiError> {
+        Ok(Self::ok(to_body(body)?))
     }
     /// A status without a body.
     pub fn empty(status: u16) -> Self {
@@ -94,42 +103,68 @@ impl ApiError {
         self.retryable = true;
         self
     }
-    /// The `error` object (without the outer wrapper), as operation statuses embed it.
-    pub fn error_object(&self) -> Value {
-        match self.dialect {
-            Dialect::Arm => json!({
-                "code": self.code, "message": self.message, "target": "", "details": [], "additionalInfo": []
-            }),
-            Dialect::Dpp => json!({
+    /// The DPP `UserFacingError` (also a failed job's `errorDetails[]` entry).
+    pub fn user_facing(&self) -> UserFacingError {
+        UserFacingError {
+            code: Some(self.code.clone()),
+            message: Some(self.message.clone()),
+            recommended_action: vec![recommended_action(&self.code).to_string()],
+            details: vec![],
+            target: Some(String::new()),
+            inner_error: Some(json!({
                 "code": self.code,
-                "message": self.message,
-                "target": "",
-                "details": [],
-                "additionalInfo": [{
-                    "type": "UserFacingError",
-                    "info": {
-                        "code": self.code,
-                        "message": self.message,
-                        "recommendedAction": [recommended_action(&self.code)],
-                        "details": null,
-                        "target": "",
-                        "innerError": {
-                            "code": self.code,
-                            "additionalInfo": {"DetailedNonLocalisedMessage": self.message},
-                            "embeddedInnerError": null
-                        },
-                        "isRetryable": self.retryable,
-                        "isUserError": self.code.starts_with("UserError"),
-                        "properties": {"ActivityId": crate::util::guid()}
-                    }
-                }]
-            }),
+                "additionalInfo": {"DetailedNonLocalisedMessage": self.message},
+                "embeddedInnerError": null
+            })),
+            is_retryable: Some(self.retryable),
+            is_user_error: Some(self.code.starts_with("UserError")),
+            properties: Some(BTreeMap::from([("ActivityId".to_string(), json!(crate::util::guid()))])),
         }
     }
-    /// The full body `{ "error": … }`.
-    pub fn body(&self) -> Value {
-        json!({ "error": self.error_object() })
+
+    /// The `error` object (without the outer wrapper), as operation statuses embed it.
+    pub fn error_detail(&self) -> ErrorDetail {
+        let additional_info = match self.dialect {
+            Dialect::Arm => vec![],
+            Dialect::Dpp => vec![AdditionalInfo {
+                info_type: Some("UserFacingError".into()),
+                info: Some(serde_json::to_value(self.user_facing()).unwrap_or(Value::Null)),
+            }],
+        };
+        ErrorDetail {
+            code: Some(self.code.clone()),
+            message: Some(self.message.clone()),
+            target: Some(String::new()),
+            details: vec![],
+            additional_info,
+        }
     }
+
+    /// The full body `{ "error": … }` (`CloudError`).
+    pub fn body(&self) -> Value {
+        serde_json::to_value(CloudError { error: self.error_detail() })
+            .unwrap_or_else(|_| json!({"error": {"code": self.code, "message": self.message}}))
+    }
+}
+
+/// Reads a request body (or part of one) with its wire model; a mismatch is a 400 `InvalidRequestContent`
+/// naming `what` and serde's reason (field and type).
+pub fn parse_model<T: DeserializeOwned>(value: &Value, what: &str, dialect: Dialect) -> Result<T, ApiError> {
+    serde_json::from_value(value.clone()).map_err(|e| {
+        ApiError::bad_request(
+            dialect,
+            "InvalidRequestContent",
+            format!("The request content was invalid and could not be deserialized: {what}: {e}."),
+        )
+    })
+}
+
+/// Serialises a wire model into a response body; a failure (which the models cannot produce: their maps have
+/// string keys) becomes a 500 rather than a panic.
+pub fn to_body<T: Serialize>(body: &T) -> Result<Value, ApiError> {
+    serde_json::to_value(body).map_err(|e| {
+        ApiError::arm(500, "InternalServerError", format!("The emulator could not serialise its response: {e}."))
+    })
 }
 
 fn recommended_action(code: &str) -> &'static str {

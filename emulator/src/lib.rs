@@ -231,7 +231,7 @@ impl EmulatorHandle {
     /// Stops the listeners.
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
-        self.shared.release.notify_waiters();
+        self.shared.release_hung(None);
         for t in self.tasks.drain(..) {
             let _ = t.await;
         }

@@ -1,7 +1,7 @@
 //! Microsoft.RecoveryServices (Recovery Services vault) handlers, including the CRR passive stamp.
 //!
-//! Body kinds built with `json!` here (swap for `restore_models::recoveryservices` / `crr` when available):
-//! protected items ([`item_body`]), recovery points ([`rp_body`]), validate results, AAD properties, CRR access
+//! Response bodies are `restore_models::recoveryservices` / `crr` types: protected items ([`item_body`]),
+//! recovery points ([`rp_body`]), jobs, operation statuses, validate results, AAD properties and CRR access
 //! tokens.
 
 use serde_json::{Value, json};
@@ -9,7 +9,12 @@ use time::Duration;
 
 use crate::arm::{Ctx, parse_filter};
 use crate::dpp::get_ci;
-use crate::error::{ApiError, ApiResponse, Dialect};
+use restore_models::crr;
+use restore_models::error::ValidationError;
+use restore_models::recoveryservices as rs;
+use restore_models::wire::{ArmResource, StrOrNum, Timestamp};
+
+use crate::error::{ApiError, ApiResponse, Dialect, parse_model};
 use crate::util::{b64, b64url_decode, fmt_time, fmt_us_time, guid, key, parse_rsv_filter_time};
 use crate::world::{Effect, Job, JobApi, OpScope, Operation, ProtectedItem, RsvRecoveryPoint, Vault};
 
@@ -68,77 +73,110 @@ fn find_rp<'a>(pi: &'a ProtectedItem, rp: &str) -> Result<&'a RsvRecoveryPoint, 
     })
 }
 
-/// A protected item resource body.
-pub fn item_body(ctx: &Ctx, pi: &ProtectedItem) -> Value {
+/// A protected item resource body (`ProtectedItemResource`, `Microsoft.Compute/virtualMachines`).
+pub fn item_body(ctx: &Ctx, pi: &ProtectedItem) -> rs::ProtectedItemResource {
     let vault = ctx.world.rsv_vaults.get(&pi.vault);
-    let last = pi.recovery_points.first().map(|r| fmt_time(r.time));
-    json!({
-        "id": pi.id,
-        "name": pi.item_name,
-        "type": "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems",
-        "properties": {
-            "protectedItemType": "Microsoft.Compute/virtualMachines",
-            "backupManagementType": "AzureIaasVM",
-            "workloadType": "VM",
-            "containerName": pi.container_name.split_once(';').map(|x| x.1).unwrap_or(&pi.container_name),
-            "friendlyName": pi.vm_name,
-            "virtualMachineId": pi.vm_id,
-            "sourceResourceId": pi.vm_id,
-            "policyId": format!("{}/backupPolicies/{}", vault.map(|v| v.id.clone()).unwrap_or_default(), pi.policy_name),
-            "policyName": pi.policy_name,
-            "protectionStatus": "Healthy",
-            "protectionState": "Protected",
-            "healthStatus": "Passed",
-            "lastBackupStatus": "Completed",
-            "lastBackupTime": last,
-            "lastRecoveryPoint": last,
-            "protectedItemDataId": "636482643132986882"
-        }
-    })
+    let last = pi.recovery_points.first().map(|r| Timestamp::new(fmt_time(r.time)));
+    let props = rs::AzureIaaSVMProtectedItem {
+        backup_management_type: Some("AzureIaasVM".into()),
+        workload_type: Some("VM".into()),
+        container_name: Some(pi.container_name.split_once(';').map(|x| x.1).unwrap_or(&pi.container_name).to_string()),
+        friendly_name: Some(pi.vm_name.clone()),
+        virtual_machine_id: Some(pi.vm_id.clone()),
+        source_resource_id: Some(pi.vm_id.clone()),
+        policy_id: Some(format!(
+            "{}/backupPolicies/{}",
+            vault.map(|v| v.id.clone()).unwrap_or_default(),
+            pi.policy_name
+        )),
+        policy_name: Some(pi.policy_name.clone()),
+        protection_status: Some("Healthy".into()),
+        protection_state: Some("Protected".into()),
+        health_status: Some("Passed".into()),
+        last_backup_status: Some("Completed".into()),
+        last_backup_time: last.clone(),
+        last_recovery_point: last,
+        protected_item_data_id: Some("636482643132986882".into()),
+        ..Default::default()
+    };
+    ArmResource {
+        id: Some(pi.id.clone()),
+        name: Some(pi.item_name.clone()),
+        resource_type: Some(
+            "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems".into(),
+        ),
+        ..ArmResource::new(rs::ProtectedItem::AzureIaaSComputeVM(props))
+    }
 }
 
-/// A VM recovery point resource body.
-pub fn rp_body(ctx: &Ctx, pi: &ProtectedItem, rp: &RsvRecoveryPoint) -> Value {
+/// A VM recovery point resource body (`RecoveryPointResource`, `IaasVMRecoveryPoint`).
+pub fn rp_body(ctx: &Ctx, pi: &ProtectedItem, rp: &RsvRecoveryPoint) -> rs::RecoveryPointResource {
     let vm = ctx.world.vms.get(&key(&pi.vm_id));
-    json!({
-        "id": format!("{}/recoveryPoints/{}", pi.id, rp.id),
-        "name": rp.id,
-        "type": "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems/recoveryPoints",
-        "properties": {
-            "objectType": "IaasVMRecoveryPoint",
-            "recoveryPointType": rp.kind,
-            "recoveryPointTime": fmt_time(rp.time),
-            "recoveryPointAdditionalInfo": "",
-            "sourceVMStorageType": "PremiumVMOnPartialPremiumStorage",
-            "isSourceVMEncrypted": false,
-            "isInstantIlrSessionActive": false,
-            "recoveryPointTierDetails": rp.tiers.iter().map(|t| json!({"type": t.kind, "status": t.status})).collect::<Vec<_>>(),
-            "isManagedVirtualMachine": true,
-            "virtualMachineSize": vm.map(|v| v.size.clone()).unwrap_or_default(),
-            "originalStorageAccountOption": false,
-            "osType": "Linux",
-            "recoveryPointDiskConfiguration": {
-                "numberOfDisksIncludedInBackup": vm.map(|v| v.data_disks.len() + 1).unwrap_or(1),
-                "numberOfDisksAttachedToVm": vm.map(|v| v.data_disks.len() + 1).unwrap_or(1),
-                "includedDiskList": vm.map(|v| v.data_disks.iter().map(|(lun, id)| json!({"lun": lun, "name": id.rsplit('/').next()})).collect::<Vec<_>>()).unwrap_or_default(),
-                "excludedDiskList": []
-            },
-            "recoveryPointProperties": {"expiryTime": fmt_time(rp.expiry), "ruleName": "DailyRule"}
-        }
-    })
+    let disks = vm.map(|v| v.data_disks.len() as i64 + 1).unwrap_or(1);
+    let props = rs::IaasVMRecoveryPoint {
+        recovery_point_type: Some(rp.kind.clone()),
+        recovery_point_time: Some(Timestamp::new(fmt_time(rp.time))),
+        recovery_point_additional_info: Some(String::new()),
+        source_vm_storage_type: Some("PremiumVMOnPartialPremiumStorage".into()),
+        is_source_vm_encrypted: Some(false),
+        is_instant_ilr_session_active: Some(false),
+        recovery_point_tier_details: rp
+            .tiers
+            .iter()
+            .map(|t| rs::RecoveryPointTierInformation {
+                tier_type: Some(StrOrNum::Str(t.kind.clone())),
+                status: Some(StrOrNum::Str(t.status.clone())),
+                extended_info: None,
+            })
+            .collect(),
+        is_managed_virtual_machine: Some(true),
+        virtual_machine_size: Some(vm.map(|v| v.size.clone()).unwrap_or_default()),
+        original_storage_account_option: Some(false),
+        os_type: Some("Linux".into()),
+        recovery_point_disk_configuration: Some(rs::RecoveryPointDiskConfiguration {
+            number_of_disks_included_in_backup: Some(disks),
+            number_of_disks_attached_to_vm: Some(disks),
+            included_disk_list: vm
+                .map(|v| {
+                    v.data_disks
+                        .iter()
+                        .map(|(lun, id)| rs::DiskInformation {
+                            lun: Some(i64::from(*lun)),
+                            name: id.rsplit('/').next().map(str::to_string),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            excluded_disk_list: vec![],
+        }),
+        recovery_point_properties: Some(rs::RecoveryPointProperties {
+            expiry_time: Some(Timestamp::new(fmt_time(rp.expiry))),
+            rule_name: Some("DailyRule".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    ArmResource {
+        id: Some(format!("{}/recoveryPoints/{}", pi.id, rp.id)),
+        name: Some(rp.id.clone()),
+        resource_type: Some(
+            "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems/recoveryPoints".into(),
+        ),
+        ..ArmResource::new(rs::RecoveryPoint::IaasVM(props))
+    }
 }
 
 /// GET {V}/backupProtectedItems
 pub fn items_list(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
     let v = key(&vault(ctx)?.id);
-    let items: Vec<Value> = ctx.world.items.values().filter(|p| p.vault == v).map(|p| item_body(ctx, p)).collect();
+    let items: Vec<_> = ctx.world.items.values().filter(|p| p.vault == v).map(|p| item_body(ctx, p)).collect();
     Ok(ApiResponse::ok(ctx.page(items, A)?))
 }
 
 /// GET {PI}
 pub fn item_get(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
     let pi = item(ctx)?;
-    Ok(ApiResponse::ok(item_body(ctx, pi)))
+    ApiResponse::model(&item_body(ctx, pi))
 }
 
 fn rp_list(ctx: &Ctx, secondary: bool) -> Result<ApiResponse, ApiError> {
@@ -169,7 +207,7 @@ fn rp_list(ctx: &Ctx, secondary: bool) -> Result<ApiResponse, ApiError> {
         }
     }
     let pi = item(ctx)?;
-    let items: Vec<Value> = pi
+    let items: Vec<_> = pi
         .recovery_points
         .iter()
         .filter(|r| !secondary || r.replicated)
@@ -187,7 +225,7 @@ pub fn recovery_points_list(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
 /// GET {PI}/recoveryPoints/{rp}
 pub fn recovery_point_get(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
     let pi = item(ctx)?;
-    Ok(ApiResponse::ok(rp_body(ctx, pi, find_rp(pi, ctx.p("rp"))?)))
+    ApiResponse::model(&rp_body(ctx, pi, find_rp(pi, ctx.p("rp"))?))
 }
 
 fn crr_vault<'a>(ctx: &'a Ctx, pi: &ProtectedItem) -> Result<&'a Vault, ApiError> {
@@ -219,7 +257,7 @@ pub fn crr_recovery_point_get(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
             format!("Recovery point '{}' is not in the secondary region yet.", rp.id),
         ));
     }
-    Ok(ApiResponse::ok(rp_body(ctx, pi, rp)))
+    ApiResponse::model(&rp_body(ctx, pi, rp))
 }
 
 /// A checked VM restore.
@@ -262,10 +300,24 @@ fn check_vm_restore(
         .iter()
         .find(|r| r.id == rp_id)
         .ok_or_else(|| bad("UserErrorRecoveryPointNotFound", format!("Recovery point '{rp_id}' was not found.")))?;
-    if rp.expiry <= ctx.now || !rp.usable() {
+    // Azure documents no dedicated code for these (azure-backup-rest.md §errors): both are "not found".
+    if rp.expiry <= ctx.now {
         return Err(bad(
             "UserErrorRecoveryPointNotFound",
-            format!("Recovery point '{rp_id}' has expired or its tiers were deleted; choose another recovery point."),
+            format!(
+                "Recovery point '{rp_id}' expired at {} and was removed; choose a newer recovery point.",
+                fmt_time(rp.expiry)
+            ),
+        ));
+    }
+    if !rp.usable() {
+        let tiers: Vec<String> = rp.tiers.iter().map(|t| format!("{}: {}", t.kind, t.status)).collect();
+        return Err(bad(
+            "UserErrorRecoveryPointNotFound",
+            format!(
+                "Recovery point '{rp_id}' has no Valid tier ({}); choose another recovery point.",
+                tiers.join(", ")
+            ),
         ));
     }
     let recovery_type = str_ci(props, "recoveryType").unwrap_or_default();
@@ -389,6 +441,7 @@ fn check_vm_restore(
         }
         _ => (vm.name.clone(), format!("/subscriptions/{target_sub}/resourceGroups/{target_rg}")),
     };
+    parse_model::<rs::RestoreRequest>(props, "properties", A)?;
     Ok(VmPlan { rp: rp.clone(), effects, target_name, destination, details })
 }
 
@@ -484,6 +537,7 @@ pub fn restore(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
             "properties is required: {\"properties\": {\"objectType\": \"IaasVMRestoreRequest\", …}}",
         )
     })?;
+    parse_model::<rs::RestoreRequestResource>(&body, "the restore body", A)?;
     let pi = item(ctx)?.clone();
     let region = ctx.world.rsv_vaults.get(&pi.vault).map(|v| v.location.clone()).unwrap_or_default();
     let plan = check_vm_restore(ctx, &pi, ctx.p("rp"), &props, &region)?;
@@ -514,7 +568,7 @@ fn rsv_op<'a>(ctx: &'a Ctx) -> Result<&'a Operation, ApiError> {
 pub fn item_operation_status(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
     item(ctx)?;
     let op = rsv_op(ctx)?;
-    Ok(ApiResponse::ok(ctx.world.operation_status_body(op, &op.id, ctx.now)))
+    ApiResponse::model(&ctx.world.rsv_operation_status(op, &op.id, ctx.now))
 }
 
 /// GET {PI}/operationResults/{op}: 202 while running, then 204.
@@ -528,7 +582,7 @@ pub fn item_operation_results(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
 pub fn vault_operation_status(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
     vault(ctx)?;
     let op = rsv_op(ctx)?;
-    Ok(ApiResponse::ok(ctx.world.operation_status_body(op, &op.id, ctx.now)))
+    ApiResponse::model(&ctx.world.rsv_operation_status(op, &op.id, ctx.now))
 }
 
 /// GET {V}/backupJobs?$filter
@@ -566,7 +620,7 @@ pub fn jobs_list(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
         }
     }
     let now = ctx.now;
-    let items: Vec<Value> = ctx
+    let items: Vec<_> = ctx
         .world
         .jobs
         .iter()
@@ -586,7 +640,7 @@ pub fn job_get(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
     let job = ctx.world.job(ctx.p("job")).filter(|j| j.vault == v && j.api == JobApi::Rsv).ok_or_else(|| {
         ApiError::arm(404, "BMSUserErrorJobNotFound", format!("Job '{}' was not found.", ctx.p("job")))
     })?;
-    Ok(ApiResponse::ok(ctx.world.rsv_job_body(job, ctx.now)))
+    ApiResponse::model(&ctx.world.rsv_job_body(job, ctx.now))
 }
 
 /// POST {V}/backupValidateOperation: 200 with validation results (empty when the restore would be accepted).
@@ -605,27 +659,34 @@ pub fn validate_operation(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
         .and_then(|p| get_ci(p, "restoreRequest"))
         .cloned()
         .ok_or_else(|| bad("BMSUserErrorInvalidInput", "properties.restoreRequest is required"))?;
-    let results = match check_vm_restore(ctx, &pi, rp, &req, &v.location) {
+    parse_model::<rs::ValidateOperationRequestResource>(&body, "the backupValidateOperation body", A)?;
+    let validation_results = match check_vm_restore(ctx, &pi, rp, &req, &v.location) {
         Ok(_) => vec![],
-        Err(e) => vec![
-            json!({"code": e.code, "message": e.message, "recommendations": ["Correct the restore request and validate again."]}),
-        ],
+        Err(e) => vec![ValidationError {
+            code: Some(e.code),
+            message: Some(e.message),
+            recommendations: vec!["Correct the restore request and validate again.".into()],
+        }],
     };
-    Ok(ApiResponse::ok(json!({"validateOperationResponse": {"validationResults": results}})))
+    ApiResponse::model(&rs::ValidateOperationsResponse {
+        validate_operation_response: Some(rs::ValidateOperationResponse { validation_results }),
+    })
 }
 
 /// GET /subscriptions/{s}/providers/Microsoft.RecoveryServices/locations/{loc}/backupAadProperties
 pub fn aad_properties(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
     let short: String =
         ctx.p("loc").chars().filter(|c| c.is_ascii_alphanumeric()).take(3).collect::<String>().to_ascii_lowercase();
-    Ok(ApiResponse::ok(json!({
-        "id": format!("/subscriptions/{}", ctx.p("sub")),
-        "properties": {
-            "tenantId": ctx.world.tenant_id,
-            "audience": format!("https://RecoveryServices/IaasCoord/aadmgmt/{short}"),
-            "servicePrincipalObjectId": "07e0a67b-cba3-4fcf-a58c-b670d5ced06d"
-        }
-    })))
+    let body: crr::AadPropertiesResource = ArmResource {
+        id: Some(format!("/subscriptions/{}", ctx.p("sub"))),
+        ..ArmResource::new(crr::AadProperties {
+            tenant_id: Some(ctx.world.tenant_id.clone()),
+            audience: Some(format!("https://RecoveryServices/IaasCoord/aadmgmt/{short}")),
+            service_principal_object_id: Some("07e0a67b-cba3-4fcf-a58c-b670d5ced06d".into()),
+            ..Default::default()
+        })
+    };
+    ApiResponse::model(&body)
 }
 
 /// POST {PI}/recoveryPoints/{rp}/accessToken
@@ -638,6 +699,7 @@ pub fn access_token(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
             "properties.tenantId and properties.audience are required: send the backupAadProperties response",
         ));
     }
+    parse_model::<crr::AadPropertiesResource>(&body, "the accessToken body", A)?;
     let pi = item(ctx)?.clone();
     let v = crr_vault(ctx, &pi)?.clone();
     let rp = find_rp(&pi, ctx.p("rp"))?.clone();
@@ -650,38 +712,42 @@ pub fn access_token(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
     let expires = ctx.now + Duration::hours(1);
     let token = b64(json!({"item": pi.id, "rp": rp.id, "exp": fmt_time(expires)}).to_string().as_bytes());
     let native = pi.container_name.split_once(';').map(|x| x.1).unwrap_or(&pi.container_name).to_string();
-    Ok(ApiResponse::ok(json!({
-        "id": format!("{}/recoveryPoints/{}", pi.id, rp.id),
-        "name": rp.id,
-        "type": "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems/recoveryPoints",
-        "properties": {
-            "objectType": "WorkloadCrrAccessToken",
-            "accessTokenString": token,
-            "subscriptionId": v.subscription,
-            "resourceGroupName": v.resource_group,
-            "resourceName": v.name,
-            "resourceId": "3639249524302882971",
-            "protectionContainerId": 0,
-            "recoveryPointId": rp.id,
-            "recoveryPointTime": fmt_us_time(rp.time),
-            "containerName": native,
-            "containerType": "IaasVMContainer",
-            "backupManagementType": "AzureIaasVM",
-            "datasourceType": "VM",
-            "datasourceName": pi.vm_name,
-            "datasourceId": "2252345172496828211",
-            "datasourceContainerName": native,
-            "coordinatorServiceStampUri": "https://pod01-coord1.backup.emulator.invalid",
-            "protectionServiceStampId": guid(),
-            "protectionServiceStampUri": "https://pod01-prot1.backup.emulator.invalid",
-            "tokenExtendedInformation": "<IaaSVMRecoveryPointMetadataBase />",
-            "rpTierInformation": rp.tiers.iter().map(|t| (t.kind.clone(), json!(t.status))).collect::<serde_json::Map<_, _>>(),
-            "rpOriginalSAOption": false,
-            "rpIsManagedVirtualMachine": true,
-            "rpVMSizeDescription": "Standard_D2s_v3",
-            "bMSActiveRegion": v.location
-        }
-    })))
+    let fields = crr::CrrAccessTokenFields {
+        access_token_string: Some(token),
+        subscription_id: Some(v.subscription.clone()),
+        resource_group_name: Some(v.resource_group.clone()),
+        resource_name: Some(v.name.clone()),
+        resource_id: Some("3639249524302882971".into()),
+        protection_container_id: Some(0),
+        recovery_point_id: Some(rp.id.clone()),
+        recovery_point_time: Some(Timestamp::new(fmt_us_time(rp.time))),
+        container_name: Some(native.clone()),
+        container_type: Some("IaasVMContainer".into()),
+        backup_management_type: Some("AzureIaasVM".into()),
+        datasource_type: Some("VM".into()),
+        datasource_name: Some(pi.vm_name.clone()),
+        datasource_id: Some("2252345172496828211".into()),
+        datasource_container_name: Some(native),
+        coordinator_service_stamp_uri: Some("https://pod01-coord1.backup.emulator.invalid".into()),
+        protection_service_stamp_id: Some(guid()),
+        protection_service_stamp_uri: Some("https://pod01-prot1.backup.emulator.invalid".into()),
+        token_extended_information: Some("<IaaSVMRecoveryPointMetadataBase />".into()),
+        rp_tier_information: Some(rp.tiers.iter().map(|t| (t.kind.clone(), t.status.clone())).collect()),
+        rp_original_sa_option: Some(false),
+        rp_is_managed_virtual_machine: Some(true),
+        rp_vm_size_description: Some("Standard_D2s_v3".into()),
+        bms_active_region: Some(v.location.clone()),
+        ..Default::default()
+    };
+    let body: crr::CrrAccessTokenResource = ArmResource {
+        id: Some(format!("{}/recoveryPoints/{}", pi.id, rp.id)),
+        name: Some(rp.id.clone()),
+        resource_type: Some(
+            "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems/recoveryPoints".into(),
+        ),
+        ..ArmResource::new(crr::CrrAccessToken::WorkloadCrrAccessToken(fields))
+    };
+    ApiResponse::model(&body)
 }
 
 fn crr_headers(ctx: &Ctx, op: &str) -> ApiResponse {
@@ -716,6 +782,7 @@ pub fn crr_trigger(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
     let token = str_ci(&access, "accessTokenString").ok_or_else(|| {
         bad("BMSUserErrorInvalidInput", "crossRegionRestoreAccessDetails.accessTokenString is required")
     })?;
+    parse_model::<crr::CrossRegionRestoreRequest>(&body, "the backupCrossRegionRestore body", A)?;
     let decoded: Value = {
         use base64::Engine as _;
         base64::engine::general_purpose::STANDARD
@@ -786,7 +853,7 @@ pub fn crr_operation_status(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
         ctx.p("loc"),
         op.id
     );
-    Ok(ApiResponse::ok(ctx.world.operation_status_body(op, &id, ctx.now)))
+    ApiResponse::model(&ctx.world.rsv_operation_status(op, &id, ctx.now))
 }
 
 /// GET …/locations/{loc}/backupCrrOperationResults/{op}: 202 while running, 200 after.
@@ -795,7 +862,7 @@ pub fn crr_operation_results(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
     if op.done(ctx.now) { Ok(ApiResponse::empty(200)) } else { Ok(crr_headers(ctx, &op.id)) }
 }
 
-fn crr_jobs_for(ctx: &Ctx, resource_id: &str) -> Vec<Value> {
+fn crr_jobs_for(ctx: &Ctx, resource_id: &str) -> Vec<rs::JobResource> {
     ctx.world
         .jobs
         .iter()
@@ -815,13 +882,14 @@ pub fn crr_job(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
     let resource = str_ci(&body, "resourceId")
         .ok_or_else(|| bad("BMSUserErrorInvalidInput", "resourceId (the vault ARM id) is required"))?;
     let name = str_ci(&body, "jobName").ok_or_else(|| bad("BMSUserErrorInvalidInput", "jobName is required"))?;
+    parse_model::<crr::CrrJobRequest>(&body, "the backupCrrJob body", A)?;
     crr_jobs_for(ctx, resource)
         .into_iter()
-        .find(|j| j["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(name)))
-        .map(ApiResponse::ok)
+        .find(|j| j.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name)))
         .ok_or_else(|| {
             ApiError::arm(404, "BMSUserErrorJobNotFound", format!("CRR job '{name}' was not found for '{resource}'."))
         })
+        .and_then(|j| ApiResponse::model(&j))
 }
 
 /// POST …/locations/{loc}/backupCrrJobs {resourceId}
@@ -829,6 +897,7 @@ pub fn crr_jobs(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
     let body = ctx.json(A)?;
     let resource = str_ci(&body, "resourceId")
         .ok_or_else(|| bad("BMSUserErrorInvalidInput", "resourceId (the vault ARM id) is required"))?;
+    parse_model::<crr::CrrJobsRequest>(&body, "the backupCrrJobs body", A)?;
     let items = crr_jobs_for(ctx, resource);
     Ok(ApiResponse::ok(ctx.page(items, A)?))
 }

@@ -5,14 +5,20 @@
 //! disks). Status reads compute their state from the time they are asked at, so advancing the clock is all a
 //! test has to do.
 //!
-//! Body kinds built with `json!` here (to be swapped for `restore_models` types): disk and VM resources
-//! ([`World::disk_body`], [`World::vm_body`]), DPP jobs ([`World::dpp_job_body`]), RSV jobs
-//! ([`World::rsv_job_body`]), operation statuses ([`World::operation_status_body`]).
+//! Jobs and operation statuses are built from the `restore_models` wire types
+//! ([`World::dpp_job_body`], [`World::rsv_job_body`], [`World::dpp_operation_status`],
+//! [`World::rsv_operation_status`]). Disk and VM resources ([`World::disk_body`], [`World::vm_body`]) stay
+//! `json!`: restore-models has no Microsoft.Compute types.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
+
+use restore_models::dataprotection as dp;
+use restore_models::error::{IaasJobErrorInfo, OperationStatusError};
+use restore_models::recoveryservices as rs;
+use restore_models::wire::{ArmResource, StrOrNum, Timestamp};
 
 use crate::error::ApiError;
 use crate::identity::Principal;
@@ -152,7 +158,7 @@ pub struct BackupInstance {
     /// State.
     pub state: InstanceState,
     /// The PUT body's properties (echoed back).
-    pub put_properties: Option<Value>,
+    pub put_properties: Option<dp::BackupInstance>,
 }
 
 /// A tier of a VM recovery point.
@@ -840,54 +846,76 @@ impl World {
         }
     }
 
-    /// Operation status body (`OperationResource` / RSV `OperationStatus`) at `now`.
-    pub fn operation_status_body(&self, op: &Operation, status_id: &str, now: OffsetDateTime) -> Value {
+    /// The job id an operation status reports, per the `dppFullJobId` / `rsvGuidJobId` quirks.
+    fn op_job_id(&self, op: &Operation) -> Option<String> {
         let q = self.quirks();
-        let dpp = op.scope == OpScope::DppLocation;
-        let mut body = json!({
-            "id": status_id,
-            "name": op.id,
-            "startTime": fmt_time(op.start),
-        });
+        let (guid, full) = op.job.as_ref()?;
+        let full_id = match op.scope {
+            OpScope::DppLocation => q.dpp_full_job_id,
+            _ => !q.rsv_guid_job_id,
+        };
+        Some(if full_id { full.clone() } else { guid.clone() })
+    }
+
+    /// DPP `OperationResource` at `now` (`Inprogress` and the `0001-01-01T00:00:00` end time while running,
+    /// per the quirks).
+    pub fn dpp_operation_status(&self, op: &Operation, status_id: &str, now: OffsetDateTime) -> dp::OperationResource {
+        let q = self.quirks();
+        let mut body = dp::OperationResource {
+            id: Some(status_id.to_string()),
+            name: Some(op.id.clone()),
+            start_time: Some(Timestamp::new(fmt_time(op.start))),
+            ..Default::default()
+        };
         if !op.done(now) {
-            body["status"] = json!(if dpp && q.inprogress_casing { "Inprogress" } else { "InProgress" });
-            if q.zero_end_time {
-                body["endTime"] = json!(if dpp { "0001-01-01T00:00:00" } else { "0001-01-01T00:00:00.00000Z" });
-            }
+            body.status = Some(if q.inprogress_casing { "Inprogress" } else { "InProgress" }.into());
+            body.end_time = q.zero_end_time.then(|| Timestamp::new("0001-01-01T00:00:00"));
             return body;
         }
-        body["endTime"] = json!(fmt_time(op.done_at));
+        body.end_time = Some(Timestamp::new(fmt_time(op.done_at)));
         if let Some(err) = &op.error {
-            body["status"] = json!("Failed");
-            body["error"] = err.error_object();
+            body.status = Some("Failed".into());
+            body.error = Some(err.error_detail());
             return body;
         }
-        body["status"] = json!("Succeeded");
-        if let Some((guid, full)) = &op.job {
-            let job_id = match op.scope {
-                OpScope::DppLocation => {
-                    if q.dpp_full_job_id {
-                        full.clone()
-                    } else {
-                        guid.clone()
-                    }
-                }
-                _ => {
-                    if q.rsv_guid_job_id {
-                        guid.clone()
-                    } else {
-                        full.clone()
-                    }
-                }
-            };
-            let object_type = if dpp { "OperationJobExtendedInfo" } else { "OperationStatusJobExtendedInfo" };
-            body["properties"] = json!({"objectType": object_type, "jobId": job_id});
+        body.status = Some("Succeeded".into());
+        body.properties = self.op_job_id(op).map(|job_id| {
+            dp::OperationExtendedInfo::OperationJobExtendedInfo(dp::OperationJobExtendedInfo { job_id: Some(job_id) })
+        });
+        body
+    }
+
+    /// RSV `OperationStatus` at `now` (`InProgress`, end time `0001-01-01T00:00:00.00000Z` while running, the
+    /// job id a bare GUID per the quirks).
+    pub fn rsv_operation_status(&self, op: &Operation, status_id: &str, now: OffsetDateTime) -> rs::OperationStatus {
+        let q = self.quirks();
+        let mut body = rs::OperationStatus {
+            id: Some(status_id.to_string()),
+            name: Some(op.id.clone()),
+            start_time: Some(Timestamp::new(fmt_time(op.start))),
+            ..Default::default()
+        };
+        if !op.done(now) {
+            body.status = Some("InProgress".into());
+            body.end_time = q.zero_end_time.then(|| Timestamp::new("0001-01-01T00:00:00.00000Z"));
+            return body;
         }
+        body.end_time = Some(Timestamp::new(fmt_time(op.done_at)));
+        if let Some(err) = &op.error {
+            body.status = Some("Failed".into());
+            body.error =
+                Some(OperationStatusError { code: Some(err.code.clone()), message: Some(err.message.clone()) });
+            return body;
+        }
+        body.status = Some("Succeeded".into());
+        body.properties = self.op_job_id(op).map(|job_id| {
+            rs::OperationStatusExtendedInfo::Job(rs::OperationStatusJobExtendedInfo { job_id: Some(job_id) })
+        });
         body
     }
 
     /// `AzureBackupJobResource` at `now`.
-    pub fn dpp_job_body(&self, job: &Job, now: OffsetDateTime) -> Value {
+    pub fn dpp_job_body(&self, job: &Job, now: OffsetDateTime) -> dp::AzureBackupJobResource {
         let vault = self.backup_vaults.get(&job.vault);
         let status = job.status(now);
         let done = now >= job.end;
@@ -895,103 +923,117 @@ impl World {
         let bi = self.instances.get(&key(&job.source_id));
         let ds_rg = job.datasource_id.split('/').nth(4).unwrap_or_default().to_string();
         let sub = vault.map(|v| v.subscription.clone()).unwrap_or_default();
-        let mut props = json!({
-            "activityID": format!("{}-Ibz", job.guid),
-            "backupInstanceFriendlyName": job.datasource_name,
-            "backupInstanceId": job.source_id,
-            "dataSourceId": job.datasource_id,
-            "dataSourceLocation": vault.map(|v| v.location.clone()).unwrap_or_default(),
-            "dataSourceName": job.datasource_name,
-            "dataSourceSetName": null,
-            "dataSourceType": "Microsoft.Compute/disks",
-            "duration": fmt_duration(elapsed.as_seconds_f64()),
-            "isUserTriggered": true,
-            "operation": job.operation,
-            "operationCategory": if job.operation.contains("Restore") { "Restore" } else { "Backup" },
-            "policyId": format!("{}/backupPolicies/{}", vault.map(|v| v.id.clone()).unwrap_or_default(), bi.map(|b| b.policy_name.clone()).unwrap_or_else(|| "DiskBackupPolicy".into())),
-            "policyName": bi.map(|b| b.policy_name.clone()).unwrap_or_else(|| "DiskBackupPolicy".into()),
-            "progressEnabled": false,
-            "sourceResourceGroup": ds_rg,
-            "sourceSubscriptionID": sub,
-            "startTime": fmt_time(job.start),
-            "status": status,
-            "subscriptionId": sub,
-            "supportedActions": [""],
-            "vaultName": vault.map(|v| v.name.clone()).unwrap_or_default(),
-            "errorDetails": null,
-            "extendedInfo": {
-                "recoveryDestination": job.destination,
-                "sourceRecoverPoint": job.recovery_point.as_ref().map(|(id, t)| json!({"recoveryPointID": id, "recoveryPointTime": fmt_time(*t)})),
-                "subTasks": [{"taskId": 1, "taskName": "Trigger Restore", "taskStatus": status, "taskProgress": null, "additionalDetails": null}],
-                "additionalDetails": null
-            }
-        });
-        if done {
-            props["endTime"] = json!(fmt_time(job.end));
-            if let Outcome::Failed { code, message } = &job.outcome {
-                let err = ApiError::dpp(400, code, message.clone());
-                let info = err.error_object()["additionalInfo"][0]["info"].clone();
-                props["errorDetails"] = json!([info]);
-            }
+        let policy_name = bi.map(|b| b.policy_name.clone()).unwrap_or_else(|| "DiskBackupPolicy".into());
+        let error_details = match (&job.outcome, done) {
+            (Outcome::Failed { code, message }, true) => vec![ApiError::dpp(400, code, message.clone()).user_facing()],
+            _ => vec![],
+        };
+        let props = dp::AzureBackupJob {
+            activity_id: Some(format!("{}-Ibz", job.guid)),
+            backup_instance_friendly_name: Some(job.datasource_name.clone()),
+            backup_instance_id: Some(job.source_id.clone()),
+            data_source_id: Some(job.datasource_id.clone()),
+            data_source_location: Some(vault.map(|v| v.location.clone()).unwrap_or_default()),
+            data_source_name: Some(job.datasource_name.clone()),
+            data_source_type: Some("Microsoft.Compute/disks".into()),
+            duration: Some(fmt_duration(elapsed.as_seconds_f64())),
+            end_time: done.then(|| Timestamp::new(fmt_time(job.end))),
+            error_details,
+            extended_info: Some(dp::JobExtendedInfo {
+                recovery_destination: job.destination.clone(),
+                source_recover_point: job.recovery_point.as_ref().map(|(id, t)| dp::RestoreJobRecoveryPointDetails {
+                    recovery_point_id: Some(id.clone()),
+                    recovery_point_time: Some(Timestamp::new(fmt_time(*t))),
+                }),
+                sub_tasks: vec![dp::JobSubTask {
+                    task_id: Some(1),
+                    task_name: Some("Trigger Restore".into()),
+                    task_status: Some(status.into()),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }),
+            is_user_triggered: Some(true),
+            operation: Some(job.operation.clone()),
+            operation_category: Some(if job.operation.contains("Restore") { "Restore" } else { "Backup" }.into()),
+            policy_id: Some(format!(
+                "{}/backupPolicies/{policy_name}",
+                vault.map(|v| v.id.clone()).unwrap_or_default()
+            )),
+            policy_name: Some(policy_name),
+            progress_enabled: Some(false),
+            source_resource_group: Some(ds_rg),
+            source_subscription_id: Some(sub.clone()),
+            start_time: Some(Timestamp::new(fmt_time(job.start))),
+            status: Some(status.into()),
+            subscription_id: Some(sub),
+            supported_actions: vec![String::new()],
+            vault_name: Some(vault.map(|v| v.name.clone()).unwrap_or_default()),
+            ..Default::default()
+        };
+        ArmResource {
+            id: Some(self.job_full_id(job)),
+            name: Some(job.guid.clone()),
+            resource_type: Some("Microsoft.DataProtection/backupVaults/backupJobs".into()),
+            ..ArmResource::new(props)
         }
-        json!({
-            "id": self.job_full_id(job),
-            "name": job.guid,
-            "type": "Microsoft.DataProtection/backupVaults/backupJobs",
-            "properties": props
-        })
     }
 
     /// RSV `JobResource` (AzureIaaSVMJob) at `now`.
-    pub fn rsv_job_body(&self, job: &Job, now: OffsetDateTime) -> Value {
+    pub fn rsv_job_body(&self, job: &Job, now: OffsetDateTime) -> rs::JobResource {
         let status = job.status(now);
         let done = now >= job.end;
         let elapsed = if done { job.end - job.start } else { now - job.start };
         let total = (job.end - job.start).as_seconds_f64().max(1.0);
         let progress = ((elapsed.as_seconds_f64() / total) * 100.0).clamp(0.0, 100.0).floor();
-        let mut bag: serde_json::Map<String, Value> = job.details.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+        let mut bag: BTreeMap<String, String> = job.details.clone();
         if let Some((rp, t)) = &job.recovery_point {
-            bag.insert("Recovery point ID".into(), json!(rp));
-            bag.insert("Recovery point time".into(), json!(crate::util::fmt_us_time(*t)));
+            bag.insert("Recovery point ID".into(), rp.clone());
+            bag.insert("Recovery point time".into(), crate::util::fmt_us_time(*t));
         }
         if done && !job.restored.is_empty() {
-            bag.insert("Restored resource IDs".into(), json!(job.restored.join(",")));
+            bag.insert("Restored resource IDs".into(), job.restored.join(","));
         }
-        let mut props = json!({
-            "jobType": "AzureIaaSVMJob",
-            "activityId": format!("{}-{}-Ibz", job.guid, fmt_time(job.start)),
-            "backupManagementType": "AzureIaasVM",
-            "entityFriendlyName": job.datasource_name,
-            "operation": job.operation,
-            "status": status,
-            "startTime": fmt_time(job.start),
-            "duration": fmt_duration(elapsed.as_seconds_f64()),
-            "virtualMachineVersion": "Compute",
-            "actionsInfo": if done { json!([]) } else { json!(["Cancellable"]) },
-            "extendedInfo": {
-                "tasksList": [{"taskId": "Transfer data", "status": status, "duration": fmt_duration(elapsed.as_seconds_f64())}],
-                "propertyBag": bag,
-                "progressPercentage": progress,
-                "dynamicErrorMessage": null
-            }
-        });
-        if done {
-            props["endTime"] = json!(fmt_time(job.end));
-            if let Outcome::Failed { code, message } = &job.outcome {
-                props["errorDetails"] = json!([{
-                    "errorCode": 400_000 + (code.len() as i64),
-                    "errorTitle": code,
-                    "errorString": message,
-                    "recommendations": ["Correct the request and retry the restore."]
-                }]);
-            }
+        let error_details = match (&job.outcome, done) {
+            (Outcome::Failed { code, message }, true) => vec![IaasJobErrorInfo {
+                error_code: Some(StrOrNum::Num(serde_json::Number::from(400_000 + code.len() as i64))),
+                error_title: Some(code.clone()),
+                error_string: Some(message.clone()),
+                recommendations: vec!["Correct the request and retry the restore.".into()],
+            }],
+            _ => vec![],
+        };
+        let props = rs::AzureIaaSVMJob {
+            entity_friendly_name: Some(job.datasource_name.clone()),
+            backup_management_type: Some("AzureIaasVM".into()),
+            operation: Some(job.operation.clone()),
+            status: Some(status.into()),
+            start_time: Some(Timestamp::new(fmt_time(job.start))),
+            end_time: done.then(|| Timestamp::new(fmt_time(job.end))),
+            activity_id: Some(format!("{}-{}-Ibz", job.guid, fmt_time(job.start))),
+            duration: Some(fmt_duration(elapsed.as_seconds_f64())),
+            actions_info: Some(if done { vec![] } else { vec!["Cancellable".into()] }),
+            error_details,
+            extended_info: Some(rs::AzureIaaSVMJobExtendedInfo {
+                tasks_list: vec![rs::AzureIaaSVMJobTaskDetails {
+                    task_id: Some("Transfer data".into()),
+                    status: Some(status.into()),
+                    duration: Some(fmt_duration(elapsed.as_seconds_f64())),
+                    ..Default::default()
+                }],
+                property_bag: Some(bag),
+                progress_percentage: Some(progress),
+                ..Default::default()
+            }),
+            virtual_machine_version: Some("Compute".into()),
+            ..Default::default()
+        };
+        ArmResource {
+            id: Some(self.job_full_id(job)),
+            name: Some(job.guid.clone()),
+            resource_type: Some("Microsoft.RecoveryServices/vaults/backupJobs".into()),
+            ..ArmResource::new(rs::Job::AzureIaaSVMJob(props))
         }
-        json!({
-            "id": self.job_full_id(job),
-            "name": job.guid,
-            "type": "Microsoft.RecoveryServices/vaults/backupJobs",
-            "properties": props
-        })
     }
 
     /// A disk resource body.

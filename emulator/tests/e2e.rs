@@ -124,7 +124,10 @@ async fn vm_restore_walks() {
         "properties": {"objectType": "ValidateIaasVMRestoreOperationRequest", "restoreRequest": body["properties"]}
     })).await;
     assert_eq!(v.status, 200);
-    assert_eq!(v.body["validateOperationResponse"]["validationResults"], json!([]));
+    let validation: restore_models::recoveryservices::ValidateOperationsResponse =
+        serde_json::from_value(v.body.clone()).unwrap();
+    assert!(validation.validate_operation_response.is_some(), "{}", v.body);
+    assert!(validation.failures().is_empty(), "no validation failures: {}", v.body);
     let t = env.post(&format!("{}/recoveryPoints/{rp}/restore?api-version={RSV}", pi("vm-web-01")), body).await;
     let job = follow_rsv(&env, &t).await;
     let job_path = format!("{}/backupJobs/{job}?api-version={RSV}", rsv());
