@@ -381,8 +381,42 @@ fn error_response(e: ApiError, extra: &[(String, String)]) -> Response<Body> {
     respond(r, extra)
 }
 
-/// Serves one ARM request.
+/// Serves one ARM request. In accelerated real-time mode, waits Azure asks for (`Retry-After`) are expressed in
+/// real time: a 10-second wait at speed 100 becomes `Retry-After: 1` plus `retry-after-ms: 100`, so a client that
+/// honours the header (as it must) keeps pace with the emulator's clock instead of sleeping virtual seconds.
 pub async fn handle(
+    shared: Arc<Shared>,
+    req: Request<hyper::body::Incoming>,
+) -> Result<Response<Body>, ResetConnection> {
+    let speed = match shared.clock.mode() {
+        crate::clock::ClockMode::Realtime { speed } if speed > 1.0 => Some(speed),
+        _ => None,
+    };
+    let mut response = handle_unscaled(shared, req).await?;
+    if let Some(speed) = speed {
+        scale_retry_after(&mut response, speed);
+    }
+    Ok(response)
+}
+
+fn scale_retry_after(response: &mut Response<Body>, speed: f64) {
+    let headers = response.headers_mut();
+    let Some(seconds) =
+        headers.get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<f64>().ok())
+    else {
+        return;
+    };
+    let real_ms = (seconds * 1000.0 / speed).round().max(1.0) as u64;
+    let whole = real_ms.div_ceil(1000).to_string();
+    if let Ok(v) = hyper::header::HeaderValue::from_str(&whole) {
+        headers.insert("retry-after", v);
+    }
+    if let Ok(v) = hyper::header::HeaderValue::from_str(&real_ms.to_string()) {
+        headers.insert("retry-after-ms", v);
+    }
+}
+
+async fn handle_unscaled(
     shared: Arc<Shared>,
     req: Request<hyper::body::Incoming>,
 ) -> Result<Response<Body>, ResetConnection> {

@@ -5,7 +5,7 @@
 //! instances, jobs, `OperationResource`, `OperationJobExtendedInfo`); request bodies are read with the same
 //! models after the checks that give Azure's friendlier 400 messages.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use time::Duration;
 
 use crate::arm::{Ctx, parse_filter};
@@ -855,4 +855,21 @@ pub fn fetch_crr_jobs(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
         .map(|j| ctx.world.dpp_job_body(j, ctx.now))
         .collect();
     Ok(ApiResponse::ok(ctx.page(items, D)?))
+}
+
+/// GET a Backup vault: region, storage redundancy and the CRR feature state.
+pub fn vault_get(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
+    let v = vault(ctx)?;
+    Ok(ApiResponse::ok(json!({
+        "id": v.id,
+        "name": v.name,
+        "type": "Microsoft.DataProtection/backupVaults",
+        "location": v.location,
+        "identity": {"type": "SystemAssigned", "principalId": v.principal_id},
+        "properties": {
+            "provisioningState": "Succeeded",
+            "storageSettings": [{"datastoreType": "VaultStore", "type": "GeoRedundant"}],
+            "featureSettings": {"crossRegionRestoreSettings": {"state": if v.crr { "Enabled" } else { "Disabled" }}}
+        }
+    })))
 }

@@ -153,6 +153,13 @@ pub fn routes() -> Vec<Route> {
         ),
         r!("dpp.validateRestore", "POST", const_format(BI, "/validateRestore"), Dpp, dpp::validate_restore),
         r!("dpp.restore", "POST", const_format(BI, "/restore"), Dpp, dpp::restore),
+        r!(
+            "dpp.vaults.get",
+            "GET",
+            "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.DataProtection/backupVaults/{vault}",
+            Dpp,
+            dpp::vault_get
+        ),
         r!("dpp.backupInstances.get", "GET", BI, Dpp, dpp::instance_get),
         r!("dpp.backupInstances.put", "PUT", BI, Dpp, dpp::instance_put),
         r!("dpp.backupInstances.delete", "DELETE", BI, Dpp, dpp::instance_delete),
@@ -247,6 +254,13 @@ pub fn routes() -> Vec<Route> {
             "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.RecoveryServices/vaults/{vault}/backupProtectedItems",
             Rsv,
             rsv::items_list
+        ),
+        r!(
+            "rsv.vaults.get",
+            "GET",
+            "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.RecoveryServices/vaults/{vault}",
+            Rsv,
+            rsv::vault_get
         ),
         r!("rsv.protectedItems.get", "GET", PI, Rsv, rsv::item_get),
         r!("rsv.recoveryPoints.list", "GET", const_format(PI, "/recoveryPoints"), Rsv, rsv::recovery_points_list),

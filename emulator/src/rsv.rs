@@ -901,3 +901,23 @@ pub fn crr_jobs(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
     let items = crr_jobs_for(ctx, resource);
     Ok(ApiResponse::ok(ctx.page(items, A)?))
 }
+
+/// GET a Recovery Services vault (`Microsoft.RecoveryServices/vaults/{vault}`): region, redundancy and CRR.
+pub fn vault_get(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
+    let v = vault(ctx)?;
+    Ok(ApiResponse::ok(json!({
+        "id": v.id,
+        "name": v.name,
+        "type": "Microsoft.RecoveryServices/vaults",
+        "location": v.location,
+        "identity": {"type": "SystemAssigned", "principalId": v.principal_id},
+        "sku": {"name": "RS0", "tier": "Standard"},
+        "properties": {
+            "provisioningState": "Succeeded",
+            "redundancySettings": {
+                "standardTierStorageRedundancy": "GeoRedundant",
+                "crossRegionRestore": if v.crr { "Enabled" } else { "Disabled" }
+            }
+        }
+    })))
+}

@@ -388,3 +388,33 @@ async fn emulator_on_a_preexisting_ca_is_trusted_by_that_ca() {
     assert_eq!(http.get(format!("{}{}", emu.arm_url, rp_list())).send().await.unwrap().status(), 401);
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn accelerated_clock_expresses_retry_after_in_real_time() {
+    let env = start().await;
+    env.admin("POST", "/clock/realtime", Some(json!({"speed": 100.0}))).await;
+    let body = disk_restore_body("a3d02fc3ab8a4c3a8cc26688c26d3356", "rg-restore", "fast-clock-disk");
+    let r = env.post(&format!("{}/restore?api-version={DPP}", bi("app-data-01-bi")), body).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    assert_eq!(r.header("retry-after"), "1");
+    assert_eq!(r.header("retry-after-ms"), "300");
+    env.admin("POST", "/clock/virtual", None).await;
+    let body = disk_restore_body("a3d02fc3ab8a4c3a8cc26688c26d3356", "rg-restore", "slow-clock-disk");
+    let r = env.post(&format!("{}/restore?api-version={DPP}", bi("app-data-01-bi")), body).await;
+    assert_eq!(r.header("retry-after"), "30");
+    assert_eq!(r.header("retry-after-ms"), "");
+}
+
+#[tokio::test]
+async fn vaults_report_their_region_and_cross_region_restore() {
+    let env = start().await;
+    let bv = env.get(&format!("/subscriptions/{SUB}/resourceGroups/rg-backup/providers/Microsoft.DataProtection/backupVaults/bv-disks?api-version={DPP}")).await;
+    assert_eq!(bv.status, 200, "{}", bv.body);
+    assert_eq!(bv.body["location"], "westus");
+    assert_eq!(bv.body["properties"]["featureSettings"]["crossRegionRestoreSettings"]["state"], "Enabled");
+    let rsv = env.get(&format!("/subscriptions/{SUB}/resourceGroups/rg-backup/providers/Microsoft.RecoveryServices/vaults/rsv-vms?api-version=2025-08-01")).await;
+    assert_eq!(rsv.status, 200, "{}", rsv.body);
+    assert_eq!(rsv.body["properties"]["redundancySettings"]["crossRegionRestore"], "Enabled");
+    let missing = env.get(&format!("/subscriptions/{SUB}/resourceGroups/rg-backup/providers/Microsoft.RecoveryServices/vaults/nope?api-version=2025-08-01")).await;
+    assert_eq!(missing.status, 404);
+}

@@ -181,7 +181,7 @@ fn delay(response: &ArmResponse, polls: u32) -> Duration {
         .and_then(|d| u64::try_from(d.whole_milliseconds()).ok())
         .map(Duration::from_millis);
     match told {
-        Some(d) => d.clamp(Duration::from_secs(1), Duration::from_secs(600)),
+        Some(d) => d.clamp(Duration::from_millis(100), Duration::from_secs(600)),
         None => backoff(polls),
     }
 }
