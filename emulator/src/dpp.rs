@@ -521,6 +521,7 @@ pub fn instance_body(bi: &BackupInstance) -> dp::BackupInstanceResource {
         InstanceState::Configuring => ("ConfiguringProtection", "Provisioning"),
         InstanceState::Configured => ("ProtectionConfigured", "Succeeded"),
         InstanceState::Deleting => ("SoftDeleting", "Deleting"),
+        InstanceState::Stopped => ("ProtectionStopped", "Succeeded"),
     };
     let disk_name = bi.disk_id.rsplit('/').next().unwrap_or_default();
     let mut props = bi.put_properties.clone().unwrap_or_else(|| dp::BackupInstance {
@@ -530,7 +531,7 @@ pub fn instance_body(bi: &BackupInstance) -> dp::BackupInstanceResource {
             object_type: Some("Datasource".into()),
             datasource_type: Some("Microsoft.Compute/disks".into()),
             resource_id: bi.disk_id.clone(),
-            resource_location: Some(String::new()),
+            resource_location: Some(bi.location.clone()),
             resource_name: Some(disk_name.to_string()),
             resource_type: Some("Microsoft.Compute/disks".into()),
             resource_uri: Some(bi.disk_id.clone()),
@@ -675,6 +676,7 @@ pub fn instance_put(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
         vault: key(&v.id),
         name: ctx.p("bi").to_string(),
         disk_id: disk,
+        location: v.location.clone(),
         policy_name,
         snapshot_rg_id: format!("/subscriptions/{}/resourceGroups/{}", v.subscription, v.resource_group),
         recovery_points: vec![],
@@ -701,6 +703,19 @@ pub fn instance_delete(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
     bi.state = InstanceState::Deleting;
     let mut op = new_op(ctx, &v.location, ctx.world.settings.job_durations.delete_protection);
     op.effect = Some(OpEffect::InstanceDeleted(key(&id)));
+    let op_id = ctx.world.add_operation(op);
+    Ok(vault_scoped_headers(ctx, &op_id, &v.location, ApiResponse::empty(202)))
+}
+
+/// POST …/backupInstances/{bi}/stopProtection: stop backups, keep the data; 202 + LRO (404 when absent).
+pub fn instance_stop(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
+    let v = vault(ctx)?.clone();
+    let id = format!("{}/backupInstances/{}", v.id, ctx.p("bi"));
+    if !ctx.world.instances.contains_key(&key(&id)) {
+        return Err(ApiError::not_found(D, &id));
+    }
+    let mut op = new_op(ctx, &v.location, ctx.world.settings.job_durations.delete_protection);
+    op.effect = Some(OpEffect::InstanceStopped(key(&id)));
     let op_id = ctx.world.add_operation(op);
     Ok(vault_scoped_headers(ctx, &op_id, &v.location, ApiResponse::empty(202)))
 }

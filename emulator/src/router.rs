@@ -163,6 +163,7 @@ pub fn routes() -> Vec<Route> {
         r!("dpp.backupInstances.get", "GET", BI, Dpp, dpp::instance_get),
         r!("dpp.backupInstances.put", "PUT", BI, Dpp, dpp::instance_put),
         r!("dpp.backupInstances.delete", "DELETE", BI, Dpp, dpp::instance_delete),
+        r!("dpp.stopProtection", "POST", const_format(BI, "/stopProtection"), Dpp, dpp::instance_stop),
         r!(
             "dpp.backupInstances.list",
             "GET",

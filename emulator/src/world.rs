@@ -136,6 +136,8 @@ pub enum InstanceState {
     Configured,
     /// DELETE accepted, operation running.
     Deleting,
+    /// `stopProtection` done: no new backups, recovery points kept.
+    Stopped,
 }
 
 /// A DPP backup instance.
@@ -149,6 +151,8 @@ pub struct BackupInstance {
     pub name: String,
     /// Protected disk id.
     pub disk_id: String,
+    /// The disk's region (the vault's: Azure Backup protects disks in its own region).
+    pub location: String,
     /// Policy name.
     pub policy_name: String,
     /// Snapshot resource group id.
@@ -355,6 +359,8 @@ pub enum OpEffect {
     InstanceConfigured(String),
     /// Backup instance disappears.
     InstanceDeleted(String),
+    /// Backup instance stops protecting (data kept).
+    InstanceStopped(String),
 }
 
 /// An async operation.
@@ -574,6 +580,7 @@ impl World {
                             vault: key(&vid),
                             name: b.name.clone(),
                             disk_id: b.disk.clone(),
+                            location: v.location.clone(),
                             policy_name: b.policy_name.clone().unwrap_or_else(|| "DiskBackupPolicy".into()),
                             snapshot_rg_id: format!("/subscriptions/{}/resourceGroups/{snap}", sub.id),
                             recovery_points: rps,
@@ -716,6 +723,11 @@ impl World {
                 }
                 OpEffect::InstanceDeleted(k) => {
                     self.instances.remove(&k);
+                }
+                OpEffect::InstanceStopped(k) => {
+                    if let Some(bi) = self.instances.get_mut(&k) {
+                        bi.state = InstanceState::Stopped;
+                    }
                 }
             }
         }

@@ -25,7 +25,7 @@ async fn handle(intake: Arc<Intake>, message: ServiceBusMessage) -> Result<Outpu
         message_id: message.metadata.message_id.as_deref(),
         delivery_count: message.metadata.delivery_count.unwrap_or(1),
     };
-    match intake.handle(delivery).await {
+    match Box::pin(intake.handle(delivery)).await {
         Outcome::Complete(results) => {
             let texts: Vec<String> = results.iter().filter_map(|r| serde_json::to_string(r).ok()).collect();
             for r in &results {
@@ -37,8 +37,21 @@ async fn handle(intake: Arc<Intake>, message: ServiceBusMessage) -> Result<Outpu
     }
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// Worker threads get 8 MiB stacks: a restore's future nests the azure_core pipeline several levels deep, and
+/// unoptimised (debug) builds keep every level's locals on the stack; 2 MiB (tokio's default) overflowed.
+const STACK_BYTES: usize = 8 * 1024 * 1024;
+
+fn main() -> ExitCode {
+    match tokio::runtime::Builder::new_multi_thread().enable_all().thread_stack_size(STACK_BYTES).build() {
+        Ok(runtime) => runtime.block_on(serve()),
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve() -> ExitCode {
     custom_handler::init_tracing();
     // Bind before anything slow: the host probes the port for at most 30 s.
     let listener = match custom_handler::bind_from_env().await {

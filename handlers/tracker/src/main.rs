@@ -31,7 +31,11 @@ async fn tick(app: Arc<App>, timer: TimerInfo) -> Result<Outputs, HandlerError> 
     let mut returned = app.returned.lock().await;
     app.tracker.mark_published(&returned).await;
     returned.clear();
-    let report = app.tracker.tick(OffsetDateTime::now_utc()).await.map_err(|e| HandlerError::msg(format!("state store: {e}")))?;
+    let report = app
+        .tracker
+        .tick(OffsetDateTime::now_utc())
+        .await
+        .map_err(|e| HandlerError::msg(format!("state store: {e}")))?;
     tracing::info!(
         past_due = timer.is_past_due,
         examined = report.examined,
@@ -47,8 +51,21 @@ async fn tick(app: Arc<App>, timer: TimerInfo) -> Result<Outputs, HandlerError> 
     Ok(Outputs::new().service_bus("results", texts))
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// Worker threads get 8 MiB stacks: a restore's future nests the azure_core pipeline several levels deep, and
+/// unoptimised (debug) builds keep every level's locals on the stack; 2 MiB (tokio's default) overflowed.
+const STACK_BYTES: usize = 8 * 1024 * 1024;
+
+fn main() -> ExitCode {
+    match tokio::runtime::Builder::new_multi_thread().enable_all().thread_stack_size(STACK_BYTES).build() {
+        Ok(runtime) => runtime.block_on(serve()),
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve() -> ExitCode {
     custom_handler::init_tracing();
     let listener = match custom_handler::bind_from_env().await {
         Ok(listener) => listener,

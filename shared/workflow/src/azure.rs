@@ -10,8 +10,10 @@ use restore_engine::client::{ArmClient, CallError, Started};
 use restore_engine::error::AzureError;
 use restore_engine::lro::{AwaitError, Step, await_done};
 use restore_models::crr::CrossRegionRestoreRequest;
-use restore_models::recoveryservices::{ValidateOperationRequest, ValidateOperationRequestResource, ValidateRestoreOperationRequest};
 use restore_models::dataprotection::ValidateForBackupRequest;
+use restore_models::recoveryservices::{
+    ValidateOperationRequest, ValidateOperationRequestResource, ValidateRestoreOperationRequest,
+};
 use time::OffsetDateTime;
 
 use crate::plan::{AzureCall, PlanError};
@@ -92,7 +94,8 @@ pub async fn validate(
             }
         }
         AzureCall::DppConfigureProtection { backup_instance_id, body } => {
-            let request = ValidateForBackupRequest { backup_instance: body.properties.clone(), extra: Default::default() };
+            let request =
+                ValidateForBackupRequest { backup_instance: body.properties.clone(), extra: Default::default() };
             match refusal(client.dpp_validate_for_backup(ctx, &backup_instance_id.vault(), &request, now).await)? {
                 Ok(started) => follow(client, started, deadline).await,
                 Err(verdict) => Ok(verdict),
@@ -111,8 +114,12 @@ pub async fn trigger(
     now: OffsetDateTime,
 ) -> Result<Started, CallError> {
     match call {
-        AzureCall::DppRestore { backup_instance_id, body } => client.dpp_trigger_restore(ctx, backup_instance_id, body, now).await,
-        AzureCall::RsvRestore { recovery_point_id, body } => client.rsv_trigger_restore(ctx, recovery_point_id, body, now).await,
+        AzureCall::DppRestore { backup_instance_id, body } => {
+            client.dpp_trigger_restore(ctx, backup_instance_id, body, now).await
+        }
+        AzureCall::RsvRestore { recovery_point_id, body } => {
+            client.rsv_trigger_restore(ctx, recovery_point_id, body, now).await
+        }
         AzureCall::RsvCrossRegionRestore { recovery_point_id, secondary_region, restore_request } => {
             let subscription = recovery_point_id.protected_item().subscription().to_string();
             let aad = client.crr_aad_properties(ctx, &subscription, secondary_region).await?;

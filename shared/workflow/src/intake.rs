@@ -223,7 +223,9 @@ impl Intake {
         let ctx = ArmClient::context(&record.request_id);
         let planned = match plan(&self.client, &ctx, request, &record.request_id, &self.policy, started).await {
             Ok(p) => p,
-            Err(PlanError::Rejected { code, message }) => return self.finish_rejected(record, code, message, None).await,
+            Err(PlanError::Rejected { code, message }) => {
+                return self.finish_rejected(record, code, message, None).await;
+            }
             Err(PlanError::Transient(e)) => return Err(transient(&e, record)),
         };
         let mut record = record;
@@ -236,7 +238,9 @@ impl Intake {
         };
         let verdict = match validate(&self.client, &ctx, &planned.call, now(), self.settings.validation_timeout).await {
             Ok(v) => v,
-            Err(PlanError::Rejected { code, message }) => return self.finish_rejected(record, code, message, None).await,
+            Err(PlanError::Rejected { code, message }) => {
+                return self.finish_rejected(record, code, message, None).await;
+            }
             Err(PlanError::Transient(e)) => return Err(transient(&e, record)),
         };
         if let Verdict::Refused(error) = &verdict {
@@ -271,7 +275,12 @@ impl Intake {
         }
     }
 
-    async fn write_ahead_and_trigger(&self, record: Record, call: &AzureCall, request: &RestoreRequest) -> Result<Vec<RestoreResult>, Stop> {
+    async fn write_ahead_and_trigger(
+        &self,
+        record: Record,
+        call: &AzureCall,
+        request: &RestoreRequest,
+    ) -> Result<Vec<RestoreResult>, Stop> {
         let mut record = record;
         record.state = State::Triggering;
         record.write_ahead_at = Some(now());
@@ -330,7 +339,9 @@ impl Intake {
             _ => false,
         };
         match (&error, definitely_not_processed) {
-            (CallError::Azure(e), true) if e.status != 429 && e.retry == restore_engine::error::Retryability::Terminal => {
+            (CallError::Azure(e), true)
+                if e.status != 429 && e.retry == restore_engine::error::Retryability::Terminal =>
+            {
                 // Azure refused the restore itself: it did not start.
                 let (code, message) = (e.code.clone(), e.message.clone());
                 let e = e.clone();
@@ -356,23 +367,43 @@ impl Intake {
             }
             _ => {
                 // The POST may have started a restore: keep the write-ahead; the next delivery reconciles.
-                Err(Stop::Transient { why: format!("trigger outcome unknown: {error}"), record: Some(Box::new(record)) })
+                Err(Stop::Transient {
+                    why: format!("trigger outcome unknown: {error}"),
+                    record: Some(Box::new(record)),
+                })
             }
         }
     }
 
     /// A delivery that finds a write-ahead: reconcile before anything else.
     async fn after_write_ahead(&self, record: Record) -> Result<Vec<RestoreResult>, Stop> {
-        let Some(call) = record.azure_request_body.as_ref().and_then(|v| serde_json::from_value::<AzureCall>(v.clone()).ok())
+        let Some(call) =
+            record.azure_request_body.as_ref().and_then(|v| serde_json::from_value::<AzureCall>(v.clone()).ok())
         else {
             let reason = "the write-ahead record has no readable Azure call; cannot tell what was sent";
-            return self.finish(record, State::NeedsAttention, Some(Reason { code: "UnreadableWriteAhead".into(), message: reason.into() }), None).await;
+            return self
+                .finish(
+                    record,
+                    State::NeedsAttention,
+                    Some(Reason { code: "UnreadableWriteAhead".into(), message: reason.into() }),
+                    None,
+                )
+                .await;
         };
         let write_ahead_at = record.write_ahead_at.unwrap_or(record.updated_at);
         let ctx = ArmClient::context(&record.request_id);
         let mut waited = false;
         loop {
-            let answer = reconcile(&self.client, &ctx, &call, record.recovery_point_id.as_deref(), write_ahead_at, now(), self.settings.settle).await;
+            let answer = reconcile(
+                &self.client,
+                &ctx,
+                &call,
+                record.recovery_point_id.as_deref(),
+                write_ahead_at,
+                now(),
+                self.settings.settle,
+            )
+            .await;
             match answer {
                 Ok(Reconciled::Found(job)) => return self.adopt(record, &job).await,
                 Ok(Reconciled::NotStarted) => {
@@ -395,10 +426,20 @@ impl Intake {
                     waited = true;
                 }
                 Ok(Reconciled::TooEarly(_)) => {
-                    return Err(Stop::Transient { why: "write-ahead still inside its settle window".into(), record: Some(Box::new(record)) });
+                    return Err(Stop::Transient {
+                        why: "write-ahead still inside its settle window".into(),
+                        record: Some(Box::new(record)),
+                    });
                 }
                 Ok(Reconciled::Ambiguous(why)) => {
-                    return self.finish(record, State::NeedsAttention, Some(Reason { code: "AmbiguousWriteAhead".into(), message: why }), None).await;
+                    return self
+                        .finish(
+                            record,
+                            State::NeedsAttention,
+                            Some(Reason { code: "AmbiguousWriteAhead".into(), message: why }),
+                            None,
+                        )
+                        .await;
                 }
                 Err(e) => return Err(transient(&e, record)),
             }
@@ -432,11 +473,22 @@ impl Intake {
         Ok(if self.settings.publish_accepted { vec![result] } else { Vec::new() })
     }
 
-    async fn finish_rejected(&self, record: Record, code: String, message: String, azure: Option<&restore_engine::error::AzureError>) -> Result<Vec<RestoreResult>, Stop> {
+    async fn finish_rejected(
+        &self,
+        record: Record,
+        code: String,
+        message: String,
+        azure: Option<&restore_engine::error::AzureError>,
+    ) -> Result<Vec<RestoreResult>, Stop> {
         self.finish(record, State::Rejected, Some(Reason { code, message }), azure).await
     }
 
-    async fn finish_rejected_with(&self, record: Record, reason: ResultReason, azure: Option<&restore_engine::error::AzureError>) -> Result<Vec<RestoreResult>, Stop> {
+    async fn finish_rejected_with(
+        &self,
+        record: Record,
+        reason: ResultReason,
+        azure: Option<&restore_engine::error::AzureError>,
+    ) -> Result<Vec<RestoreResult>, Stop> {
         let mut record = record;
         record.state = State::Rejected;
         record.reason = Some(Reason { code: reason.code.clone(), message: reason.message.clone() });
@@ -448,10 +500,16 @@ impl Intake {
         self.store_final(record, result).await
     }
 
-    async fn finish_validated(&self, record: Record, planned: &Plan, verdict: &Verdict) -> Result<Vec<RestoreResult>, Stop> {
+    async fn finish_validated(
+        &self,
+        record: Record,
+        planned: &Plan,
+        verdict: &Verdict,
+    ) -> Result<Vec<RestoreResult>, Stop> {
         let mut record = record;
         record.state = State::Succeeded;
-        record.reason = Some(Reason { code: "ValidateOnly".into(), message: "validated; nothing was triggered".into() });
+        record.reason =
+            Some(Reason { code: "ValidateOnly".into(), message: "validated; nothing was triggered".into() });
         let mut result = result_for(&record, ResultStatus::Validated);
         result.validation = Some(Validation {
             policy_passed: true,
@@ -462,14 +520,22 @@ impl Intake {
             },
             recovery_point_id: planned.recovery_point_id.clone(),
             messages: match verdict {
-                Verdict::NotAvailable => vec!["Azure has no validation for this operation; policy and recovery point checked".into()],
+                Verdict::NotAvailable => {
+                    vec!["Azure has no validation for this operation; policy and recovery point checked".into()]
+                }
                 _ => Vec::new(),
             },
         });
         self.store_final(record, result).await
     }
 
-    async fn finish(&self, record: Record, state: State, reason: Option<Reason>, azure: Option<&restore_engine::error::AzureError>) -> Result<Vec<RestoreResult>, Stop> {
+    async fn finish(
+        &self,
+        record: Record,
+        state: State,
+        reason: Option<Reason>,
+        azure: Option<&restore_engine::error::AzureError>,
+    ) -> Result<Vec<RestoreResult>, Stop> {
         let mut record = record;
         record.state = state;
         record.reason = reason;
@@ -513,8 +579,14 @@ impl Intake {
     }
 
     /// A message that is not a valid request: record it (so a redelivery answers the same) and answer Rejected.
-    async fn reject_unparsed(&self, delivery: &Delivery<'_>, fallback_id: &str, error: &RequestError) -> Result<Vec<RestoreResult>, Stop> {
-        let request_id = if fallback_id.is_empty() { "unidentified-message".to_string() } else { fallback_id.to_string() };
+    async fn reject_unparsed(
+        &self,
+        delivery: &Delivery<'_>,
+        fallback_id: &str,
+        error: &RequestError,
+    ) -> Result<Vec<RestoreResult>, Stop> {
+        let request_id =
+            if fallback_id.is_empty() { "unidentified-message".to_string() } else { fallback_id.to_string() };
         let result = RestoreResult::rejected(request_id.clone(), error);
         if restore_store::record::request_id_problem(&request_id).is_some() {
             return Ok(vec![result]);
@@ -533,11 +605,19 @@ impl Intake {
     }
 
     /// An alert that starts nothing (resolved, unmatched, or a rule that could not build a request).
-    async fn record_alert_without_restore(&self, alert_id: &str, outcome: AlertOutcome) -> Result<Vec<RestoreResult>, Stop> {
+    async fn record_alert_without_restore(
+        &self,
+        alert_id: &str,
+        outcome: AlertOutcome,
+    ) -> Result<Vec<RestoreResult>, Stop> {
         let (code, message) = match outcome {
-            AlertOutcome::Resolved { alert_id } => ("AlertResolved".to_string(), format!("alert {alert_id} resolved; nothing to restore")),
+            AlertOutcome::Resolved { alert_id } => {
+                ("AlertResolved".to_string(), format!("alert {alert_id} resolved; nothing to restore"))
+            }
             AlertOutcome::Unmatched { why } => ("AlertUnmatched".into(), format!("no alert rule matched: {why}")),
-            AlertOutcome::RuleFailed { rule, why } => ("AlertRuleFailed".into(), format!("alert rule '{rule}' matched but cannot build a restore: {why}")),
+            AlertOutcome::RuleFailed { rule, why } => {
+                ("AlertRuleFailed".into(), format!("alert rule '{rule}' matched but cannot build a restore: {why}"))
+            }
             AlertOutcome::Restore(_) => unreachable!("restores are handled by the caller"),
         };
         // A resolved alert has the same alert id as its fired alert; keep it apart so it cannot shadow it.

@@ -18,8 +18,7 @@ use restore_models::dataprotection::{
     RestoreTargetInfo, RestoreTargetInfoBase,
 };
 use restore_models::recoveryservices::{
-    EncryptionDetails, IaasVMRestoreRequest, RecoveryType, RestoreRequest as RsvRestoreRequest,
-    RestoreRequestResource,
+    EncryptionDetails, IaasVMRestoreRequest, RecoveryType, RestoreRequest as RsvRestoreRequest, RestoreRequestResource,
 };
 use restore_models::wire::ArmResource;
 use serde::{Deserialize, Serialize};
@@ -94,7 +93,10 @@ impl AzureCall {
 
     /// Whether the call starts a restore job (as opposed to a protection change).
     pub fn is_restore(&self) -> bool {
-        matches!(self, AzureCall::DppRestore { .. } | AzureCall::RsvRestore { .. } | AzureCall::RsvCrossRegionRestore { .. })
+        matches!(
+            self,
+            AzureCall::DppRestore { .. } | AzureCall::RsvRestore { .. } | AzureCall::RsvCrossRegionRestore { .. }
+        )
     }
 }
 
@@ -137,9 +139,14 @@ impl From<CallError> for PlanError {
     /// its own, including permissions still propagating, is transient.
     fn from(e: CallError) -> Self {
         match &e {
-            CallError::Azure(AzureError { retry: Retryability::Terminal, code, message, recommended_action, .. }) => {
-                let advice =
-                    if recommended_action.is_empty() { String::new() } else { format!(" ({})", recommended_action.join(" ")) };
+            CallError::Azure(AzureError {
+                retry: Retryability::Terminal, code, message, recommended_action, ..
+            }) => {
+                let advice = if recommended_action.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", recommended_action.join(" "))
+                };
                 PlanError::Rejected { code: code.clone(), message: format!("{message}{advice}") }
             }
             CallError::Unsafe(u) => PlanError::Rejected { code: "UnsafeUrl".into(), message: u.to_string() },
@@ -193,33 +200,31 @@ pub async fn plan(
                 code: "InvalidDiskName".into(),
                 message: format!("the restored disk name {disk_name:?} is not usable: {e}; set operation.diskName"),
             })?;
-            let body = AzureBackupRestoreRequest::RecoveryPointBased(
-                AzureBackupRecoveryPointBasedRestoreRequest {
-                    recovery_point_id: chosen.id.clone(),
-                    source_data_store_type: "OperationalStore".into(),
-                    restore_target_info: RestoreTargetInfoBase::RestoreTargetInfo(RestoreTargetInfo {
-                        recovery_option: "FailIfExists".into(),
-                        restore_location: Some(location.to_string()),
-                        datasource_info: Datasource {
-                            object_type: Some("Datasource".into()),
-                            datasource_type: Some("Microsoft.Compute/disks".into()),
-                            resource_id: disk_id.as_str().to_string(),
-                            resource_location: Some(location.to_string()),
-                            resource_name: Some(disk_name.clone()),
-                            resource_type: Some("Microsoft.Compute/disks".into()),
-                            resource_uri: Some(disk_id.as_str().to_string()),
-                            ..Default::default()
-                        },
+            let body = AzureBackupRestoreRequest::RecoveryPointBased(AzureBackupRecoveryPointBasedRestoreRequest {
+                recovery_point_id: chosen.id.clone(),
+                source_data_store_type: "OperationalStore".into(),
+                restore_target_info: RestoreTargetInfoBase::RestoreTargetInfo(RestoreTargetInfo {
+                    recovery_option: "FailIfExists".into(),
+                    restore_location: Some(location.to_string()),
+                    datasource_info: Datasource {
+                        object_type: Some("Datasource".into()),
+                        datasource_type: Some("Microsoft.Compute/disks".into()),
+                        resource_id: disk_id.as_str().to_string(),
+                        resource_location: Some(location.to_string()),
+                        resource_name: Some(disk_name.clone()),
+                        resource_type: Some("Microsoft.Compute/disks".into()),
+                        resource_uri: Some(disk_id.as_str().to_string()),
                         ..Default::default()
-                    }),
-                    source_resource_id: None,
-                    resource_guard_operation_requests: None,
-                    identity_details: None,
-                    rehydration_priority: None,
-                    rehydration_retention_duration: None,
-                    extra: Default::default(),
-                },
-            );
+                    },
+                    ..Default::default()
+                }),
+                source_resource_id: None,
+                resource_guard_operation_requests: None,
+                identity_details: None,
+                rehydration_priority: None,
+                rehydration_retention_duration: None,
+                extra: Default::default(),
+            });
             Ok(Plan {
                 recovery_point_id: Some(chosen.id),
                 target_names: vec![disk_id.as_str().to_string()],
@@ -233,8 +238,9 @@ pub async fn plan(
             let vault = client.dpp_vault(ctx, &op.backup_vault_id).await?;
             let location = region_of("the Backup vault", vault.location.as_deref())?;
             let disk = op.disk_id.name().to_string();
-            let instance_id = BackupInstanceId::parse(&format!("{}/backupInstances/{disk}", op.backup_vault_id.as_str()))
-                .map_err(|e| PlanError::Rejected { code: "InvalidDiskName".into(), message: e.to_string() })?;
+            let instance_id =
+                BackupInstanceId::parse(&format!("{}/backupInstances/{disk}", op.backup_vault_id.as_str()))
+                    .map_err(|e| PlanError::Rejected { code: "InvalidDiskName".into(), message: e.to_string() })?;
             let body = ArmResource::new(BackupInstance {
                 object_type: "BackupInstance".into(),
                 friendly_name: Some(disk.clone()),
@@ -312,7 +318,9 @@ async fn plan_vm(
     let region = if secondary {
         primary.paired().ok_or_else(|| PlanError::Rejected {
             code: "NoPairedRegion".into(),
-            message: format!("the vault's region {primary} has no Azure region pair, so Cross Region Restore is not available"),
+            message: format!(
+                "the vault's region {primary} has no Azure region pair, so Cross Region Restore is not available"
+            ),
         })?
     } else {
         primary
@@ -344,8 +352,12 @@ async fn plan_vm(
         Operation::VmNewVm(o) => {
             body.recovery_type = Some(RecoveryType::AlternateLocation);
             body.target_resource_group_id = Some(o.target_resource_group_id.as_str().to_string());
-            let vm_name = if o.vm_name.is_empty() { name_for(&request.operation.source_name(), 64) } else { o.vm_name.clone() };
-            let target = format!("{}/providers/Microsoft.Compute/virtualMachines/{vm_name}", o.target_resource_group_id.as_str());
+            let vm_name =
+                if o.vm_name.is_empty() { name_for(&request.operation.source_name(), 64) } else { o.vm_name.clone() };
+            let target = format!(
+                "{}/providers/Microsoft.Compute/virtualMachines/{vm_name}",
+                o.target_resource_group_id.as_str()
+            );
             body.target_virtual_machine_id = Some(target.clone());
             body.virtual_network_id = Some(o.virtual_network_id.as_str().to_string());
             body.subnet_id = Some(o.subnet_id.as_str().to_string());

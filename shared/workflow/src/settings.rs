@@ -23,9 +23,12 @@ pub fn text(name: &str) -> Option<String> {
 pub fn seconds(name: &'static str, default: Duration) -> Result<Duration, SettingError> {
     match text(name) {
         None => Ok(default),
-        Some(v) => v.parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0 && *s <= 86_400.0).map(Duration::from_secs_f64).ok_or(
-            SettingError { name, value: v, expected: "a number of seconds between 0 and 86400" },
-        ),
+        Some(v) => v
+            .parse::<f64>()
+            .ok()
+            .filter(|s| s.is_finite() && *s >= 0.0 && *s <= 86_400.0)
+            .map(Duration::from_secs_f64)
+            .ok_or(SettingError { name, value: v, expected: "a number of seconds between 0 and 86400" }),
     }
 }
 
@@ -33,7 +36,11 @@ pub fn seconds(name: &'static str, default: Duration) -> Result<Duration, Settin
 pub fn count(name: &'static str, default: u32) -> Result<u32, SettingError> {
     match text(name) {
         None => Ok(default),
-        Some(v) => v.parse::<u32>().ok().filter(|n| *n > 0).ok_or(SettingError { name, value: v, expected: "a whole number above 0" }),
+        Some(v) => v.parse::<u32>().ok().filter(|n| *n > 0).ok_or(SettingError {
+            name,
+            value: v,
+            expected: "a whole number above 0",
+        }),
     }
 }
 

@@ -208,7 +208,11 @@ impl Tracker {
     }
 
     /// Advances one record; returns the stored record and the result to publish, if any.
-    async fn advance_one(&self, record: Record, now: OffsetDateTime) -> Result<Option<(Record, Option<RestoreResult>)>, StoreError> {
+    async fn advance_one(
+        &self,
+        record: Record,
+        now: OffsetDateTime,
+    ) -> Result<Option<(Record, Option<RestoreResult>)>, StoreError> {
         let request_id = record.request_id.clone();
         let advance = match self.decide(record, now).await {
             Ok(a) => a,
@@ -240,26 +244,43 @@ impl Tracker {
         if let Some(deadline) = deadline_of(&record)
             && now >= deadline
         {
-            return Ok(Advance::Store(Box::new(end(record, State::TimedOut, "DeadlinePassed", "the request's deadline passed before the restore ended (the Azure job may still finish)"))));
+            return Ok(Advance::Store(Box::new(end(
+                record,
+                State::TimedOut,
+                "DeadlinePassed",
+                "the request's deadline passed before the restore ended (the Azure job may still finish)",
+            ))));
         }
         let ctx = ArmClient::context(&record.request_id);
         match record.state {
             State::Triggering => self.reconcile_stale(record, now).await,
-            State::Accepted => match record.operation.clone().and_then(|v| serde_json::from_value::<PendingOperation>(v).ok()) {
-                Some(op) => self.step_operation(record, op, now).await,
-                None => self.find_job(record, now).await,
-            },
+            State::Accepted => {
+                match record.operation.clone().and_then(|v| serde_json::from_value::<PendingOperation>(v).ok()) {
+                    Some(op) => self.step_operation(record, op, now).await,
+                    None => self.find_job(record, now).await,
+                }
+            }
             State::Running => self.poll_job(record, now, &ctx).await,
             _ => Ok(Advance::Skip),
         }
     }
 
-    async fn step_operation(&self, record: Record, mut op: PendingOperation, now: OffsetDateTime) -> Result<Advance, (Box<Record>, CallError)> {
+    async fn step_operation(
+        &self,
+        record: Record,
+        mut op: PendingOperation,
+        now: OffsetDateTime,
+    ) -> Result<Advance, (Box<Record>, CallError)> {
         let triggered = record.triggered_at.unwrap_or(record.received_at);
         match step(&self.client, &mut op, now).await {
             Ok(Step::Pending { next_poll_at }) => {
                 if now - triggered >= self.settings.operation_timeout {
-                    return Ok(Advance::Store(Box::new(end(record, State::TimedOut, "OperationTimedOut", "Azure did not resolve the operation to a job in time"))));
+                    return Ok(Advance::Store(Box::new(end(
+                        record,
+                        State::TimedOut,
+                        "OperationTimedOut",
+                        "Azure did not resolve the operation to a job in time",
+                    ))));
                 }
                 let mut record = record;
                 record.polls = record.polls.saturating_add(1);
@@ -277,16 +298,36 @@ impl Tracker {
                 Ok(Advance::Store(Box::new(record)))
             }
             // A protection change: the operation was the whole work.
-            Ok(Step::Succeeded { job_id: None }) => Ok(Advance::Store(Box::new(end(record, State::Succeeded, "Completed", "Azure completed the operation")))),
+            Ok(Step::Succeeded { job_id: None }) => Ok(Advance::Store(Box::new(end(
+                record,
+                State::Succeeded,
+                "Completed",
+                "Azure completed the operation",
+            )))),
             Ok(Step::Failed(error)) => Ok(Advance::Store(Box::new(fail(record, &error)))),
             Err(e) if e.is_transient() => Err((Box::new(record), e)),
-            Err(e) => Ok(Advance::Store(Box::new(end(record, State::NeedsAttention, "OperationUnreadable", &format!("the operation cannot be followed: {e}"))))),
+            Err(e) => Ok(Advance::Store(Box::new(end(
+                record,
+                State::NeedsAttention,
+                "OperationUnreadable",
+                &format!("the operation cannot be followed: {e}"),
+            )))),
         }
     }
 
-    async fn poll_job(&self, record: Record, now: OffsetDateTime, ctx: &azure_core::http::Context<'_>) -> Result<Advance, (Box<Record>, CallError)> {
+    async fn poll_job(
+        &self,
+        record: Record,
+        now: OffsetDateTime,
+        ctx: &azure_core::http::Context<'_>,
+    ) -> Result<Advance, (Box<Record>, CallError)> {
         let (Some(call), Some(job_id)) = (call_of(&record), record.job_id.clone()) else {
-            return Ok(Advance::Store(Box::new(end(record, State::NeedsAttention, "RecordIncomplete", "a running record without its call or job id"))));
+            return Ok(Advance::Store(Box::new(end(
+                record,
+                State::NeedsAttention,
+                "RecordIncomplete",
+                "a running record without its call or job id",
+            ))));
         };
         let job = match &call {
             AzureCall::DppRestore { backup_instance_id, .. }
@@ -294,9 +335,11 @@ impl Tracker {
             | AzureCall::DppStopProtection { backup_instance_id, .. } => {
                 self.client.dpp_job(ctx, &backup_instance_id.vault(), &job_id).await.map(|j| JobView::from_dpp(&j))
             }
-            AzureCall::RsvRestore { recovery_point_id, .. } => {
-                self.client.rsv_job(ctx, &recovery_point_id.protected_item().vault(), &job_id).await.map(|j| JobView::from_rsv(&j))
-            }
+            AzureCall::RsvRestore { recovery_point_id, .. } => self
+                .client
+                .rsv_job(ctx, &recovery_point_id.protected_item().vault(), &job_id)
+                .await
+                .map(|j| JobView::from_rsv(&j)),
             AzureCall::RsvCrossRegionRestore { recovery_point_id, secondary_region, .. } => self
                 .client
                 .crr_job(ctx, &recovery_point_id.protected_item().vault(), secondary_region, &job_id)
@@ -306,7 +349,14 @@ impl Tracker {
         let job = match job {
             Ok(j) => j,
             Err(e) if e.is_transient() => return Err((Box::new(record), e)),
-            Err(e) => return Ok(Advance::Store(Box::new(end(record, State::NeedsAttention, "JobUnreadable", &format!("job {job_id} cannot be read: {e}"))))),
+            Err(e) => {
+                return Ok(Advance::Store(Box::new(end(
+                    record,
+                    State::NeedsAttention,
+                    "JobUnreadable",
+                    &format!("job {job_id} cannot be read: {e}"),
+                ))));
+            }
         };
         let mut record = record;
         record.polls = record.polls.saturating_add(1);
@@ -314,16 +364,24 @@ impl Tracker {
         if !job.status.is_terminal() {
             let started = record.job_started_at.unwrap_or(now);
             if now - started >= self.settings.job_timeout {
-                return Ok(Advance::Store(Box::new(end(record, State::TimedOut, "JobTimedOut", "the Azure job did not end in time (it may still finish)"))));
+                return Ok(Advance::Store(Box::new(end(
+                    record,
+                    State::TimedOut,
+                    "JobTimedOut",
+                    "the Azure job did not end in time (it may still finish)",
+                ))));
             }
-            record.next_poll_at = Some(now + job_interval(&self.settings, record.polls) + spread(&record.request_id, Duration::from_secs(10)));
+            record.next_poll_at = Some(
+                now + job_interval(&self.settings, record.polls) + spread(&record.request_id, Duration::from_secs(10)),
+            );
             return Ok(Advance::Store(Box::new(record)));
         }
         record.job_ended_at = job.ended_at.or(Some(now));
         record.operation = Some(serde_json::json!({ "job": job }));
         Ok(Advance::Store(Box::new(match job.status {
             JobStatus::Completed | JobStatus::CompletedWithWarnings => {
-                let note = if job.status == JobStatus::CompletedWithWarnings { "CompletedWithWarnings" } else { "Completed" };
+                let note =
+                    if job.status == JobStatus::CompletedWithWarnings { "CompletedWithWarnings" } else { "Completed" };
                 let mut r = end(record, State::Succeeded, note, "the Azure job completed");
                 r.reason = None;
                 r
@@ -340,19 +398,41 @@ impl Tracker {
     /// find its job in Azure's job list.
     async fn find_job(&self, record: Record, now: OffsetDateTime) -> Result<Advance, (Box<Record>, CallError)> {
         let Some(call) = call_of(&record) else {
-            return Ok(Advance::Store(Box::new(end(record, State::NeedsAttention, "RecordIncomplete", "an accepted record without its call"))));
+            return Ok(Advance::Store(Box::new(end(
+                record,
+                State::NeedsAttention,
+                "RecordIncomplete",
+                "an accepted record without its call",
+            ))));
         };
         let since = record.triggered_at.or(record.write_ahead_at).unwrap_or(record.received_at);
         let ctx = ArmClient::context(&record.request_id);
-        match reconcile(&self.client, &ctx, &call, record.recovery_point_id.as_deref(), since, now, self.settings.settle).await {
+        match reconcile(
+            &self.client,
+            &ctx,
+            &call,
+            record.recovery_point_id.as_deref(),
+            since,
+            now,
+            self.settings.settle,
+        )
+        .await
+        {
             Ok(Reconciled::Found(job)) => Ok(Advance::Store(Box::new(running(record, &job, now, &self.settings)))),
             Ok(Reconciled::TooEarly(wait)) => {
                 let mut record = record;
                 record.next_poll_at = Some(now + wait);
                 Ok(Advance::Store(Box::new(record)))
             }
-            Ok(Reconciled::NotStarted) => Ok(Advance::Store(Box::new(end(record, State::NeedsAttention, "JobNotFound", "Azure accepted the restore but no job for it can be found")))),
-            Ok(Reconciled::Ambiguous(why)) => Ok(Advance::Store(Box::new(end(record, State::NeedsAttention, "AmbiguousJob", &why)))),
+            Ok(Reconciled::NotStarted) => Ok(Advance::Store(Box::new(end(
+                record,
+                State::NeedsAttention,
+                "JobNotFound",
+                "Azure accepted the restore but no job for it can be found",
+            )))),
+            Ok(Reconciled::Ambiguous(why)) => {
+                Ok(Advance::Store(Box::new(end(record, State::NeedsAttention, "AmbiguousJob", &why))))
+            }
             Err(e) => Err((Box::new(record), e)),
         }
     }
@@ -361,11 +441,26 @@ impl Tracker {
     /// otherwise hand it to a person. The tracker never posts a restore: only the intake does.
     async fn reconcile_stale(&self, record: Record, now: OffsetDateTime) -> Result<Advance, (Box<Record>, CallError)> {
         let Some(call) = call_of(&record) else {
-            return Ok(Advance::Store(Box::new(end(record, State::NeedsAttention, "UnreadableWriteAhead", "the write-ahead has no readable call"))));
+            return Ok(Advance::Store(Box::new(end(
+                record,
+                State::NeedsAttention,
+                "UnreadableWriteAhead",
+                "the write-ahead has no readable call",
+            ))));
         };
         let since = record.write_ahead_at.unwrap_or(record.updated_at);
         let ctx = ArmClient::context(&record.request_id);
-        match reconcile(&self.client, &ctx, &call, record.recovery_point_id.as_deref(), since, now, self.settings.settle).await {
+        match reconcile(
+            &self.client,
+            &ctx,
+            &call,
+            record.recovery_point_id.as_deref(),
+            since,
+            now,
+            self.settings.settle,
+        )
+        .await
+        {
             Ok(Reconciled::Found(job)) => {
                 let mut record = running(record, &job, now, &self.settings);
                 record.triggered_at = record.triggered_at.or(Some(since));
@@ -378,7 +473,9 @@ impl Tracker {
                 "IntakeStoppedBeforeTrigger",
                 "the intake stopped after its write-ahead and Azure shows no restore for it; submit the request again with a new requestId if it is still needed",
             )))),
-            Ok(Reconciled::Ambiguous(why)) => Ok(Advance::Store(Box::new(end(record, State::NeedsAttention, "AmbiguousWriteAhead", &why)))),
+            Ok(Reconciled::Ambiguous(why)) => {
+                Ok(Advance::Store(Box::new(end(record, State::NeedsAttention, "AmbiguousWriteAhead", &why))))
+            }
             Err(e) => Err((Box::new(record), e)),
         }
     }
@@ -431,7 +528,12 @@ fn publishable(record: &Record) -> Option<RestoreResult> {
         return Some(built);
     }
     let mut result = result_for(record, status);
-    if let Some(job) = record.operation.as_ref().and_then(|o| o.get("job")).and_then(|j| serde_json::from_value::<JobView>(j.clone()).ok()) {
+    if let Some(job) = record
+        .operation
+        .as_ref()
+        .and_then(|o| o.get("job"))
+        .and_then(|j| serde_json::from_value::<JobView>(j.clone()).ok())
+    {
         result.restored_resource_ids = job.restored_resource_ids.clone();
         let azure = result.azure.get_or_insert_with(Default::default);
         azure.job_status = job.raw_status.clone();
@@ -458,7 +560,8 @@ fn job_interval(settings: &TrackerSettings, polls: u32) -> Duration {
 
 /// A stable per-request offset in `[0, max)`, so records accepted together spread their polls.
 fn spread(request_id: &str, max: Duration) -> Duration {
-    let hash = request_id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let hash =
+        request_id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
     let millis = max.as_millis().max(1) as u64;
     Duration::from_millis(hash % millis)
 }

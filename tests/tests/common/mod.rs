@@ -1,0 +1,191 @@
+//! The product stack for end-to-end tests: the Azure Backup emulator (in-process, TLS, accelerated clock), a
+//! SQLite state store in a temp dir, the example policy, and the real `intake` / `tracker` binaries started as
+//! the Functions host starts them, configured only through app settings.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use backup_emulator::clock::ClockMode;
+use backup_emulator::scenario::Scenario;
+use backup_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
+use restore_e2e::{
+    HostInvocation, HostResponse, OutputBinding, QueueConfig, SbMessage, SbTrigger, ServiceBusQueue, Worker,
+    workspace_bin,
+};
+use restore_store::{SqliteStore, StateStore};
+use serde_json::{Value, json};
+
+pub const SUB: &str = "00000000-1111-2222-3333-444444444444";
+/// Virtual seconds per real second: a 180 s disk restore job takes 0.9 s.
+pub const SPEED: f64 = 200.0;
+
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+pub fn example(path: &str) -> Vec<u8> {
+    std::fs::read(workspace().join("examples").join(path)).unwrap_or_else(|e| panic!("examples/{path}: {e}"))
+}
+
+pub fn example_json(path: &str) -> Value {
+    serde_json::from_slice(&example(path)).unwrap_or_else(|e| panic!("examples/{path}: {e}"))
+}
+
+pub struct Stack {
+    pub emu: EmulatorHandle,
+    pub dir: tempfile::TempDir,
+    pub db: PathBuf,
+    pub settings: Vec<(String, String)>,
+    admin: reqwest::Client,
+}
+
+impl Stack {
+    /// The example scenario, clock accelerated by [`SPEED`], example policy, SQLite store.
+    pub async fn start() -> Stack {
+        let scenario = Scenario::load(&workspace().join("examples/scenario.json")).expect("example scenario loads");
+        let mut config = EmulatorConfig::new(scenario);
+        config.clock = ClockMode::Realtime { speed: SPEED };
+        let emu = Emulator::start(config).await.expect("emulator starts");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("restore-state.db");
+        let settings = vec![
+            ("IDENTITY_ENDPOINT", emu.identity_url.clone()),
+            ("IDENTITY_HEADER", emu.identity_header.clone()),
+            ("RESTORE_CLOUD", "Custom".into()),
+            ("RESTORE_ARM_ENDPOINT", emu.arm_url.clone()),
+            ("RESTORE_ARM_AUDIENCE", "https://management.azure.com/".into()),
+            ("RESTORE_EXTRA_CA_FILES", emu.ca_file.display().to_string()),
+            ("RESTORE_STORE", "sqlite".into()),
+            ("RESTORE_SQLITE_PATH", db.display().to_string()),
+            ("RESTORE_POLICY_FILE", workspace().join("examples/policy.json").display().to_string()),
+            ("RESTORE_TRIGGER_SETTLE_SECONDS", "2".into()),
+            ("RESTORE_MAX_DELIVERY_COUNT", "5".into()),
+            ("RUST_LOG", "info".into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        Stack { emu, dir, db, settings, admin: reqwest::Client::new() }
+    }
+
+    pub fn set(&mut self, key: &str, value: &str) {
+        self.settings.retain(|(k, _)| k != key);
+        self.settings.push((key.into(), value.into()));
+    }
+
+    pub async fn worker(&self, bin: &str) -> Worker {
+        let exe = workspace_bin(bin).unwrap_or_else(|e| panic!("{bin} binary: {e}"));
+        Worker::spawn(exe, self.settings.clone()).await.unwrap_or_else(|e| panic!("{bin} starts: {e}"))
+    }
+
+    pub async fn intake(&self) -> Worker {
+        self.worker("intake").await
+    }
+
+    pub fn store(&self) -> SqliteStore {
+        SqliteStore::open(&self.db).expect("the intake's SQLite store opens")
+    }
+
+    pub async fn record(&self, request_id: &str) -> restore_store::Record {
+        self.store().get(request_id).await.expect("store reads").unwrap_or_else(|| panic!("no record for {request_id}"))
+    }
+
+    pub async fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut req = self.admin.request(method, format!("{}{path}", self.emu.admin_url));
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b.to_string());
+        }
+        let text = req.send().await.expect("admin API answers").text().await.expect("admin body");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    pub async fn fault(&self, rule: Value) {
+        self.admin(reqwest::Method::POST, "/faults", Some(rule)).await;
+    }
+
+    /// The emulator's request log.
+    pub async fn log(&self) -> Vec<Value> {
+        self.admin(reqwest::Method::GET, "/log", None).await.as_array().cloned().unwrap_or_default()
+    }
+
+    /// Requests that change something in Azure (any POST/PUT/DELETE other than read-only POSTs and validations).
+    pub async fn azure_writes(&self) -> Vec<Value> {
+        const READ_ONLY_POSTS: &[&str] = &[
+            "dpp.validateRestore",
+            "dpp.validateForBackup",
+            "dpp.findRestorableTimeRanges",
+            "dpp.crr.fetchSecondaryRecoveryPoints",
+            "dpp.crr.validateCrossRegionRestore",
+            "dpp.crr.fetchCrossRegionRestoreJob",
+            "dpp.crr.fetchCrossRegionRestoreJobs",
+            "rsv.validateOperation",
+            "crr.accessToken",
+            "crr.job",
+            "crr.jobs",
+        ];
+        self.log()
+            .await
+            .into_iter()
+            .filter(|e| e["method"] != "GET" && !READ_ONLY_POSTS.contains(&e["route"].as_str().unwrap_or_default()))
+            .collect()
+    }
+
+    /// Restore jobs the emulator holds.
+    pub async fn jobs(&self) -> Vec<Value> {
+        self.emu.resources()["jobs"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+pub fn trigger() -> SbTrigger {
+    SbTrigger::new("message").binary()
+}
+
+pub fn queue() -> ServiceBusQueue {
+    ServiceBusQueue::new(
+        QueueConfig::new("RestoreIntake", trigger())
+            .max_delivery_count(5)
+            .output(OutputBinding::service_bus("results")),
+    )
+}
+
+/// The results a queue run collected, parsed.
+pub fn results(queue: &ServiceBusQueue) -> Vec<Value> {
+    queue
+        .sent
+        .get("results")
+        .map(|all| all.iter().map(|b| serde_json::from_slice(b).expect("results are JSON")).collect())
+        .unwrap_or_default()
+}
+
+pub fn result_for<'a>(results: &'a [Value], request_id: &str) -> Vec<&'a Value> {
+    results.iter().filter(|r| r["requestId"] == request_id).collect()
+}
+
+/// One delivery of `message` (DeliveryCount `n`) straight to a worker.
+pub async fn deliver(worker: &Worker, message: &SbMessage, n: u32) -> HostResponse {
+    let message = message.clone().delivery_count(n);
+    let invocation: HostInvocation = message.invocation("RestoreIntake", &trigger());
+    worker.invoke(&invocation).await.expect("the worker answers")
+}
+
+/// The `results` output of a successful invocation, parsed.
+pub fn outputs(response: &HostResponse) -> Vec<Value> {
+    let success = response.success().unwrap_or_else(|e| panic!("invocation failed: {e}"));
+    let Some((_, value)) = success.outputs.iter().find(|(k, _)| k.eq_ignore_ascii_case("results")) else {
+        return Vec::new();
+    };
+    restore_e2e::service_bus_messages("results", value, false)
+        .expect("results output is well-formed")
+        .iter()
+        .map(|b| serde_json::from_slice(b).expect("result JSON"))
+        .collect()
+}
+
+pub fn request(path: &str, request_id: &str) -> SbMessage {
+    let mut body = example_json(path);
+    body["requestId"] = json!(request_id);
+    SbMessage::new(body.to_string().into_bytes()).message_id(format!("msg-{request_id}"))
+}
+
+pub const WAIT: Duration = Duration::from_secs(60);

@@ -1,0 +1,440 @@
+//! The intake binary end to end: driven as the Functions host drives it (host payload encoding, redelivery with
+//! increasing DeliveryCount, dead-letter after MaxDeliveryCount), against the emulator over TLS and the SQLite
+//! store. What Azure received is read from the emulator's request log.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::*;
+use restore_contract::catalogue::{Expected, bad_inputs};
+use restore_e2e::SbMessage;
+use restore_store::State;
+use serde_json::{Value, json};
+
+/// Dotted paths of the non-null leaves of a JSON document (array items as `[]`).
+fn leaf_paths(v: &Value) -> BTreeSet<String> {
+    fn walk(v: &Value, prefix: String, out: &mut BTreeSet<String>) {
+        match v {
+            Value::Null => {}
+            Value::Object(m) => {
+                m.iter().for_each(|(k, v)| walk(v, format!("{prefix}.{}", k.to_ascii_lowercase()), out))
+            }
+            Value::Array(a) => a.iter().for_each(|v| walk(v, format!("{prefix}[]"), out)),
+            _ => {
+                out.insert(prefix);
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk(v, String::new(), &mut out);
+    out
+}
+
+fn seed(name: &str) -> Value {
+    let path = workspace().join("shared/models/tests/fixtures/seeds").join(name);
+    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+}
+
+fn body_of(entry: &Value) -> Value {
+    match &entry["body"] {
+        Value::String(s) => serde_json::from_str(s).unwrap_or(Value::Null),
+        other => other.clone(),
+    }
+}
+
+/// The body we sent has exactly the seed's shape: every field the seed sets, and nothing it does not, apart
+/// from the listed differences (each with its reason).
+fn assert_seed_shape(what: &str, sent: &Value, seed: &Value, we_add: &[&str], we_omit: &[&str]) {
+    let ours = leaf_paths(sent);
+    let theirs = leaf_paths(seed);
+    let extra: Vec<_> = ours.difference(&theirs).filter(|p| !we_add.contains(&p.as_str())).collect();
+    let missing: Vec<_> = theirs.difference(&ours).filter(|p| !we_omit.contains(&p.as_str())).collect();
+    assert!(
+        extra.is_empty() && missing.is_empty(),
+        "{what}: fields not in the seed {extra:?}; seed fields we do not send {missing:?}\nsent: {sent:#}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_kind_is_accepted_and_azure_receives_the_seed_shaped_body() {
+    let stack = Stack::start().await;
+    let intake = stack.intake().await;
+    let cases = [
+        ("disk-to-new-disk.json", "Accepted"),
+        ("vm-restore-disks.json", "Accepted"),
+        ("vm-replace-disks.json", "Accepted"),
+        ("vm-new-vm.json", "Accepted"),
+        ("vm-restore-disks-crr.json", "Accepted"),
+        ("configure-disk-protection.json", "Accepted"),
+        ("stop-disk-protection.json", "Accepted"),
+        ("disk-validate-only.json", "Validated"),
+    ];
+    let mut q = queue();
+    for (file, _) in &cases {
+        q.send(request(&format!("requests/{file}"), file));
+    }
+    q.run(&intake.client()).await;
+    let results = results(&q);
+    for (file, status) in &cases {
+        let mine = result_for(&results, file);
+        assert_eq!(mine.len(), 1, "{file}: {results:#?}\n{}", intake.stderr().text());
+        assert_eq!(mine[0]["status"], *status, "{file}: {:#}", mine[0]);
+        let record = stack.record(file).await;
+        assert!(
+            matches!(record.state, State::Accepted | State::Running | State::Succeeded),
+            "{file}: {:?}",
+            record.state
+        );
+    }
+    assert!(q.dead_letters.is_empty());
+
+    // What Azure received, against the seed articles' bodies.
+    let log = stack.log().await;
+    let sent = |route: &str, pred: &dyn Fn(&Value) -> bool| -> Value {
+        log.iter()
+            .filter(|e| e["route"] == route)
+            .map(body_of)
+            .find(|b| pred(b))
+            .unwrap_or_else(|| panic!("no {route} call"))
+    };
+    // Seed 000 sends resourceUri; we do too. It has no fields we lack.
+    assert_seed_shape("disk restore", &sent("dpp.restore", &|_| true), &seed("000_restore-request.json"), &[], &[]);
+    let rsv = |kind: &'static str| move |b: &Value| b["properties"]["recoveryType"] == kind;
+    // Restore disks with LUNs (seed 003's LUN example). The seeds leave out targetResourceGroupId, which a request
+    // carries for managed-disk VMs: without it disks come back unmanaged (azure-backup-rest.md §3.1).
+    assert_seed_shape(
+        "restore disks",
+        &sent("rsv.restore", &rsv("RestoreDisks")),
+        &seed("003_restore-disks-luns-request.json"),
+        &[".properties.targetresourcegroupid"],
+        &[],
+    );
+    assert_seed_shape(
+        "new VM",
+        &sent("rsv.restore", &rsv("AlternateLocation")),
+        &seed("003_alternate-location-request.json"),
+        &[],
+        &[],
+    );
+    // The replace-disks seed spells out nulls (we never send them) and an empty affinityGroup.
+    assert_seed_shape(
+        "replace disks",
+        &sent("rsv.restore", &rsv("OriginalLocation")),
+        &seed("003_replace-disks-request.json"),
+        &[".properties.encryptiondetails.encryptionenabled"],
+        &[".properties.affinitygroup"],
+    );
+    let crr = sent("crr.crossRegionRestore", &|_| true);
+    assert_eq!(crr["restoreRequest"]["region"], "eastus", "CRR restores into the paired region: {crr:#}");
+    assert!(crr["crossRegionRestoreAccessDetails"]["accessTokenString"].is_string(), "{crr:#}");
+    assert_seed_shape(
+        "CRR restore request",
+        &crr["restoreRequest"],
+        &seed("003_restore-disks-request.json")["properties"],
+        &[".targetresourcegroupid"],
+        &[],
+    );
+    assert_seed_shape(
+        "protect a disk",
+        &sent("dpp.backupInstances.put", &|_| true),
+        &seed("004_backup-instance-request.json"),
+        &[".properties.friendlyname"],
+        &[".name", ".type"],
+    );
+    // Validate-only triggered nothing; the stop request used stopProtection (keep data), not DELETE.
+    assert_eq!(log.iter().filter(|e| e["route"] == "dpp.restore").count(), 1);
+    assert!(
+        log.iter().any(|e| e["route"] == "dpp.stopProtection"
+            || e["path"].as_str().unwrap_or_default().ends_with("/stopProtection"))
+    );
+    assert!(!log.iter().any(|e| e["route"] == "dpp.backupInstances.delete"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_inputs_are_rejected_with_a_precise_reason_and_no_azure_write() {
+    let stack = Stack::start().await;
+    let intake = stack.intake().await;
+    let catalogue: Vec<_> = bad_inputs().into_iter().filter(|b| b.policy.is_none() && b.active_restores == 0).collect();
+    assert!(catalogue.len() >= 40, "only {} entries replayable with the example policy", catalogue.len());
+    // Entries share the example's requestId; give each its own (unless the requestId is what is wrong), or later
+    // ones would be answered as duplicates of the first.
+    let unique = |i: usize, bad: &restore_contract::catalogue::BadInput| -> Vec<u8> {
+        match serde_json::from_slice::<Value>(&bad.body) {
+            Ok(mut v)
+                if v.get("requestId").is_some_and(Value::is_string)
+                    && !matches!(bad.expect, Expected::Request { field: "requestId", .. }) =>
+            {
+                v["requestId"] = json!(format!("bad-{i}-{}", bad.name));
+                v.to_string().into_bytes()
+            }
+            _ => bad.body.clone(),
+        }
+    };
+    let mut q = queue();
+    for (i, bad) in catalogue.iter().enumerate() {
+        q.send(SbMessage::new(unique(i, bad)).message_id(format!("bad-{i}-{}", bad.name)));
+    }
+    q.run(&intake.client()).await;
+    let results = results(&q);
+    for (i, bad) in catalogue.iter().enumerate() {
+        let id = format!("bad-{i}-{}", bad.name);
+        // A request that names its own requestId is answered under it.
+        let body: Value = serde_json::from_slice(&unique(i, bad)).unwrap_or(Value::Null);
+        let id_is_the_problem = matches!(bad.expect, Expected::Request { field: "requestId", .. });
+        let answered_as = body["requestId"]
+            .as_str()
+            .filter(|s| !s.is_empty() && !id_is_the_problem)
+            .map(str::to_string)
+            .unwrap_or(id.clone());
+        let mine = result_for(&results, &answered_as);
+        assert_eq!(mine.len(), 1, "{}: expected one result under {answered_as}, got {results:#?}", bad.name);
+        let r = mine[0];
+        assert_eq!(r["status"], "Rejected", "{}: {r:#}", bad.name);
+        match &bad.expect {
+            Expected::Request { field, .. } => {
+                if !field.is_empty() {
+                    assert_eq!(r["reason"]["field"], *field, "{}: {r:#}", bad.name);
+                }
+            }
+            Expected::Policy { rule } => assert_eq!(r["reason"]["rule"], rule.name(), "{}: {r:#}", bad.name),
+        }
+    }
+    assert!(q.dead_letters.is_empty(), "{:#?}", q.dead_letters);
+    let writes = stack.azure_writes().await;
+    assert!(writes.is_empty(), "bad inputs caused Azure writes: {writes:#?}");
+    println!("catalogue: {} bad inputs rejected, 0 Azure writes", catalogue.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn azure_refusals_are_rejections_with_azures_code() {
+    let stack = Stack::start().await;
+    let intake = stack.intake().await;
+    let mut q = queue();
+    // The scenario's disk "already-there" exists: Azure's validation refuses a FailIfExists restore onto it.
+    let mut exists = example_json("requests/disk-to-new-disk.json");
+    exists["requestId"] = json!("exists");
+    exists["operation"]["diskName"] = json!("already-there");
+    q.send(SbMessage::new(exists.to_string()));
+    // An expired recovery point, asked for by id.
+    let mut expired = example_json("requests/disk-to-new-disk.json");
+    expired["requestId"] = json!("expired");
+    expired["recoveryPoint"] = json!({"choice": "id", "id": "e1e2e3e4e5e6e7e8e9eaebecedeeef00"});
+    q.send(SbMessage::new(expired.to_string()));
+    // A recovery point that does not exist.
+    let mut missing = example_json("requests/disk-to-new-disk.json");
+    missing["requestId"] = json!("missing");
+    missing["recoveryPoint"] = json!({"choice": "id", "id": "ffffffffffffffffffffffffffffffff"});
+    q.send(SbMessage::new(missing.to_string()));
+    // Nothing at or before the requested time.
+    q.send(request("requests/disk-point-in-time.json", "too-early"));
+    q.run(&intake.client()).await;
+    let results = results(&q);
+    let reason = |id: &str| {
+        result_for(&results, id)
+            .first()
+            .map(|r| (r["status"].clone(), r["reason"]["code"].clone()))
+            .unwrap_or_else(|| panic!("{id}: {results:#?}"))
+    };
+    assert_eq!(reason("exists"), (json!("Rejected"), json!("UserErrorSameNameDiskAlreadyExists")));
+    assert_eq!(reason("expired"), (json!("Rejected"), json!("NoUsableRecoveryPoint")));
+    assert_eq!(reason("missing"), (json!("Rejected"), json!("NoUsableRecoveryPoint")));
+    assert_eq!(reason("too-early"), (json!("Rejected"), json!("NoUsableRecoveryPoint")));
+    let exists_result = result_for(&results, "exists")[0];
+    assert_eq!(exists_result["azure"]["errorCode"], "UserErrorSameNameDiskAlreadyExists", "{exists_result:#}");
+    assert!(stack.azure_writes().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_concurrent_deliveries_of_one_request_trigger_one_restore() {
+    let stack = Stack::start().await;
+    let intake = stack.intake().await;
+    let message = request("requests/disk-to-new-disk.json", "dup-3");
+    let (a, b, c) =
+        tokio::join!(deliver(&intake, &message, 1), deliver(&intake, &message, 1), deliver(&intake, &message, 1));
+    // Every delivery either answers or asks for redelivery; redeliver the ones that asked.
+    let mut pending: Vec<_> = [a, b, c].into_iter().filter(|r| r.success().is_err()).collect();
+    let mut n = 2;
+    while !pending.is_empty() && n <= 5 {
+        let mut next = Vec::new();
+        for _ in pending.drain(..) {
+            let r = deliver(&intake, &message, n).await;
+            if r.success().is_err() {
+                next.push(r);
+            }
+        }
+        pending = next;
+        n += 1;
+    }
+    assert!(pending.is_empty(), "some deliveries never completed");
+    assert_eq!(stack.emu.counts().get("dpp.restore POST").copied().unwrap_or(0), 1);
+    assert_eq!(stack.record("dup-3").await.state, State::Accepted);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_duplicates_among_other_traffic_trigger_one_restore_each() {
+    let stack = Stack::start().await;
+    let intake = stack.intake().await;
+    let mut q = queue();
+    let files = ["requests/disk-to-new-disk.json", "requests/vm-restore-disks.json", "requests/vm-new-vm.json"];
+    // Interleave: 20 copies of each request id (same MessageId, as a publisher retrying would send).
+    for round in 0..20 {
+        for (i, file) in files.iter().enumerate() {
+            let mut body = example_json(file);
+            body["requestId"] = json!(format!("req-{i}"));
+            if round % 2 == 0 {
+                body["requestId"] = Value::Null;
+                body.as_object_mut().unwrap().remove("requestId");
+            }
+            q.send(SbMessage::new(body.to_string()).message_id(format!("req-{i}")));
+        }
+    }
+    q.run(&intake.client()).await;
+    let stderr = intake.stderr().text();
+    assert!(
+        q.dead_letters.is_empty(),
+        "{} dead letters; intake stderr tail:\n{}",
+        q.dead_letters.len(),
+        &stderr[stderr.len().saturating_sub(3000)..]
+    );
+    let counts = stack.emu.counts();
+    assert_eq!(counts.get("dpp.restore POST").copied().unwrap_or(0), 1, "{counts:?}");
+    assert_eq!(counts.get("rsv.restore POST").copied().unwrap_or(0), 2, "{counts:?}");
+    for i in 0..3 {
+        let state = stack.record(&format!("req-{i}")).await.state;
+        assert!(matches!(state, State::Accepted | State::Running), "req-{i}: {state:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_answer_is_reconciled_not_repeated() {
+    let stack = Stack::start().await;
+    let intake = stack.intake().await;
+    // Azure processes the restore, then the connection dies without an answer.
+    stack.fault(json!({"route": "dpp.restore", "method": "POST", "fault": {"kind": "processThenHang", "timeoutMs": 200}, "times": 1})).await;
+    let mut q = queue();
+    q.send(request("requests/disk-to-new-disk.json", "lost-answer"));
+    q.run(&intake.client()).await;
+    let results = results(&q);
+    let outcomes: Vec<_> = q.deliveries.iter().map(|d| (d.delivery_count, d.outcome.is_ok())).collect();
+    assert_eq!(
+        outcomes,
+        [(1, false), (2, true)],
+        "first delivery asks for redelivery, the second reconciles: {:#?}",
+        q.deliveries
+    );
+    assert_eq!(result_for(&results, "lost-answer")[0]["status"], "Accepted");
+    assert_eq!(stack.emu.counts().get("dpp.restore POST").copied(), Some(1), "never posted twice");
+    let record = stack.record("lost-answer").await;
+    assert_eq!(record.state, State::Running, "adopted the job found in Azure: {record:?}");
+    assert!(record.job_id.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_that_never_arrived_is_sent_again_after_the_settle_window() {
+    let stack = Stack::start().await;
+    let intake = stack.intake().await;
+    // The connection drops before Azure sees the request.
+    stack.fault(json!({"route": "dpp.restore", "method": "POST", "fault": {"kind": "reset"}, "times": 1})).await;
+    let mut q = queue();
+    q.send(request("requests/disk-to-new-disk.json", "never-arrived"));
+    q.run(&intake.client()).await;
+    assert_eq!(result_for(&results(&q), "never-arrived")[0]["status"], "Accepted");
+    let restores: Vec<_> = stack
+        .jobs()
+        .await
+        .into_iter()
+        .filter(|j| j["operation"].as_str().unwrap_or_default().contains("Restore"))
+        .collect();
+    assert_eq!(restores.len(), 1, "exactly one restore job: {restores:#?}");
+    assert!(
+        intake.stderr().text().contains("nothing started; sending again")
+            || intake.stdout().text().contains("nothing started; sending again")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_the_handler_at_each_step_never_produces_a_second_restore() {
+    for (name, fault) in [
+        // Killed after the write-ahead, while the POST is in flight and not yet processed.
+        ("after-write-ahead", json!({"kind": "hang", "timeoutMs": 500})),
+        // Killed after Azure processed the POST, before the record was updated.
+        ("after-post", json!({"kind": "processThenHang", "timeoutMs": 60000})),
+    ] {
+        let stack = Stack::start().await;
+        let mut intake = stack.intake().await;
+        stack.fault(json!({"route": "dpp.restore", "method": "POST", "fault": fault, "times": 1})).await;
+        let message = request("requests/disk-to-new-disk.json", name);
+        let first = {
+            let worker_client = intake.client();
+            let message = message.clone();
+            tokio::spawn(async move {
+                let inv = message.delivery_count(1).invocation("RestoreIntake", &trigger());
+                worker_client.invoke(&inv).await
+            })
+        };
+        tokio::time::timeout(WAIT, stack.emu.wait_hung(1)).await.expect("the POST reaches the emulator");
+        assert_eq!(
+            stack.record(name).await.state,
+            State::Triggering,
+            "{name}: the write-ahead is stored before the POST"
+        );
+        intake.kill().await.expect("kill");
+        let _ = first.await;
+        // The host restarts the worker; Service Bus redelivers the message.
+        let intake = stack.intake().await;
+        let response = deliver(&intake, &message, 2).await;
+        let answered = match response.success() {
+            Ok(_) => outputs(&response),
+            Err(_) => outputs(&deliver(&intake, &message, 3).await),
+        };
+        assert_eq!(
+            answered.first().map(|r| r["status"].clone()),
+            Some(json!("Accepted")),
+            "{name}: {answered:#?}\n{}",
+            intake.stderr().text()
+        );
+        stack.admin(reqwest::Method::POST, "/release", None).await;
+        let restores: Vec<_> = stack
+            .jobs()
+            .await
+            .into_iter()
+            .filter(|j| j["operation"].as_str().unwrap_or_default().contains("Restore"))
+            .collect();
+        assert_eq!(restores.len(), 1, "{name}: exactly one restore job: {restores:#?}");
+        let state = stack.record(name).await.state;
+        assert!(matches!(state, State::Accepted | State::Running), "{name}: {state:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_restore_or_are_recorded_as_configured() {
+    let stack = Stack::start().await;
+    let intake = stack.intake().await;
+    let mut q = queue();
+    for file in ["alert-metric-disk.json", "alert-backup-job-failure.json", "alert-resolved.json"] {
+        q.send(SbMessage::new(example(&format!("requests/{file}"))).message_id(file));
+    }
+    let mut unmatched = example_json("requests/alert-metric-disk.json");
+    unmatched["data"]["essentials"]["alertRule"] = json!("Some other rule");
+    unmatched["data"]["essentials"]["alertId"] = json!(
+        "/subscriptions/00000000-1111-2222-3333-444444444444/providers/Microsoft.AlertsManagement/alerts/99999999-9999-4999-8999-999999999999"
+    );
+    q.send(SbMessage::new(unmatched.to_string()).message_id("unmatched"));
+    // The same fired alert again: deduplicated on its alert id.
+    q.send(SbMessage::new(example("requests/alert-metric-disk.json")).message_id("again"));
+    q.run(&intake.client()).await;
+    let results = results(&q);
+    let status_of = |code_or_status: &str| {
+        results.iter().filter(|r| r["status"] == code_or_status || r["reason"]["code"] == code_or_status).count()
+    };
+    // The metric alert on a disk restores it (the repeat is the same alert id: deduplicated, not restored twice).
+    assert!(status_of("Accepted") >= 1, "{results:#?}");
+    // The example policy answers Azure Backup job-failure alerts with a validate-only drill of the item.
+    assert_eq!(status_of("Validated"), 1, "{results:#?}");
+    assert_eq!(status_of("AlertResolved"), 1, "{results:#?}");
+    assert_eq!(status_of("AlertUnmatched"), 1, "{results:#?}");
+    let counts = stack.emu.counts();
+    assert_eq!(counts.get("dpp.restore POST").copied().unwrap_or(0), 1, "{counts:?}");
+    assert_eq!(counts.get("rsv.restore POST").copied().unwrap_or(0), 0, "{counts:?}");
+}
