@@ -397,9 +397,11 @@ fn check_vm_restore(
     let disk = |name: String| {
         format!("/subscriptions/{target_sub}/resourceGroups/{target_rg}/providers/Microsoft.Compute/disks/{name}")
     };
-    let os_disk = disk(format!("{}-osdisk-{stamp}", vm.name));
+    // Azure adds a unique suffix so two restores of one VM in the same second do not collide; so do we.
+    let unique = crate::util::guid().chars().take(8).collect::<String>();
+    let os_disk = disk(format!("{}-osdisk-{stamp}-{unique}", vm.name));
     let data: Vec<(i32, String)> =
-        luns.iter().map(|l| (*l, disk(format!("{}-datadisk-{l}-{stamp}", vm.name)))).collect();
+        luns.iter().map(|l| (*l, disk(format!("{}-datadisk-{l}-{stamp}-{unique}", vm.name)))).collect();
     let mut effects = vec![Effect::CreateDisk { id: os_disk.clone(), location: region.to_string(), size_gb: 128 }];
     effects.extend(data.iter().map(|(_, id)| Effect::CreateDisk {
         id: id.clone(),

@@ -284,7 +284,8 @@ impl Tracker {
                 }
                 let mut record = record;
                 record.polls = record.polls.saturating_add(1);
-                record.next_poll_at = Some(next_poll_at + spread(&record.request_id, Duration::from_secs(2)));
+                let wait = Duration::try_from(next_poll_at - now).unwrap_or_default();
+                record.next_poll_at = Some(next_poll_at + spread(&record.request_id, wait / 10));
                 record.operation = serde_json::to_value(&op).ok();
                 Ok(Advance::Store(Box::new(record)))
             }
@@ -362,7 +363,8 @@ impl Tracker {
         record.polls = record.polls.saturating_add(1);
         record.job_started_at = record.job_started_at.or(job.started_at);
         if !job.status.is_terminal() {
-            let started = record.job_started_at.unwrap_or(now);
+            // Measured on our clock from the trigger: Azure's job start comes from Azure's clock.
+            let started = record.triggered_at.or(record.write_ahead_at).unwrap_or(record.received_at);
             if now - started >= self.settings.job_timeout {
                 return Ok(Advance::Store(Box::new(end(
                     record,
@@ -371,9 +373,8 @@ impl Tracker {
                     "the Azure job did not end in time (it may still finish)",
                 ))));
             }
-            record.next_poll_at = Some(
-                now + job_interval(&self.settings, record.polls) + spread(&record.request_id, Duration::from_secs(10)),
-            );
+            let interval = job_interval(&self.settings, record.polls);
+            record.next_poll_at = Some(now + interval + spread(&record.request_id, interval / 10));
             return Ok(Advance::Store(Box::new(record)));
         }
         record.job_ended_at = job.ended_at.or(Some(now));
@@ -558,7 +559,8 @@ fn job_interval(settings: &TrackerSettings, polls: u32) -> Duration {
     settings.job_poll.saturating_mul(factor).min(settings.job_poll_max)
 }
 
-/// A stable per-request offset in `[0, max)`, so records accepted together spread their polls.
+/// A stable per-request offset in `[0, max)` (a tenth of the interval), so records accepted together spread
+/// their polls instead of bunching on the same tick.
 fn spread(request_id: &str, max: Duration) -> Duration {
     let hash =
         request_id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));

@@ -1,0 +1,194 @@
+//! The tracker binary end to end: timer invocations as the Functions host sends them, following what the real
+//! intake accepted to its end in the emulator, and publishing one result per request.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use restore_e2e::{TimerPayload, Worker};
+use restore_store::{State, StateStore};
+use serde_json::{Value, json};
+
+/// Poll settings sized for the accelerated emulator clock (configuration, as an operator would set it).
+fn tracker_settings(stack: &mut Stack) {
+    stack.set("RESTORE_JOB_POLL_SECONDS", "0.05");
+    stack.set("RESTORE_JOB_POLL_MAX_SECONDS", "0.2");
+}
+
+async fn tick(tracker: &Worker) -> Vec<Value> {
+    let invocation = TimerPayload::without_status().invocation("RestoreTracker", "timer");
+    let response = tracker.invoke(&invocation).await.expect("the tracker answers");
+    let success = response.success().unwrap_or_else(|e| panic!("tick failed: {e}\n{}", tracker.stderr().text()));
+    let Some((_, value)) = success.outputs.iter().find(|(k, _)| k.eq_ignore_ascii_case("results")) else {
+        return Vec::new();
+    };
+    restore_e2e::service_bus_messages("results", value, false)
+        .expect("results output")
+        .iter()
+        .map(|b| serde_json::from_slice(b).expect("result JSON"))
+        .collect()
+}
+
+/// Ticks until every listed request has a terminal result (or the deadline passes); returns all results.
+async fn tick_until_done(tracker: &Worker, ids: &[&str]) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let mut all = Vec::new();
+    loop {
+        all.extend(tick(tracker).await);
+        let done = ids.iter().all(|id| all.iter().any(|r| r["requestId"] == *id && r["status"] != "Accepted"));
+        if done {
+            return all;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "not finished: {all:#?}\n{}", tracker.stderr().text());
+        // Let the emulator's accelerated clock move between ticks (the real timer fires every 30 s).
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn accept(stack: &Stack, files: &[(&str, &str)]) {
+    let intake = stack.intake().await;
+    let mut q = queue();
+    for (file, id) in files {
+        q.send(request(file, id));
+    }
+    q.run(&intake.client()).await;
+    let results = results(&q);
+    for (_, id) in files {
+        assert_eq!(
+            result_for(&results, id).first().map(|r| r["status"].clone()),
+            Some(json!("Accepted")),
+            "{id}: {results:#?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accepted_restores_are_followed_to_their_end_with_measured_times() {
+    let mut stack = Stack::start().await;
+    tracker_settings(&mut stack);
+    let cases = [
+        ("requests/disk-to-new-disk.json", "disk"),
+        ("requests/vm-restore-disks.json", "vm-disks"),
+        ("requests/vm-new-vm.json", "new-vm"),
+        ("requests/vm-restore-disks-crr.json", "crr"),
+        ("requests/configure-disk-protection.json", "protect"),
+        ("requests/stop-disk-protection.json", "unprotect"),
+    ];
+    accept(&stack, &cases).await;
+    let tracker = stack.worker("tracker").await;
+    let ids: Vec<&str> = cases.iter().map(|(_, id)| *id).collect();
+    let results = tick_until_done(&tracker, &ids).await;
+    for id in &ids {
+        let terminal: Vec<_> = results.iter().filter(|r| r["requestId"] == *id && r["status"] != "Accepted").collect();
+        assert_eq!(terminal.len(), 1, "{id}: one terminal result: {terminal:#?}");
+        let r = terminal[0];
+        assert_eq!(r["status"], "Succeeded", "{id}: {r:#}");
+        assert!(r["timings"]["receivedAt"].is_string() && r["timings"]["triggeredAt"].is_string(), "{id}: {r:#}");
+        let record = stack.record(id).await;
+        assert_eq!(record.state, State::Succeeded);
+    }
+    for id in ["disk", "vm-disks", "new-vm", "crr"] {
+        let r = results.iter().find(|r| r["requestId"] == id && r["status"] == "Succeeded").unwrap();
+        assert!(r["azure"]["jobId"].is_string(), "{id}: {r:#}");
+        assert!(r["timings"]["restoreSeconds"].as_u64().is_some(), "{id}: measured restore time: {r:#}");
+        assert!(!r["restoredResourceIds"].as_array().map(Vec::is_empty).unwrap_or(true), "{id}: {r:#}");
+    }
+    // What the results name exists in Azure.
+    let disk = results.iter().find(|r| r["requestId"] == "disk" && r["status"] == "Succeeded").unwrap();
+    let disks = stack.emu.resources()["disks"].clone();
+    let restored = disk["restoredResourceIds"][0].as_str().unwrap().to_ascii_lowercase();
+    assert!(disks.to_string().to_ascii_lowercase().contains(&restored), "{restored} not among {disks:#}");
+    // Once published and recorded, results are not sent again.
+    tick(&tracker).await; // records the previous tick's publication
+    assert!(tick(&tracker).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_job_publishes_azures_error_and_recommended_action() {
+    let mut stack = Stack::start().await;
+    tracker_settings(&mut stack);
+    let intake = stack.intake().await;
+    let mut body = example_json("requests/disk-to-new-disk.json");
+    body["requestId"] = json!("fails");
+    body["operation"]["diskName"] = json!("restore-fails");
+    let mut q = queue();
+    q.send(restore_e2e::SbMessage::new(body.to_string()));
+    q.run(&intake.client()).await;
+    let tracker = stack.worker("tracker").await;
+    let results = tick_until_done(&tracker, &["fails"]).await;
+    let r = results.iter().find(|r| r["requestId"] == "fails" && r["status"] != "Accepted").unwrap();
+    assert_eq!(r["status"], "Failed", "{r:#}");
+    assert_eq!(r["azure"]["errorCode"], "UserErrorSubscriptionDiskQuotaLimitReached", "{r:#}");
+    assert!(r["azure"]["errorMessage"].as_str().unwrap_or_default().contains("quota"), "{r:#}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tick_that_crashes_after_publishing_publishes_again_instead_of_losing_the_result() {
+    let mut stack = Stack::start().await;
+    tracker_settings(&mut stack);
+    accept(&stack, &[("requests/disk-to-new-disk.json", "crash")]).await;
+    let mut tracker = stack.worker("tracker").await;
+    let first = tick_until_done(&tracker, &["crash"]).await;
+    let published = first.iter().filter(|r| r["requestId"] == "crash" && r["status"] == "Succeeded").count();
+    assert_eq!(published, 1);
+    // The host kills the worker before the next tick could record the publication.
+    tracker.kill().await.expect("kill");
+    assert!(!stack.record("crash").await.result_published);
+    let tracker = stack.worker("tracker").await;
+    let again = tick(&tracker).await;
+    let repeated: Vec<_> = again.iter().filter(|r| r["requestId"] == "crash").collect();
+    assert_eq!(repeated.len(), 1, "published again: {again:#?}");
+    assert_eq!(repeated[0], first.iter().find(|r| r["requestId"] == "crash" && r["status"] == "Succeeded").unwrap());
+    tick(&tracker).await;
+    assert!(stack.record("crash").await.result_published);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_ahead_left_by_a_crashed_intake_is_adopted_by_the_tracker() {
+    let mut stack = Stack::start().await;
+    tracker_settings(&mut stack);
+    stack.set("RESTORE_STALE_WRITE_AHEAD_SECONDS", "0");
+    // Azure processes the POST; the intake dies before recording it, and its message is gone (dead-lettered).
+    stack.fault(json!({"route": "dpp.restore", "method": "POST", "fault": {"kind": "processThenHang", "timeoutMs": 60000}, "times": 1})).await;
+    let mut intake = stack.intake().await;
+    let message = request("requests/disk-to-new-disk.json", "orphan");
+    let client = intake.client();
+    let pending = tokio::spawn(async move { client.invoke(&message.invocation("RestoreIntake", &trigger())).await });
+    tokio::time::timeout(WAIT, stack.emu.wait_hung(1)).await.expect("the POST reaches the emulator");
+    intake.kill().await.expect("kill");
+    let _ = pending.await;
+    assert_eq!(stack.record("orphan").await.state, State::Triggering);
+    let tracker = stack.worker("tracker").await;
+    let results = tick_until_done(&tracker, &["orphan"]).await;
+    let r = results.iter().find(|r| r["requestId"] == "orphan" && r["status"] != "Accepted").unwrap();
+    assert_eq!(r["status"], "Succeeded", "{r:#}");
+    let restores = stack
+        .jobs()
+        .await
+        .into_iter()
+        .filter(|j| j["operation"].as_str().unwrap_or_default().contains("Restore"))
+        .count();
+    assert_eq!(restores, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_that_outlive_their_limit_end_timed_out() {
+    let mut stack = Stack::start().await;
+    tracker_settings(&mut stack);
+    stack.set("RESTORE_JOB_TIMEOUT_SECONDS", "0");
+    accept(&stack, &[("requests/vm-restore-disks.json", "slow")]).await;
+    let tracker = stack.worker("tracker").await;
+    // Follow the operation to its job, then stop the emulator's clock: the job never ends.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while stack.record("slow").await.state != State::Running {
+        assert!(tokio::time::Instant::now() < deadline, "never reached Running");
+        tick(&tracker).await;
+    }
+    stack.admin(reqwest::Method::POST, "/clock/virtual", None).await;
+    let results = tick_until_done(&tracker, &["slow"]).await;
+    let r = results.iter().find(|r| r["requestId"] == "slow" && r["status"] != "Accepted").unwrap();
+    assert_eq!(r["status"], "TimedOut", "{r:#}");
+    assert_eq!(r["reason"]["code"], "JobTimedOut", "{r:#}");
+    assert_eq!(stack.store().get("slow").await.unwrap().unwrap().state, State::TimedOut);
+}
