@@ -5,10 +5,8 @@
 //! |---|---|---|
 //! | `RESTORE_CLOUD` | `AzurePublic` | `AzurePublic`, `AzureUSGovernment`, `AzureChina` or `Custom` |
 //! | `RESTORE_ARM_ENDPOINT`, `RESTORE_ARM_AUDIENCE` | – | required for `Custom` |
-//! | `RESTORE_EXTRA_CA_FILES` | – | PEM files trusted besides the platform roots, separated by `;` or `,` |
+//! | `RESTORE_EXTRA_CA_FILES` | – | PEM files trusted besides the platform roots, separated like `PATH` |
 //! | `RESTORE_CREDENTIAL`, `AZURE_CLIENT_ID`, … | `auto` | see [`crate::credential`] |
-
-use std::path::PathBuf;
 
 use crate::client::ArmClient;
 use crate::cloud::{Cloud, CloudError};
@@ -41,8 +39,9 @@ pub fn pipeline_options_from_env() -> Result<PipelineOptions, ConfigError> {
         setting("RESTORE_ARM_AUDIENCE").as_deref(),
     )?;
     let mut options = PipelineOptions::for_cloud(cloud);
-    options.transport.extra_ca_files = setting("RESTORE_EXTRA_CA_FILES")
-        .map(|v| v.split([';', ',']).map(str::trim).filter(|s| !s.is_empty()).map(PathBuf::from).collect())
+    // Separated like PATH (the platform's separator), as the state store reads the same setting.
+    options.transport.extra_ca_files = std::env::var_os("RESTORE_EXTRA_CA_FILES")
+        .map(|v| std::env::split_paths(&v).filter(|p| !p.as_os_str().is_empty()).collect())
         .unwrap_or_default();
     Ok(options)
 }
