@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The product's main job on its embedded defaults. Today: the Azure Backup emulator with the example scenario
-# (the intake/tracker local run replaces this once they exist). Run from anywhere: `bash scripts/run-local.sh`.
+# The product's main job on its embedded defaults: the Azure Backup emulator, an embedded SQLite store, and the
+# real intake and tracker binaries, fed the sample requests in examples/requests (see docs/restorectl.md, `local`).
+# Run from anywhere: `bash scripts/run-local.sh [restorectl local options]`.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-exec cargo run --release --locked -p backup-emulator -- serve --scenario examples/scenario.json "$@"
+cargo build --release --locked -p restore-intake -p restore-tracker -p restorectl
+exec "$root/target/release/restorectl" local --root "$root" "$@"

@@ -48,5 +48,8 @@ if ! grep -qs "\"version\": \"$azurite_version\"" "$root/.tools/azurite/node_mod
 fi
 "$root/.tools/azurite/node_modules/.bin/azurite-blob" --version
 
+step "cargo build --bins (the end-to-end tests start the handler binaries as the Functions host does)"
+cargo build --workspace --bins --locked
+
 step "cargo nextest run"
 cargo nextest run --workspace --locked --no-fail-fast "$@"

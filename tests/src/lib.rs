@@ -10,9 +10,11 @@
 //!   headers) and interprets answers as the host does ([`HostResponse`]).
 //! * [`ServiceBusQueue`]: delivery with DeliveryCount, redelivery, dead-lettering, outputs.
 //! * [`workspace_bin`]: find a workspace binary from a test.
+//! * [`azurite::Azurite`]: a real Azurite (Blob), HTTPS with `--oauth basic`, for the Blob state store.
 //!
 //! The simulator does not depend on the runtime crate: it checks the protocol independently.
 
+pub mod azurite;
 pub mod binaries;
 pub mod http;
 pub mod invocation;

@@ -58,7 +58,16 @@ fn assert_seed_shape(what: &str, sent: &Value, seed: &Value, we_add: &[&str], we
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_kind_is_accepted_and_azure_receives_the_seed_shaped_body() {
-    let stack = Stack::start().await;
+    every_kind_is_accepted(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_kind_is_accepted_with_the_blob_store() {
+    every_kind_is_accepted(Backend::Blob).await;
+}
+
+async fn every_kind_is_accepted(backend: Backend) {
+    let stack = Stack::start_with(backend).await;
     let intake = stack.intake().await;
     let cases = [
         ("disk-to-new-disk.json", "Accepted"),
@@ -247,7 +256,16 @@ async fn azure_refusals_are_rejections_with_azures_code() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_concurrent_deliveries_of_one_request_trigger_one_restore() {
-    let stack = Stack::start().await;
+    three_concurrent_deliveries(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_concurrent_deliveries_trigger_one_restore_with_the_blob_store() {
+    three_concurrent_deliveries(Backend::Blob).await;
+}
+
+async fn three_concurrent_deliveries(backend: Backend) {
+    let stack = Stack::start_with(backend).await;
     let intake = stack.intake().await;
     let message = request("requests/disk-to-new-disk.json", "dup-3");
     let (a, b, c) =

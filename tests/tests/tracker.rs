@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::*;
 use restore_e2e::{TimerPayload, Worker};
-use restore_store::{State, StateStore};
+use restore_store::State;
 use serde_json::{Value, json};
 
 /// Poll settings sized for the accelerated emulator clock (configuration, as an operator would set it).
@@ -65,7 +65,16 @@ async fn accept(stack: &Stack, files: &[(&str, &str)]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accepted_restores_are_followed_to_their_end_with_measured_times() {
-    let mut stack = Stack::start().await;
+    followed_to_their_end(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accepted_restores_are_followed_to_their_end_with_the_blob_store() {
+    followed_to_their_end(Backend::Blob).await;
+}
+
+async fn followed_to_their_end(backend: Backend) {
+    let mut stack = Stack::start_with(backend).await;
     tracker_settings(&mut stack);
     let cases = [
         ("requests/disk-to-new-disk.json", "disk"),

@@ -7,6 +7,8 @@
 //! | `RESTORE_ARM_ENDPOINT`, `RESTORE_ARM_AUDIENCE` | – | required for `Custom` |
 //! | `RESTORE_EXTRA_CA_FILES` | – | PEM files trusted besides the platform roots, separated like `PATH` |
 //! | `RESTORE_CREDENTIAL`, `AZURE_CLIENT_ID`, … | `auto` | see [`crate::credential`] |
+//! | `RESTORE_ARM_READ_BURST`, `RESTORE_ARM_READS_PER_SECOND` | 250, 25 | client-side read budget (ARM's published limits) |
+//! | `RESTORE_ARM_WRITE_BURST`, `RESTORE_ARM_WRITES_PER_SECOND` | 200, 10 | client-side write budget |
 
 use crate::client::ArmClient;
 use crate::cloud::{Cloud, CloudError};
@@ -25,6 +27,14 @@ pub enum ConfigError {
     /// Bad transport settings.
     #[error(transparent)]
     Pipeline(#[from] PipelineError),
+    /// A budget setting that is not a positive number.
+    #[error("{name}={value:?}: expected a number above 0")]
+    Budget {
+        /// The setting.
+        name: &'static str,
+        /// Its value.
+        value: String,
+    },
 }
 
 fn setting(name: &str) -> Option<String> {
@@ -43,7 +53,24 @@ pub fn pipeline_options_from_env() -> Result<PipelineOptions, ConfigError> {
     options.transport.extra_ca_files = std::env::var_os("RESTORE_EXTRA_CA_FILES")
         .map(|v| std::env::split_paths(&v).filter(|p| !p.as_os_str().is_empty()).collect())
         .unwrap_or_default();
+    // The client-side budget mirrors ARM's throttle. ARM's limits differ by principal and subscription (and
+    // Microsoft changes them), so an operator whose limits differ, or a benchmark scaling the emulator's
+    // throttle, sets them here instead of rebuilding.
+    let budget = &mut options.budget;
+    budget.reads.burst = rate("RESTORE_ARM_READ_BURST", budget.reads.burst)?;
+    budget.reads.per_second = rate("RESTORE_ARM_READS_PER_SECOND", budget.reads.per_second)?;
+    budget.writes.burst = rate("RESTORE_ARM_WRITE_BURST", budget.writes.burst)?;
+    budget.writes.per_second = rate("RESTORE_ARM_WRITES_PER_SECOND", budget.writes.per_second)?;
     Ok(options)
+}
+
+fn rate(name: &'static str, default: f64) -> Result<f64, ConfigError> {
+    match setting(name) {
+        None => Ok(default),
+        Some(value) => {
+            value.parse::<f64>().ok().filter(|v| v.is_finite() && *v > 0.0).ok_or(ConfigError::Budget { name, value })
+        }
+    }
 }
 
 /// The ARM client from app settings, and the credential source it chose (to log at startup).

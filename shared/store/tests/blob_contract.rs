@@ -19,7 +19,7 @@ use backup_emulator::scenario::Scenario;
 use backup_emulator::tls::CertAuthority;
 use backup_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
 use common::Backend;
-use common::azurite::Azurite;
+use restore_e2e::azurite::Azurite;
 use restore_engine::credential::{self, CredentialSource};
 use restore_engine::transport::{self, TransportOptions};
 use restore_store::blob::layout::blob_name;

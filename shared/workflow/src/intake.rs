@@ -46,6 +46,9 @@ pub struct IntakeSettings {
     pub max_delivery_count: u32,
     /// First poll of a started operation when Azure gives no Retry-After.
     pub first_poll: Duration,
+    /// How long a request waits in-process for a slot when its vault is at the policy's concurrent-restore
+    /// limit, before the delivery is retried (`RESTORE_CONCURRENCY_WAIT_SECONDS`, default 240).
+    pub concurrency_wait: Duration,
 }
 
 impl IntakeSettings {
@@ -59,6 +62,7 @@ impl IntakeSettings {
             settle: seconds("RESTORE_TRIGGER_SETTLE_SECONDS", d.settle)?,
             max_delivery_count: count("RESTORE_MAX_DELIVERY_COUNT", d.max_delivery_count)?,
             first_poll: d.first_poll,
+            concurrency_wait: seconds("RESTORE_CONCURRENCY_WAIT_SECONDS", d.concurrency_wait)?,
         })
     }
 }
@@ -71,6 +75,7 @@ impl Default for IntakeSettings {
             settle: Duration::from_secs(120),
             max_delivery_count: 10,
             first_poll: Duration::from_secs(10),
+            concurrency_wait: Duration::from_secs(240),
         }
     }
 }
@@ -209,11 +214,10 @@ impl Intake {
 
     async fn process(&self, record: Record, request: &RestoreRequest) -> Result<Vec<RestoreResult>, Stop> {
         let started = now();
-        if let Some(error) = time_problem(request, started) {
-            return self.finish_rejected(record, error.0, error.1, None).await;
+        if let Some(reason) = time_problem(request, started) {
+            return self.finish_rejected_with(record, reason, None).await;
         }
-        let active = self.store.count_active(&record.vault_id).await?;
-        if let Err(refusal) = self.policy.check(request, active) {
+        if let Err(refusal) = self.check_policy(request, &record.vault_id).await? {
             if refusal.retryable && !request.options.validate_only {
                 return Err(Stop::Transient { why: refusal.message.clone(), record: Some(Box::new(record)) });
             }
@@ -251,6 +255,29 @@ impl Intake {
             return self.finish_validated(record, &planned, &verdict).await;
         }
         self.write_ahead_and_trigger(record, &planned.call, request).await
+    }
+
+    /// The policy check. A vault at its concurrent-restore limit is waited for here, up to
+    /// `concurrency_wait` (Service Bus redelivers at once, so failing straight away would spend the message's
+    /// deliveries in milliseconds while the running restores take minutes).
+    async fn check_policy(
+        &self,
+        request: &RestoreRequest,
+        vault_id: &str,
+    ) -> Result<Result<(), restore_contract::PolicyRefusal>, Stop> {
+        let deadline = tokio::time::Instant::now() + self.settings.concurrency_wait;
+        let mut pause = Duration::from_millis(250);
+        loop {
+            let active = self.store.count_active(vault_id).await?;
+            match self.policy.check(request, active) {
+                Err(refusal) if refusal.retryable && tokio::time::Instant::now() + pause < deadline => {
+                    tracing::info!(vault = %vault_id, active, "vault at its concurrent-restore limit; waiting for a slot");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(15));
+                }
+                other => return Ok(other),
+            }
+        }
     }
 
     /// Compare-and-swap: `Ok(Ok(record))` when stored, `Ok(Err(results))` when someone else moved the record and
@@ -661,18 +688,33 @@ fn job_id_in(body: &Value) -> Option<String> {
 }
 
 /// Deadlines and point-in-time choices that cannot be met (the contract has no clock; this is where "now" is).
-fn time_problem(request: &RestoreRequest, now: OffsetDateTime) -> Option<(String, String)> {
+/// Shared with `restorectl validate`, so a person at a terminal gets the intake's own answer.
+pub fn time_problem(request: &RestoreRequest, now: OffsetDateTime) -> Option<ResultReason> {
+    let reason = |code: &str, field: &str, message: String, fix: &str| ResultReason {
+        code: code.into(),
+        field: Some(field.into()),
+        rule: None,
+        message,
+        fix: Some(fix.into()),
+    };
     if let Some(deadline) = &request.options.deadline
         && deadline.get() <= now
     {
-        return Some(("DeadlinePassed".into(), format!("options.deadline {} has already passed", deadline.get())));
+        return Some(reason(
+            "DeadlinePassed",
+            "options.deadline",
+            format!("options.deadline {} has already passed", deadline.get()),
+            "give a deadline in the future, or leave it out",
+        ));
     }
     if let Some(RecoveryPointChoice::LatestAtOrBefore { time }) = &request.recovery_point
         && time.get() > now + time::Duration::minutes(5)
     {
-        return Some((
-            "RecoveryPointTimeInFuture".into(),
+        return Some(reason(
+            "RecoveryPointTimeInFuture",
+            "recoveryPoint.time",
             format!("recoveryPoint.time {} is in the future; use {{\"choice\":\"latest\"}}", time.get()),
+            "use a time in the past, or {\"choice\":\"latest\"}",
         ));
     }
     None

@@ -4,16 +4,19 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use backup_emulator::clock::ClockMode;
 use backup_emulator::scenario::Scenario;
+use backup_emulator::tls::CertAuthority;
 use backup_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
+use restore_e2e::azurite::Azurite;
 use restore_e2e::{
     HostInvocation, HostResponse, OutputBinding, QueueConfig, SbMessage, SbTrigger, ServiceBusQueue, Worker,
     workspace_bin,
 };
-use restore_store::{SqliteStore, StateStore};
+use restore_store::{BlobStore, SqliteStore, StateStore};
 use serde_json::{Value, json};
 
 pub const SUB: &str = "00000000-1111-2222-3333-444444444444";
@@ -32,24 +35,44 @@ pub fn example_json(path: &str) -> Value {
     serde_json::from_slice(&example(path)).unwrap_or_else(|e| panic!("examples/{path}: {e}"))
 }
 
+/// Which state store the functions use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite (the default).
+    Sqlite,
+    /// Azure Blob Storage, on a real Azurite over HTTPS with `--oauth basic` and tokens from the emulator's
+    /// identity endpoint.
+    Blob,
+}
+
 pub struct Stack {
     pub emu: EmulatorHandle,
-    pub dir: tempfile::TempDir,
     pub db: PathBuf,
     pub settings: Vec<(String, String)>,
+    store: Arc<dyn StateStore>,
     admin: reqwest::Client,
+    // Dropped last: Azurite (if any) is killed before the certificates it reads are removed.
+    _azurite: Option<Azurite>,
+    pub dir: tempfile::TempDir,
 }
 
 impl Stack {
     /// The example scenario, clock accelerated by [`SPEED`], example policy, SQLite store.
     pub async fn start() -> Stack {
+        Self::start_with(Backend::Sqlite).await
+    }
+
+    /// As [`Self::start`], with the chosen store.
+    pub async fn start_with(backend: Backend) -> Stack {
         let scenario = Scenario::load(&workspace().join("examples/scenario.json")).expect("example scenario loads");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let certs = dir.path().join("certs");
         let mut config = EmulatorConfig::new(scenario);
         config.clock = ClockMode::Realtime { speed: SPEED };
+        config.ca_dir = Some(certs.clone());
         let emu = Emulator::start(config).await.expect("emulator starts");
-        let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("restore-state.db");
-        let settings = vec![
+        let mut settings: Vec<(String, String)> = vec![
             ("IDENTITY_ENDPOINT", emu.identity_url.clone()),
             ("IDENTITY_HEADER", emu.identity_header.clone()),
             ("RESTORE_CLOUD", "Custom".into()),
@@ -66,7 +89,41 @@ impl Stack {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
-        Stack { emu, dir, db, settings, admin: reqwest::Client::new() }
+        // SAFETY: nextest runs each test in its own process; the variables are set before anything reads them.
+        unsafe {
+            std::env::set_var("IDENTITY_ENDPOINT", &emu.identity_url);
+            std::env::set_var("IDENTITY_HEADER", &emu.identity_header);
+        }
+        let (store, azurite): (Arc<dyn StateStore>, _) = match backend {
+            Backend::Sqlite => (Arc::new(SqliteStore::open(&db).expect("SQLite store opens")), None),
+            Backend::Blob => {
+                // Azurite gets a certificate from the emulator's CA, so the functions trust both the same way.
+                CertAuthority::load(&certs)
+                    .and_then(|ca| ca.write_certs(&certs, &backup_emulator::tls::default_sans()))
+                    .expect("server certificate for Azurite");
+                let (cert, key, work) =
+                    (certs.join("server.pem"), certs.join("server-key.pem"), dir.path().to_path_buf());
+                let azurite = tokio::task::spawn_blocking(move || Azurite::start(&cert, &key, &work))
+                    .await
+                    .expect("Azurite starts");
+                let container = format!("{}/devstoreaccount1/restore-state", azurite.origin);
+                let source =
+                    restore_engine::credential::choose_source(|k| std::env::var(k).ok(), false).expect("identity");
+                let credential = restore_engine::credential::build(&source).expect("credential");
+                let transport = restore_engine::transport::transport(&restore_engine::transport::TransportOptions {
+                    extra_ca_files: vec![emu.ca_file.clone()],
+                    ..Default::default()
+                })
+                .expect("transport");
+                let store = BlobStore::new(&container, credential, Some(transport)).expect("Blob store");
+                store.create_container_if_missing().await.expect("container created");
+                settings.retain(|(k, _)| k != "RESTORE_STORE");
+                settings.push(("RESTORE_STORE".into(), "blob".into()));
+                settings.push(("RESTORE_BLOB_CONTAINER_URL".into(), container));
+                (Arc::new(store) as Arc<dyn StateStore>, Some(azurite))
+            }
+        };
+        Stack { emu, db, settings, store, admin: reqwest::Client::new(), _azurite: azurite, dir }
     }
 
     pub fn set(&mut self, key: &str, value: &str) {
@@ -83,8 +140,9 @@ impl Stack {
         self.worker("intake").await
     }
 
-    pub fn store(&self) -> SqliteStore {
-        SqliteStore::open(&self.db).expect("the intake's SQLite store opens")
+    /// The store the functions use (SQLite file or Blob container).
+    pub fn store(&self) -> Arc<dyn StateStore> {
+        self.store.clone()
     }
 
     pub async fn record(&self, request_id: &str) -> restore_store::Record {

@@ -4,8 +4,6 @@
 
 #![allow(dead_code)]
 
-pub mod azurite;
-
 use std::sync::Arc;
 
 use async_trait::async_trait;

@@ -33,7 +33,7 @@ pub fn binary() -> PathBuf {
     if let Some(p) = std::env::var_os("AZURITE_BLOB") {
         return PathBuf::from(p);
     }
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let bin = workspace.join(".tools/azurite/node_modules/.bin/azurite-blob");
     assert!(
         bin.exists(),
