@@ -37,46 +37,12 @@ async fn handle(intake: Arc<Intake>, message: ServiceBusMessage) -> Result<Outpu
     }
 }
 
-/// Worker threads get 8 MiB stacks: a restore's future nests the azure_core pipeline several levels deep, and
-/// unoptimised (debug) builds keep every level's locals on the stack; 2 MiB (tokio's default) overflowed.
-const STACK_BYTES: usize = 8 * 1024 * 1024;
-
 fn main() -> ExitCode {
-    match tokio::runtime::Builder::new_multi_thread().enable_all().thread_stack_size(STACK_BYTES).build() {
-        Ok(runtime) => runtime.block_on(serve()),
-        Err(e) => {
-            eprintln!("cannot start the async runtime: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-async fn serve() -> ExitCode {
-    custom_handler::init_tracing();
-    // Bind before anything slow: the host probes the port for at most 30 s.
-    let listener = match custom_handler::bind_from_env().await {
-        Ok(listener) => listener,
-        Err(e) => {
-            eprintln!("intake: cannot start: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let intake = match build().await {
-        Ok(intake) => Arc::new(intake),
-        Err(e) => {
-            eprintln!("intake: configuration error: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let runtime = Runtime::new().service_bus("RestoreIntake", "message", move |message, _ctx: Invocation| {
-        let intake = intake.clone();
-        async move { handle(intake, message).await }
-    });
-    match runtime.serve(listener).await {
-        Ok(shutdown) => shutdown.exit_code(),
-        Err(e) => {
-            eprintln!("intake: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    custom_handler::app::main("intake", || async {
+        let intake = Arc::new(build().await?);
+        Ok(Runtime::new().service_bus("RestoreIntake", "message", move |message, _ctx: Invocation| {
+            let intake = intake.clone();
+            async move { handle(intake, message).await }
+        }))
+    })
 }

@@ -51,45 +51,12 @@ async fn tick(app: Arc<App>, timer: TimerInfo) -> Result<Outputs, HandlerError> 
     Ok(Outputs::new().service_bus("results", texts))
 }
 
-/// Worker threads get 8 MiB stacks: a restore's future nests the azure_core pipeline several levels deep, and
-/// unoptimised (debug) builds keep every level's locals on the stack; 2 MiB (tokio's default) overflowed.
-const STACK_BYTES: usize = 8 * 1024 * 1024;
-
 fn main() -> ExitCode {
-    match tokio::runtime::Builder::new_multi_thread().enable_all().thread_stack_size(STACK_BYTES).build() {
-        Ok(runtime) => runtime.block_on(serve()),
-        Err(e) => {
-            eprintln!("cannot start the async runtime: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-async fn serve() -> ExitCode {
-    custom_handler::init_tracing();
-    let listener = match custom_handler::bind_from_env().await {
-        Ok(listener) => listener,
-        Err(e) => {
-            eprintln!("tracker: cannot start: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let app = match build().await {
-        Ok(app) => Arc::new(app),
-        Err(e) => {
-            eprintln!("tracker: configuration error: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let runtime = Runtime::new().timer("RestoreTracker", "timer", move |timer, _ctx: Invocation| {
-        let app = app.clone();
-        async move { tick(app, timer).await }
-    });
-    match runtime.serve(listener).await {
-        Ok(shutdown) => shutdown.exit_code(),
-        Err(e) => {
-            eprintln!("tracker: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    custom_handler::app::main("tracker", || async {
+        let app = Arc::new(build().await?);
+        Ok(Runtime::new().timer("RestoreTracker", "timer", move |timer, _ctx: Invocation| {
+            let app = app.clone();
+            async move { tick(app, timer).await }
+        }))
+    })
 }

@@ -31,6 +31,7 @@
 //!
 //! See the crate README for the protocol quirks handled and the blob-output rule.
 
+pub mod app;
 pub mod decode;
 pub mod envelope;
 pub mod error;
