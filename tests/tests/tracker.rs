@@ -201,3 +201,104 @@ async fn jobs_that_outlive_their_limit_end_timed_out() {
     assert_eq!(r["reason"]["code"], "JobTimedOut", "{r:#}");
     assert_eq!(stack.store().get("slow").await.unwrap().unwrap().state, State::TimedOut);
 }
+
+/// A thousand restores outstanding at once drain through the tracker inside ARM's read budget: not a single 429.
+/// ARM's bucket (250 burst, 25/s) is scaled tenfold in both the emulator and the client budget so the test takes
+/// seconds; the ratio between them, which is what is being tested, is ARM's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_outstanding_operations_drain_with_zero_429s() {
+    const N: usize = 1000;
+    let mut stack = Stack::start_custom(Backend::Sqlite, |scenario| {
+        for vault in scenario["subscriptions"][0]["backupVaults"].as_array_mut().unwrap() {
+            vault.as_object_mut().unwrap().remove("maxConcurrentRestores");
+        }
+    })
+    .await;
+    tracker_settings(&mut stack);
+    stack.set("RESTORE_ARM_READ_BURST", "250");
+    stack.set("RESTORE_ARM_READS_PER_SECOND", "250");
+    stack.set("RESTORE_TRACKER_BATCH", "1000");
+    stack.set("RESTORE_TRACKER_CONCURRENCY", "16");
+    // Start the restores directly (the intake's own path is tested elsewhere), with the emulator's throttle off.
+    stack.admin(reqwest::Method::PUT, "/throttle", Some(json!({"enabled": false}))).await;
+    for (k, v) in &stack.settings {
+        // SAFETY: nextest runs this test alone in its process; set before any client reads the environment.
+        unsafe { std::env::set_var(k, v) };
+    }
+    // The setup client may write faster than ARM's 10 writes/s: the emulator's throttle is off while it does.
+    let mut options = restore_engine::config::pipeline_options_from_env().expect("pipeline options");
+    options.budget.writes = restore_engine::budget::BucketLimits { burst: 1000.0, per_second: 1000.0 };
+    let (_, credential) = restore_engine::credential::from_env(false).expect("credential");
+    let client = restore_engine::client::ArmClient::from_options(&options, credential).expect("ARM client");
+    let bi = restore_models::arm_id::BackupInstanceId::parse(&format!(
+        "/subscriptions/{SUB}/resourceGroups/rg-backup/providers/Microsoft.DataProtection/backupVaults/bv-disks/backupInstances/app-data-01-bi"
+    ))
+    .unwrap();
+    let store = stack.store();
+    let now = time::OffsetDateTime::now_utc();
+    let mut setup = tokio::task::JoinSet::new();
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(16));
+    for i in 0..N {
+        let (client, store, bi, gate) = (client.clone(), store.clone(), bi.clone(), gate.clone());
+        setup.spawn(async move {
+            let _permit = gate.acquire().await;
+            let ctx = restore_engine::client::ArmClient::context("bulk");
+            let disk = format!("bulk-{i:04}");
+            let body: restore_models::dataprotection::AzureBackupRestoreRequest = serde_json::from_value(json!({
+                "objectType": "AzureBackupRecoveryPointBasedRestoreRequest",
+                "recoveryPointId": "a3d02fc3ab8a4c3a8cc26688c26d3356",
+                "sourceDataStoreType": "OperationalStore",
+                "restoreTargetInfo": {"objectType": "RestoreTargetInfo", "recoveryOption": "FailIfExists", "restoreLocation": "westus",
+                    "datasourceInfo": {"objectType": "Datasource", "datasourceType": "Microsoft.Compute/disks", "resourceType": "Microsoft.Compute/disks",
+                        "resourceName": disk, "resourceLocation": "westus",
+                        "resourceID": format!("/subscriptions/{SUB}/resourceGroups/rg-restore/providers/Microsoft.Compute/disks/{disk}")}}
+            }))
+            .unwrap();
+            let started = client.dpp_trigger_restore(&ctx, &bi, &body, now).await.expect("restore accepted");
+            let restore_engine::client::Started::Pending(op) = started else { panic!("expected a 202") };
+            let call = json!({"call": "dppRestore", "backupInstanceId": bi.as_str(), "body": body});
+            let mut record = restore_store::Record::received(format!("bulk-{i:04}"), "diskToNewDisk", bi.vault().as_str(), bi.as_str(), Value::Null, now);
+            record.state = State::Accepted;
+            record.triggered_at = Some(now);
+            record.next_poll_at = Some(now);
+            record.operation = Some(serde_json::to_value(&op).unwrap());
+            record.azure_request_body = Some(call);
+            store.create(&record).await.expect("record stored");
+        });
+    }
+    while let Some(done) = setup.join_next().await {
+        done.expect("setup task");
+    }
+    // Now ARM's throttle, tenfold, counting from here.
+    stack
+        .admin(
+            reqwest::Method::PUT,
+            "/throttle",
+            Some(json!({"enabled": true, "reads": {"capacity": 250, "refillPerSecond": 250}})),
+        )
+        .await;
+    stack.admin(reqwest::Method::POST, "/reset", None).await;
+    let tracker = stack.worker("tracker").await;
+    let started = std::time::Instant::now();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(240);
+    loop {
+        tick(&tracker).await;
+        let open =
+            store.list(&restore_store::ListFilter::states([State::Accepted, State::Running]), N).await.unwrap().len();
+        if open == 0 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{open} still open\n{}", tracker.stderr().text());
+    }
+    let elapsed = started.elapsed();
+    let log = stack.log().await;
+    let reads = log.iter().filter(|e| e["method"] == "GET").count();
+    let throttled = log.iter().filter(|e| e["status"] == 429).count();
+    let succeeded = store.list(&restore_store::ListFilter::states([State::Succeeded]), N).await.unwrap().len();
+    println!(
+        "drain: {N} operations in {elapsed:.1?}, {reads} reads ({:.0}/s against a 250/s budget), {throttled} answered 429",
+        reads as f64 / elapsed.as_secs_f64()
+    );
+    assert_eq!(succeeded, N);
+    assert_eq!(throttled, 0, "the tracker exceeded ARM's read budget");
+}

@@ -64,7 +64,14 @@ impl Stack {
 
     /// As [`Self::start`], with the chosen store.
     pub async fn start_with(backend: Backend) -> Stack {
-        let scenario = Scenario::load(&workspace().join("examples/scenario.json")).expect("example scenario loads");
+        Self::start_custom(backend, |_| {}).await
+    }
+
+    /// As [`Self::start_with`], with the example scenario changed by `edit` first.
+    pub async fn start_custom(backend: Backend, edit: impl FnOnce(&mut Value)) -> Stack {
+        let mut json = example_json("scenario.json");
+        edit(&mut json);
+        let scenario = Scenario::from_json(&json.to_string()).expect("scenario loads");
         let dir = tempfile::tempdir().expect("temp dir");
         let certs = dir.path().join("certs");
         let mut config = EmulatorConfig::new(scenario);
