@@ -302,3 +302,33 @@ async fn a_thousand_outstanding_operations_drain_with_zero_429s() {
     assert_eq!(succeeded, N);
     assert_eq!(throttled, 0, "the tracker exceeded ARM's read budget");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelled_jobs_and_jobs_with_warnings_give_their_own_results() {
+    let mut stack = Stack::start_custom(Backend::Sqlite, |scenario| {
+        let rules = scenario["rules"]["jobOutcomes"].as_array_mut().unwrap();
+        rules.push(json!({"targetName": "restore-cancelled", "status": "Cancelled"}));
+        rules.push(json!({"targetName": "restore-warns", "status": "CompletedWithWarnings"}));
+    })
+    .await;
+    tracker_settings(&mut stack);
+    let intake = stack.intake().await;
+    let mut q = queue();
+    for (id, disk) in [("cancelled", "restore-cancelled"), ("warns", "restore-warns")] {
+        let mut body = example_json("requests/disk-to-new-disk.json");
+        body["requestId"] = json!(id);
+        body["operation"]["diskName"] = json!(disk);
+        q.send(restore_e2e::SbMessage::new(body.to_string()));
+    }
+    q.run(&intake.client()).await;
+    let tracker = stack.worker("tracker").await;
+    let results = tick_until_done(&tracker, &["cancelled", "warns"]).await;
+    let last = |id: &str| results.iter().rfind(|r| r["requestId"] == id).unwrap().clone();
+    let cancelled = last("cancelled");
+    assert_eq!(cancelled["status"], "Cancelled", "{cancelled:#}");
+    assert_eq!(cancelled["azure"]["jobStatus"], "Cancelled", "{cancelled:#}");
+    let warns = last("warns");
+    assert_eq!(warns["status"], "Succeeded", "{warns:#}");
+    assert_eq!(warns["azure"]["jobStatus"], "CompletedWithWarnings", "the warning stays visible: {warns:#}");
+    assert_eq!(stack.record("cancelled").await.state, State::Cancelled);
+}
