@@ -317,3 +317,44 @@ async fn a_thousand_reads_stay_inside_the_budget_without_a_single_429() {
     assert_eq!(reads, 1000);
     assert_eq!(throttled, 0);
 }
+
+#[tokio::test]
+async fn data_protection_cross_region_restore_and_its_job() {
+    let env = start().await;
+    let (primary, secondary) = (Region::parse("westus").unwrap(), Region::parse("eastus").unwrap());
+    let points =
+        env.client.dpp_secondary_recovery_points(&ctx(), &bi("app-data-01-bi"), &primary, &secondary).await.unwrap();
+    let chosen = select(&PointChoice::Latest, &dpp_candidates(&points, now())).unwrap();
+    let mut request = serde_json::to_value(disk_restore(&chosen.id, "crr-disk")).unwrap();
+    request["restoreTargetInfo"]["restoreLocation"] = json!("eastus");
+    request["restoreTargetInfo"]["datasourceInfo"]["resourceLocation"] = json!("eastus");
+    request["restoreTargetInfo"]["datasourceInfo"]["resourceID"] = json!(format!(
+        "/subscriptions/{SUB}/resourceGroups/rg-restore-eastus/providers/Microsoft.Compute/disks/crr-disk"
+    ));
+    let body = json!({
+        "restoreRequestObject": request,
+        "crossRegionRestoreDetails": {"sourceRegion": "westus", "sourceBackupInstanceId": bi("app-data-01-bi").as_str()}
+    });
+    let validate = serde_json::from_value(body.clone()).unwrap();
+    let mut op = pending(
+        env.client
+            .dpp_validate_cross_region_restore(&ctx(), &bi("app-data-01-bi"), &secondary, &validate, now())
+            .await
+            .unwrap(),
+    );
+    assert!(matches!(drive(&env, &mut op).await, Step::Succeeded { .. }));
+    let trigger = serde_json::from_value(body).unwrap();
+    let mut op = pending(
+        env.client
+            .dpp_trigger_cross_region_restore(&ctx(), &bi("app-data-01-bi"), &secondary, &trigger, now())
+            .await
+            .unwrap(),
+    );
+    let Step::Succeeded { job_id: Some(job_id) } = drive(&env, &mut op).await else { panic!("no job id") };
+    env.emu.advance(700.0);
+    let job = JobView::from_dpp(
+        &env.client.dpp_cross_region_restore_job(&ctx(), &bv(), &primary, &secondary, &job_id).await.unwrap(),
+    );
+    assert_eq!(job.status, JobStatus::Completed, "{job:?}");
+    assert_eq!(env.count("dpp.crr.crossRegionRestore POST"), 1);
+}
