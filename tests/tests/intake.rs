@@ -456,3 +456,26 @@ async fn alerts_restore_or_are_recorded_as_configured() {
     assert_eq!(counts.get("dpp.restore POST").copied().unwrap_or(0), 1, "{counts:?}");
     assert_eq!(counts.get("rsv.restore POST").copied().unwrap_or(0), 0, "{counts:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configuration_error_stops_the_worker_and_names_the_setting() {
+    let mut stack = Stack::start().await;
+    stack.set("RESTORE_STORE", "cosmos");
+    let exe = restore_e2e::workspace_bin("intake").unwrap();
+    // The worker answers the host's probe at once and builds its configuration concurrently; a bad setting
+    // then ends the process, which the host logs and restarts.
+    let mut worker = restore_e2e::Worker::builder(exe);
+    for (k, v) in &stack.settings {
+        worker = worker.env(k, v);
+    }
+    // It may exit before the first probe lands; either way it must exit non-zero and say why.
+    let stderr = match worker.spawn().await {
+        Ok(mut w) => {
+            let status = w.wait_exit(WAIT).await.expect("the worker exits");
+            assert!(!status.success());
+            w.stderr().text()
+        }
+        Err(e) => e.to_string(),
+    };
+    assert!(stderr.contains("configuration error") && stderr.contains("RESTORE_STORE"), "{stderr}");
+}

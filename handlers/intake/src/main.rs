@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use custom_handler::{HandlerError, Invocation, Outputs, Runtime, ServiceBusMessage};
+use custom_handler::{HandlerError, Invocation, Outputs, ServiceBusMessage};
 use restore_contract::Policy;
 use restore_workflow::intake::{Delivery, Intake, IntakeSettings, Outcome};
 
@@ -38,11 +38,10 @@ async fn handle(intake: Arc<Intake>, message: ServiceBusMessage) -> Result<Outpu
 }
 
 fn main() -> ExitCode {
-    custom_handler::app::main("intake", || async {
-        let intake = Arc::new(build().await?);
-        Ok(Runtime::new().service_bus("RestoreIntake", "message", move |message, _ctx: Invocation| {
-            let intake = intake.clone();
-            async move { handle(intake, message).await }
-        }))
+    custom_handler::app::main("intake", build, |runtime, ready| {
+        runtime.service_bus("RestoreIntake", "message", move |message, _ctx: Invocation| {
+            let ready = ready.clone();
+            async move { handle(ready.get().await, message).await }
+        })
     })
 }

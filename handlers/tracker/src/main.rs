@@ -7,7 +7,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use custom_handler::{HandlerError, Invocation, Outputs, Runtime, TimerInfo};
+use custom_handler::{HandlerError, Invocation, Outputs, TimerInfo};
 use restore_workflow::tracker::{Tracker, TrackerSettings};
 use time::OffsetDateTime;
 use tokio::sync::Mutex;
@@ -52,11 +52,10 @@ async fn tick(app: Arc<App>, timer: TimerInfo) -> Result<Outputs, HandlerError> 
 }
 
 fn main() -> ExitCode {
-    custom_handler::app::main("tracker", || async {
-        let app = Arc::new(build().await?);
-        Ok(Runtime::new().timer("RestoreTracker", "timer", move |timer, _ctx: Invocation| {
-            let app = app.clone();
-            async move { tick(app, timer).await }
-        }))
+    custom_handler::app::main("tracker", build, |runtime, ready| {
+        runtime.timer("RestoreTracker", "timer", move |timer, _ctx: Invocation| {
+            let ready = ready.clone();
+            async move { tick(ready.get().await, timer).await }
+        })
     })
 }

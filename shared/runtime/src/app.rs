@@ -1,13 +1,18 @@
 //! The `main` of a function app with slow initialisation.
 //!
-//! Order matters: the host probes the port for at most 30 s, so the listener is bound before configuration,
-//! credentials and stores are built; a configuration error is printed and the process exits non-zero (the host
-//! logs it and restarts the worker). Worker threads get larger stacks than tokio's 2 MiB default because
-//! handler futures that nest an HTTP pipeline several levels deep keep every level's locals on the stack in
-//! unoptimised builds.
+//! The host probes the port and counts the worker ready at its first answer; cold-start latency is that time. So
+//! the listener is bound and served at once, and the app (configuration, credential, store, policy) is built
+//! concurrently: invocations that arrive first wait for it through [`Ready::get`], milliseconds at most. A
+//! configuration error is printed and the process exits non-zero (the host logs it and restarts the worker).
+//!
+//! Worker threads get larger stacks than tokio's 2 MiB default because handler futures that nest an HTTP
+//! pipeline several levels deep keep every level's locals on the stack in unoptimised builds.
 
 use std::future::Future;
 use std::process::ExitCode;
+use std::sync::Arc;
+
+use tokio::sync::watch;
 
 use crate::logs::init_tracing;
 use crate::server::{Runtime, bind_from_env};
@@ -15,12 +20,43 @@ use crate::server::{Runtime, bind_from_env};
 /// Worker thread stack size used by [`main`].
 pub const STACK_BYTES: usize = 8 * 1024 * 1024;
 
-/// Runs a function app: tracing, a multi-thread runtime, bind, `build` (returns the registered functions or a
-/// configuration error naming the setting), then serve until SIGTERM/SIGINT. Returns the process exit code.
-pub fn main<B, Fut>(app: &str, build: B) -> ExitCode
+/// The app being built; cloned into every handler.
+#[derive(Debug)]
+pub struct Ready<T> {
+    rx: watch::Receiver<Option<Arc<T>>>,
+}
+
+impl<T> Clone for Ready<T> {
+    fn clone(&self) -> Self {
+        Ready { rx: self.rx.clone() }
+    }
+}
+
+impl<T> Ready<T> {
+    /// The app, once built (immediately after the first few milliseconds of the process).
+    pub async fn get(&self) -> Arc<T> {
+        let mut rx = self.rx.clone();
+        loop {
+            if let Some(app) = rx.borrow_and_update().clone() {
+                return app;
+            }
+            if rx.changed().await.is_err() {
+                // The builder is gone without a value: it failed and the process is exiting.
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+}
+
+/// Runs a function app: tracing, a multi-thread runtime, bind and serve at once while `build` constructs the
+/// app (a configuration error naming the setting ends the process), until SIGTERM/SIGINT. `register` adds the
+/// functions, each getting the app through [`Ready::get`]. Returns the process exit code.
+pub fn main<T, B, Fut, R>(app: &'static str, build: B, register: R) -> ExitCode
 where
+    T: Send + Sync + 'static,
     B: FnOnce() -> Fut,
-    Fut: Future<Output = Result<Runtime, String>>,
+    Fut: Future<Output = Result<T, String>> + Send + 'static,
+    R: FnOnce(Runtime, Ready<T>) -> Runtime,
 {
     init_tracing();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().thread_stack_size(STACK_BYTES).build()
@@ -39,14 +75,20 @@ where
                 return ExitCode::FAILURE;
             }
         };
-        let functions = match build().await {
-            Ok(functions) => functions,
-            Err(e) => {
-                eprintln!("{app}: configuration error: {e}");
-                return ExitCode::FAILURE;
+        let (tx, rx) = watch::channel(None);
+        let building = build();
+        tokio::spawn(async move {
+            match building.await {
+                Ok(built) => {
+                    let _ = tx.send(Some(Arc::new(built)));
+                }
+                Err(e) => {
+                    eprintln!("{app}: configuration error: {e}");
+                    std::process::exit(1);
+                }
             }
-        };
-        match functions.serve(listener).await {
+        });
+        match register(Runtime::new(), Ready { rx }).serve(listener).await {
             Ok(shutdown) => shutdown.exit_code(),
             Err(e) => {
                 eprintln!("{app}: {e}");
