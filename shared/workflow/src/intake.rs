@@ -179,10 +179,21 @@ impl Intake {
     }
 
     /// Finds or creates the record for this request.
+    ///
+    /// A new request the policy or the clock refuses outright is stored directly as `Rejected` with its result:
+    /// one store write instead of two, on the path that must be cheapest (bad input costs no Azure call).
     async fn open(&self, request_id: &str, request: &RestoreRequest, delivery: &Delivery<'_>) -> Result<Record, Stop> {
         if let Some(existing) = self.store.get(request_id).await? {
             return Ok(existing);
         }
+        let refusal = match time_problem(request, now()) {
+            Some(reason) => Some(reason),
+            None => {
+                let active = self.store.count_active(request.operation.vault_id().as_str()).await?;
+                // A full vault is waited for in `process`; only outright refusals are settled here.
+                self.policy.check(request, active).err().filter(|r| !r.retryable).map(|r| ResultReason::from(&r))
+            }
+        };
         let value = serde_json::to_value(request).unwrap_or(Value::Null);
         let mut record = Record::received(
             request_id,
@@ -194,6 +205,14 @@ impl Intake {
         );
         record.source_reference = Some(request.source.reference.clone()).filter(|r| !r.is_empty());
         record.delivery_count_seen = delivery.delivery_count;
+        if let Some(reason) = refusal {
+            record.state = State::Rejected;
+            record.reason = Some(Reason { code: reason.code.clone(), message: reason.message.clone() });
+            let mut result = result_for(&record, ResultStatus::Rejected);
+            result.reason = Some(reason);
+            record.result = serde_json::to_value(&result).ok();
+            record.result_published = true;
+        }
         match self.store.create(&record).await {
             Ok(created) => Ok(created),
             Err(StoreError::AlreadyExists { existing }) => Ok(*existing),
