@@ -205,6 +205,41 @@ impl ArmClient {
     }
 }
 
+/// Describes a call that starts a long-running operation: which call, where, through which pipeline, and what
+/// its final result must hold. Built by the provider modules, run by [`ArmClient::begin`].
+#[derive(Debug, Clone, Copy)]
+pub struct Begin<'a> {
+    /// Which call (named in errors).
+    pub what: &'a str,
+    /// HTTP method.
+    pub method: Method,
+    /// ARM path built from typed ids.
+    pub path: &'a str,
+    /// api-version.
+    pub api_version: &'a str,
+    /// [`Retry::Never`] for calls that start a restore.
+    pub retry: Retry,
+    /// API family.
+    pub provider: Provider,
+    /// What the final result must contain.
+    pub expect: Expect,
+}
+
+impl ArmClient {
+    /// Starts the operation `call` describes, sending `body` (JSON) if given.
+    pub async fn begin<B: Serialize>(
+        &self,
+        ctx: &Context<'_>,
+        call: Begin<'_>,
+        body: Option<&B>,
+        now: OffsetDateTime,
+    ) -> Result<Started, CallError> {
+        let url = self.pipeline.url(call.path, call.api_version, &[]);
+        let body = body.map(|b| encode(call.what, b)).transpose()?;
+        self.start(ctx, call.what, call.method, url, body, call.retry, call.provider, call.expect, now).await
+    }
+}
+
 fn has_poll_header(response: &ArmResponse) -> bool {
     response.header("azure-asyncoperation").is_some() || response.header("location").is_some()
 }

@@ -15,7 +15,7 @@ use restore_models::dataprotection::{
 };
 use time::OffsetDateTime;
 
-use crate::client::{ArmClient, CallError, Started, encode};
+use crate::client::{ArmClient, Begin, CallError, Started, encode};
 use crate::lro::{Expect, Provider};
 use crate::pipeline::Retry;
 use crate::region::Region;
@@ -85,20 +85,16 @@ impl ArmClient {
         now: OffsetDateTime,
     ) -> Result<Started, CallError> {
         let body = ValidateRestoreRequestObject { restore_request_object: request.clone(), extra: Default::default() };
-        let url = self.pipeline().url(&format!("{}/validateRestore", instance.as_str()), API_VERSION, &[]);
-        let body = encode("validateRestore", &body)?;
-        self.start(
-            ctx,
-            "validateRestore",
-            Method::Post,
-            url,
-            Some(body),
-            Retry::Safe,
-            Provider::DataProtection,
-            Expect::Completion,
-            now,
-        )
-        .await
+        let call = Begin {
+            what: "validateRestore",
+            method: Method::Post,
+            path: &format!("{}/validateRestore", instance.as_str()),
+            api_version: API_VERSION,
+            retry: Retry::Safe,
+            provider: Provider::DataProtection,
+            expect: Expect::Completion,
+        };
+        self.begin(ctx, call, Some(&body), now).await
     }
 
     /// Triggers a restore. Never retried by the pipeline: a lost answer is resolved by the caller's write-ahead
@@ -110,20 +106,16 @@ impl ArmClient {
         request: &AzureBackupRestoreRequest,
         now: OffsetDateTime,
     ) -> Result<Started, CallError> {
-        let url = self.pipeline().url(&format!("{}/restore", instance.as_str()), API_VERSION, &[]);
-        let body = encode("restore", request)?;
-        self.start(
-            ctx,
-            "restore",
-            Method::Post,
-            url,
-            Some(body),
-            Retry::Never,
-            Provider::DataProtection,
-            Expect::JobId,
-            now,
-        )
-        .await
+        let call = Begin {
+            what: "restore",
+            method: Method::Post,
+            path: &format!("{}/restore", instance.as_str()),
+            api_version: API_VERSION,
+            retry: Retry::Never,
+            provider: Provider::DataProtection,
+            expect: Expect::JobId,
+        };
+        self.begin(ctx, call, Some(request), now).await
     }
 
     /// Gets a job by GUID.
@@ -158,20 +150,16 @@ impl ArmClient {
         request: &ValidateForBackupRequest,
         now: OffsetDateTime,
     ) -> Result<Started, CallError> {
-        let url = self.pipeline().url(&format!("{}/validateForBackup", vault.as_str()), API_VERSION, &[]);
-        let body = encode("validateForBackup", request)?;
-        self.start(
-            ctx,
-            "validateForBackup",
-            Method::Post,
-            url,
-            Some(body),
-            Retry::Safe,
-            Provider::DataProtection,
-            Expect::Completion,
-            now,
-        )
-        .await
+        let call = Begin {
+            what: "validateForBackup",
+            method: Method::Post,
+            path: &format!("{}/validateForBackup", vault.as_str()),
+            api_version: API_VERSION,
+            retry: Retry::Safe,
+            provider: Provider::DataProtection,
+            expect: Expect::Completion,
+        };
+        self.begin(ctx, call, Some(request), now).await
     }
 
     /// Creates or updates a backup instance (configure protection). A PUT is idempotent, so it may be retried.
@@ -182,20 +170,16 @@ impl ArmClient {
         resource: &BackupInstanceResource,
         now: OffsetDateTime,
     ) -> Result<Started, CallError> {
-        let url = self.pipeline().url(instance.as_str(), API_VERSION, &[]);
-        let body = encode("create backup instance", resource)?;
-        self.start(
-            ctx,
-            "create backup instance",
-            Method::Put,
-            url,
-            Some(body),
-            Retry::Safe,
-            Provider::DataProtection,
-            Expect::Completion,
-            now,
-        )
-        .await
+        let call = Begin {
+            what: "create backup instance",
+            method: Method::Put,
+            path: instance.as_str(),
+            api_version: API_VERSION,
+            retry: Retry::Safe,
+            provider: Provider::DataProtection,
+            expect: Expect::Completion,
+        };
+        self.begin(ctx, call, Some(resource), now).await
     }
 
     /// Gets a Backup vault (its region, CRR setting).
@@ -219,20 +203,16 @@ impl ArmClient {
         instance: &BackupInstanceId,
         now: OffsetDateTime,
     ) -> Result<Started, CallError> {
-        let url = self.pipeline().url(&format!("{}/stopProtection", instance.as_str()), API_VERSION, &[]);
-        let body = encode("stopProtection", &StopProtectionRequest::default())?;
-        self.start(
-            ctx,
-            "stopProtection",
-            Method::Post,
-            url,
-            Some(body),
-            Retry::Safe,
-            Provider::DataProtection,
-            Expect::Completion,
-            now,
-        )
-        .await
+        let call = Begin {
+            what: "stopProtection",
+            method: Method::Post,
+            path: &format!("{}/stopProtection", instance.as_str()),
+            api_version: API_VERSION,
+            retry: Retry::Safe,
+            provider: Provider::DataProtection,
+            expect: Expect::Completion,
+        };
+        self.begin(ctx, call, Some(&StopProtectionRequest::default()), now).await
     }
 
     /// Stops protection and deletes the backup data (DELETE of the backup instance).
@@ -242,19 +222,16 @@ impl ArmClient {
         instance: &BackupInstanceId,
         now: OffsetDateTime,
     ) -> Result<Started, CallError> {
-        let url = self.pipeline().url(instance.as_str(), API_VERSION, &[]);
-        self.start(
-            ctx,
-            "delete backup instance",
-            Method::Delete,
-            url,
-            None,
-            Retry::Safe,
-            Provider::DataProtection,
-            Expect::Completion,
-            now,
-        )
-        .await
+        let call = Begin {
+            what: "delete backup instance",
+            method: Method::Delete,
+            path: instance.as_str(),
+            api_version: API_VERSION,
+            retry: Retry::Safe,
+            provider: Provider::DataProtection,
+            expect: Expect::Completion,
+        };
+        self.begin(ctx, call, None::<&()>, now).await
     }
 
     /// Lists the recovery points replicated to the secondary region (Data Protection CRR).
@@ -294,20 +271,16 @@ impl ArmClient {
             resource_group_scope(&instance.resource_group_id()),
             secondary
         );
-        let url = self.pipeline().url(&path, API_VERSION, &[]);
-        let body = encode("validateCrossRegionRestore", request)?;
-        self.start(
-            ctx,
-            "validateCrossRegionRestore",
-            Method::Post,
-            url,
-            Some(body),
-            Retry::Safe,
-            Provider::DataProtection,
-            Expect::Completion,
-            now,
-        )
-        .await
+        let call = Begin {
+            what: "validateCrossRegionRestore",
+            method: Method::Post,
+            path: &path,
+            api_version: API_VERSION,
+            retry: Retry::Safe,
+            provider: Provider::DataProtection,
+            expect: Expect::Completion,
+        };
+        self.begin(ctx, call, Some(request), now).await
     }
 
     /// Triggers a Data Protection Cross Region Restore (never retried by the pipeline).
@@ -324,20 +297,16 @@ impl ArmClient {
             resource_group_scope(&instance.resource_group_id()),
             secondary
         );
-        let url = self.pipeline().url(&path, API_VERSION, &[]);
-        let body = encode("crossRegionRestore", request)?;
-        self.start(
-            ctx,
-            "crossRegionRestore",
-            Method::Post,
-            url,
-            Some(body),
-            Retry::Never,
-            Provider::DataProtection,
-            Expect::JobId,
-            now,
-        )
-        .await
+        let call = Begin {
+            what: "crossRegionRestore",
+            method: Method::Post,
+            path: &path,
+            api_version: API_VERSION,
+            retry: Retry::Never,
+            provider: Provider::DataProtection,
+            expect: Expect::JobId,
+        };
+        self.begin(ctx, call, Some(request), now).await
     }
 
     /// Gets a Data Protection CRR job (`fetchCrossRegionRestoreJob`).

@@ -16,7 +16,7 @@ use restore_models::recoveryservices::{
 use restore_models::wire::ArmResource;
 use time::OffsetDateTime;
 
-use crate::client::{ArmClient, CallError, Started, encode};
+use crate::client::{ArmClient, Begin, CallError, Started, encode};
 use crate::dataprotection::TimeWindow;
 use crate::lro::{Expect, Provider};
 use crate::pipeline::Retry;
@@ -129,20 +129,16 @@ impl ArmClient {
         request: &RestoreRequestResource,
         now: OffsetDateTime,
     ) -> Result<Started, CallError> {
-        let url = self.pipeline().url(&format!("{}/restore", point.as_str()), API_VERSION, &[]);
-        let body = encode("restore", request)?;
-        self.start(
-            ctx,
-            "restore",
-            Method::Post,
-            url,
-            Some(body),
-            Retry::Never,
-            Provider::RecoveryServices,
-            Expect::JobId,
-            now,
-        )
-        .await
+        let call = Begin {
+            what: "restore",
+            method: Method::Post,
+            path: &format!("{}/restore", point.as_str()),
+            api_version: API_VERSION,
+            retry: Retry::Never,
+            provider: Provider::RecoveryServices,
+            expect: Expect::JobId,
+        };
+        self.begin(ctx, call, Some(request), now).await
     }
 
     /// Gets a job by GUID.
@@ -200,20 +196,16 @@ impl ArmClient {
         now: OffsetDateTime,
     ) -> Result<Started, CallError> {
         let path = crr_location_path(subscription, secondary, "backupCrossRegionRestore")?;
-        let url = self.pipeline().url(&path, crr::API_VERSION, &[]);
-        let body = encode("backupCrossRegionRestore", request)?;
-        self.start(
-            ctx,
-            "backupCrossRegionRestore",
-            Method::Post,
-            url,
-            Some(body),
-            Retry::Never,
-            Provider::RecoveryServicesCrr,
-            Expect::JobId,
-            now,
-        )
-        .await
+        let call = Begin {
+            what: "backupCrossRegionRestore",
+            method: Method::Post,
+            path: &path,
+            api_version: crr::API_VERSION,
+            retry: Retry::Never,
+            provider: Provider::RecoveryServicesCrr,
+            expect: Expect::JobId,
+        };
+        self.begin(ctx, call, Some(request), now).await
     }
 
     /// A CRR job (`backupCrrJob`).
