@@ -204,6 +204,23 @@ impl EmulatorHandle {
         })
     }
 
+    /// The function apps' settings that point them at this emulator: its managed-identity endpoint (read by
+    /// azure_identity), a custom cloud with its ARM endpoint, and its CA as an extra trusted root. Tests, the
+    /// local run and the benchmark add their store and policy settings to these.
+    pub fn app_settings(&self) -> Vec<(String, String)> {
+        [
+            ("IDENTITY_ENDPOINT", self.identity_url.clone()),
+            ("IDENTITY_HEADER", self.identity_header.clone()),
+            ("RESTORE_CLOUD", "Custom".to_string()),
+            ("RESTORE_ARM_ENDPOINT", self.arm_url.clone()),
+            ("RESTORE_ARM_AUDIENCE", "https://management.azure.com/".to_string()),
+            ("RESTORE_EXTRA_CA_FILES", self.ca_file.display().to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
     /// Advances the virtual clock.
     pub fn advance(&self, seconds: f64) {
         self.shared.clock.advance(seconds);

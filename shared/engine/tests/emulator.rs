@@ -56,12 +56,9 @@ async fn start() -> Env {
     let emu = Emulator::start(EmulatorConfig::new(scenario)).await.expect("emulator starts");
     // SAFETY: nextest runs each test in its own process, and no other thread reads the environment yet.
     unsafe {
-        std::env::set_var("IDENTITY_ENDPOINT", &emu.identity_url);
-        std::env::set_var("IDENTITY_HEADER", &emu.identity_header);
-        std::env::set_var("RESTORE_CLOUD", "Custom");
-        std::env::set_var("RESTORE_ARM_ENDPOINT", &emu.arm_url);
-        std::env::set_var("RESTORE_ARM_AUDIENCE", "https://management.azure.com/");
-        std::env::set_var("RESTORE_EXTRA_CA_FILES", &emu.ca_file);
+        for (key, value) in emu.app_settings() {
+            std::env::set_var(key, value);
+        }
     }
     let (client, source) = client_from_env(false).expect("client configures from app settings");
     assert!(format!("{source:?}").contains("AppService"), "{source:?}");

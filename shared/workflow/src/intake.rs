@@ -174,24 +174,39 @@ impl Intake {
             );
             return Ok(vec![RestoreResult::rejected(request_id, &error)]);
         }
-        let record = self.open(&request_id, &request, delivery).await?;
-        self.resume(record, &request).await
+        let (record, checked) = self.open(&request_id, &request, delivery).await?;
+        match record.state {
+            // Created by this delivery with the time and policy checks passed: planning need not repeat them.
+            State::Received if checked => self.process_checked(record, &request).await,
+            _ => self.resume(record, &request).await,
+        }
     }
 
     /// Finds or creates the record for this request.
     ///
     /// A new request the policy or the clock refuses outright is stored directly as `Rejected` with its result:
     /// one store write instead of two, on the path that must be cheapest (bad input costs no Azure call).
-    async fn open(&self, request_id: &str, request: &RestoreRequest, delivery: &Delivery<'_>) -> Result<Record, Stop> {
+    ///
+    /// Returns the record and whether this delivery created it after the time and policy checks passed.
+    async fn open(
+        &self,
+        request_id: &str,
+        request: &RestoreRequest,
+        delivery: &Delivery<'_>,
+    ) -> Result<(Record, bool), Stop> {
         if let Some(existing) = self.store.get(request_id).await? {
-            return Ok(existing);
+            return Ok((existing, false));
         }
-        let refusal = match time_problem(request, now()) {
-            Some(reason) => Some(reason),
+        let (refusal, checked) = match time_problem(request, now()) {
+            Some(reason) => (Some(reason), false),
             None => {
                 let active = self.store.count_active(request.operation.vault_id().as_str()).await?;
-                // A full vault is waited for in `process`; only outright refusals are settled here.
-                self.policy.check(request, active).err().filter(|r| !r.retryable).map(|r| ResultReason::from(&r))
+                match self.policy.check(request, active) {
+                    Ok(()) => (None, true),
+                    // A full vault is waited for in `process`; only outright refusals are settled here.
+                    Err(r) if r.retryable => (None, false),
+                    Err(r) => (Some(ResultReason::from(&r)), false),
+                }
             }
         };
         let value = serde_json::to_value(request).unwrap_or(Value::Null);
@@ -214,8 +229,8 @@ impl Intake {
             record.result_published = true;
         }
         match self.store.create(&record).await {
-            Ok(created) => Ok(created),
-            Err(StoreError::AlreadyExists { existing }) => Ok(*existing),
+            Ok(created) => Ok((created, checked)),
+            Err(StoreError::AlreadyExists { existing }) => Ok((*existing, false)),
             Err(e) => Err(e.into()),
         }
     }
@@ -232,8 +247,7 @@ impl Intake {
     }
 
     async fn process(&self, record: Record, request: &RestoreRequest) -> Result<Vec<RestoreResult>, Stop> {
-        let started = now();
-        if let Some(reason) = time_problem(request, started) {
+        if let Some(reason) = time_problem(request, now()) {
             return self.finish_rejected_with(record, reason, None).await;
         }
         if let Err(refusal) = self.check_policy(request, &record.vault_id).await? {
@@ -243,6 +257,12 @@ impl Intake {
             let reason = ResultReason::from(&refusal);
             return self.finish_rejected_with(record, reason, None).await;
         }
+        self.process_checked(record, request).await
+    }
+
+    /// Plans, validates and triggers a record whose time and policy checks have passed.
+    async fn process_checked(&self, record: Record, request: &RestoreRequest) -> Result<Vec<RestoreResult>, Stop> {
+        let started = now();
         let ctx = ArmClient::context(&record.request_id);
         let planned = match plan(&self.client, &ctx, request, &record.request_id, &self.policy, started).await {
             Ok(p) => p,

@@ -398,42 +398,29 @@ impl Tracker {
     /// An accepted restore whose operation cannot be followed (no job id, or a status URL on another host):
     /// find its job in Azure's job list.
     async fn find_job(&self, record: Record, now: OffsetDateTime) -> Result<Advance, (Box<Record>, CallError)> {
-        let Some(call) = call_of(&record) else {
-            return Ok(Advance::Store(Box::new(end(
+        let since = record.triggered_at.or(record.write_ahead_at).unwrap_or(record.received_at);
+        let Some(answer) = self.reconcile_record(&record, since, now).await else {
+            return Ok(stored(end(
                 record,
                 State::NeedsAttention,
                 "RecordIncomplete",
                 "an accepted record without its call",
-            ))));
+            )));
         };
-        let since = record.triggered_at.or(record.write_ahead_at).unwrap_or(record.received_at);
-        let ctx = ArmClient::context(&record.request_id);
-        match reconcile(
-            &self.client,
-            &ctx,
-            &call,
-            record.recovery_point_id.as_deref(),
-            since,
-            now,
-            self.settings.settle,
-        )
-        .await
-        {
-            Ok(Reconciled::Found(job)) => Ok(Advance::Store(Box::new(running(record, &job, now, &self.settings)))),
+        match answer {
+            Ok(Reconciled::Found(job)) => Ok(stored(running(record, &job, now, &self.settings))),
             Ok(Reconciled::TooEarly(wait)) => {
                 let mut record = record;
                 record.next_poll_at = Some(now + wait);
-                Ok(Advance::Store(Box::new(record)))
+                Ok(stored(record))
             }
-            Ok(Reconciled::NotStarted) => Ok(Advance::Store(Box::new(end(
+            Ok(Reconciled::NotStarted) => Ok(stored(end(
                 record,
                 State::NeedsAttention,
                 "JobNotFound",
                 "Azure accepted the restore but no job for it can be found",
-            )))),
-            Ok(Reconciled::Ambiguous(why)) => {
-                Ok(Advance::Store(Box::new(end(record, State::NeedsAttention, "AmbiguousJob", &why))))
-            }
+            ))),
+            Ok(Reconciled::Ambiguous(why)) => Ok(stored(end(record, State::NeedsAttention, "AmbiguousJob", &why))),
             Err(e) => Err((Box::new(record), e)),
         }
     }
@@ -441,45 +428,51 @@ impl Tracker {
     /// A write-ahead left by a crashed intake whose message will not come back: adopt its job if it started;
     /// otherwise hand it to a person. The tracker never posts a restore: only the intake does.
     async fn reconcile_stale(&self, record: Record, now: OffsetDateTime) -> Result<Advance, (Box<Record>, CallError)> {
-        let Some(call) = call_of(&record) else {
-            return Ok(Advance::Store(Box::new(end(
+        let since = record.write_ahead_at.unwrap_or(record.updated_at);
+        let Some(answer) = self.reconcile_record(&record, since, now).await else {
+            return Ok(stored(end(
                 record,
                 State::NeedsAttention,
                 "UnreadableWriteAhead",
                 "the write-ahead has no readable call",
-            ))));
+            )));
         };
-        let since = record.write_ahead_at.unwrap_or(record.updated_at);
-        let ctx = ArmClient::context(&record.request_id);
-        match reconcile(
-            &self.client,
-            &ctx,
-            &call,
-            record.recovery_point_id.as_deref(),
-            since,
-            now,
-            self.settings.settle,
-        )
-        .await
-        {
+        match answer {
             Ok(Reconciled::Found(job)) => {
                 let mut record = running(record, &job, now, &self.settings);
                 record.triggered_at = record.triggered_at.or(Some(since));
-                Ok(Advance::Store(Box::new(record)))
+                Ok(stored(record))
             }
             Ok(Reconciled::TooEarly(_)) => Ok(Advance::Skip),
-            Ok(Reconciled::NotStarted) => Ok(Advance::Store(Box::new(end(
+            Ok(Reconciled::NotStarted) => Ok(stored(end(
                 record,
                 State::NeedsAttention,
                 "IntakeStoppedBeforeTrigger",
                 "the intake stopped after its write-ahead and Azure shows no restore for it; submit the request again with a new requestId if it is still needed",
-            )))),
+            ))),
             Ok(Reconciled::Ambiguous(why)) => {
-                Ok(Advance::Store(Box::new(end(record, State::NeedsAttention, "AmbiguousWriteAhead", &why))))
+                Ok(stored(end(record, State::NeedsAttention, "AmbiguousWriteAhead", &why)))
             }
             Err(e) => Err((Box::new(record), e)),
         }
     }
+
+    /// What Azure's job list says about `record`'s call since `since`; `None` when the record has no readable call.
+    async fn reconcile_record(
+        &self,
+        record: &Record,
+        since: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Option<Result<Reconciled, CallError>> {
+        let call = call_of(record)?;
+        let ctx = ArmClient::context(&record.request_id);
+        let point = record.recovery_point_id.as_deref();
+        Some(reconcile(&self.client, &ctx, &call, point, since, now, self.settings.settle).await)
+    }
+}
+
+fn stored(record: Record) -> Advance {
+    Advance::Store(Box::new(record))
 }
 
 fn call_of(record: &Record) -> Option<AzureCall> {

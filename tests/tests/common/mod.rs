@@ -79,23 +79,19 @@ impl Stack {
         config.ca_dir = Some(certs.clone());
         let emu = Emulator::start(config).await.expect("emulator starts");
         let db = dir.path().join("restore-state.db");
-        let mut settings: Vec<(String, String)> = vec![
-            ("IDENTITY_ENDPOINT", emu.identity_url.clone()),
-            ("IDENTITY_HEADER", emu.identity_header.clone()),
-            ("RESTORE_CLOUD", "Custom".into()),
-            ("RESTORE_ARM_ENDPOINT", emu.arm_url.clone()),
-            ("RESTORE_ARM_AUDIENCE", "https://management.azure.com/".into()),
-            ("RESTORE_EXTRA_CA_FILES", emu.ca_file.display().to_string()),
-            ("RESTORE_STORE", "sqlite".into()),
-            ("RESTORE_SQLITE_PATH", db.display().to_string()),
-            ("RESTORE_POLICY_FILE", workspace().join("examples/policy.json").display().to_string()),
-            ("RESTORE_TRIGGER_SETTLE_SECONDS", "2".into()),
-            ("RESTORE_MAX_DELIVERY_COUNT", "5".into()),
-            ("RUST_LOG", "info".into()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
+        let mut settings = emu.app_settings();
+        settings.extend(
+            [
+                ("RESTORE_STORE", "sqlite".into()),
+                ("RESTORE_SQLITE_PATH", db.display().to_string()),
+                ("RESTORE_POLICY_FILE", workspace().join("examples/policy.json").display().to_string()),
+                ("RESTORE_TRIGGER_SETTLE_SECONDS", "2".into()),
+                ("RESTORE_MAX_DELIVERY_COUNT", "5".into()),
+                ("RUST_LOG", "info".into()),
+            ]
+            .into_iter()
+            .map(|(k, v): (&str, String)| (k.to_string(), v)),
+        );
         // SAFETY: nextest runs each test in its own process; the variables are set before anything reads them.
         unsafe {
             std::env::set_var("IDENTITY_ENDPOINT", &emu.identity_url);

@@ -105,23 +105,20 @@ async fn start_emulator(scenario: &Path, speed: f64) -> R<EmulatorHandle> {
 
 /// App settings pointing the handlers at the emulator, as the end-to-end tests set them.
 fn base_settings(emu: &EmulatorHandle, db: &Path, policy: &Path) -> Vec<(String, String)> {
-    [
-        ("IDENTITY_ENDPOINT", emu.identity_url.clone()),
-        ("IDENTITY_HEADER", emu.identity_header.clone()),
-        ("RESTORE_CLOUD", "Custom".into()),
-        ("RESTORE_ARM_ENDPOINT", emu.arm_url.clone()),
-        ("RESTORE_ARM_AUDIENCE", "https://management.azure.com/".into()),
-        ("RESTORE_EXTRA_CA_FILES", emu.ca_file.display().to_string()),
-        ("RESTORE_STORE", "sqlite".into()),
-        ("RESTORE_SQLITE_PATH", db.display().to_string()),
-        ("RESTORE_POLICY_FILE", policy.display().to_string()),
-        ("RESTORE_TRIGGER_SETTLE_SECONDS", "2".into()),
-        ("RESTORE_MAX_DELIVERY_COUNT", "5".into()),
-        ("RUST_LOG", "info".into()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
+    let mut settings = emu.app_settings();
+    settings.extend(
+        [
+            ("RESTORE_STORE", "sqlite".to_string()),
+            ("RESTORE_SQLITE_PATH", db.display().to_string()),
+            ("RESTORE_POLICY_FILE", policy.display().to_string()),
+            ("RESTORE_TRIGGER_SETTLE_SECONDS", "2".into()),
+            ("RESTORE_MAX_DELIVERY_COUNT", "5".into()),
+            ("RUST_LOG", "info".into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v)),
+    );
+    settings
 }
 
 fn with(mut settings: Vec<(String, String)>, extra: &[(&str, String)]) -> Vec<(String, String)> {

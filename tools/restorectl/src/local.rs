@@ -183,27 +183,23 @@ pub async fn run(args: LocalArgs, json: bool) -> Result<ExitCode, String> {
     let emulator = Emulator::start(config).await.map_err(|e| format!("the emulator did not start: {e}"))?;
     let db = args.state.clone().unwrap_or_else(|| dir.path().join("restore-state.db"));
     let scaled = |secs: f64, floor: f64| format!("{}", (secs / speed).max(floor));
-    let settings: Vec<(String, String)> = [
-        ("IDENTITY_ENDPOINT", emulator.identity_url.clone()),
-        ("IDENTITY_HEADER", emulator.identity_header.clone()),
-        ("RESTORE_CLOUD", "Custom".into()),
-        ("RESTORE_ARM_ENDPOINT", emulator.arm_url.clone()),
-        ("RESTORE_ARM_AUDIENCE", "https://management.azure.com/".into()),
-        ("RESTORE_EXTRA_CA_FILES", emulator.ca_file.display().to_string()),
-        ("RESTORE_STORE", "sqlite".into()),
-        ("RESTORE_SQLITE_PATH", db.display().to_string()),
-        ("RESTORE_POLICY_FILE", root.join("examples/policy.json").display().to_string()),
-        ("RESTORE_MAX_DELIVERY_COUNT", MAX_DELIVERIES.to_string()),
-        // The production defaults, divided by the clock speed: Azure's pace, in local time.
-        ("RESTORE_TRIGGER_SETTLE_SECONDS", scaled(120.0, 1.0)),
-        ("RESTORE_JOB_POLL_SECONDS", scaled(30.0, 0.05)),
-        ("RESTORE_JOB_POLL_MAX_SECONDS", scaled(300.0, 0.1)),
-        ("RESTORE_STALE_WRITE_AHEAD_SECONDS", scaled(900.0, 5.0)),
-        ("RUST_LOG", "warn".into()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
+    let mut settings = emulator.app_settings();
+    settings.extend(
+        [
+            ("RESTORE_STORE", "sqlite".into()),
+            ("RESTORE_SQLITE_PATH", db.display().to_string()),
+            ("RESTORE_POLICY_FILE", root.join("examples/policy.json").display().to_string()),
+            ("RESTORE_MAX_DELIVERY_COUNT", MAX_DELIVERIES.to_string()),
+            // The production defaults, divided by the clock speed: Azure's pace, in local time.
+            ("RESTORE_TRIGGER_SETTLE_SECONDS", scaled(120.0, 1.0)),
+            ("RESTORE_JOB_POLL_SECONDS", scaled(30.0, 0.05)),
+            ("RESTORE_JOB_POLL_MAX_SECONDS", scaled(300.0, 0.1)),
+            ("RESTORE_STALE_WRITE_AHEAD_SECONDS", scaled(900.0, 5.0)),
+            ("RUST_LOG", "warn".into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v)),
+    );
     let spawn = |bin: &'static str| {
         let settings = settings.clone();
         async move {
