@@ -202,6 +202,10 @@ struct StatusBody {
     error: Option<ErrorDetail>,
     #[serde(default)]
     properties: Option<StatusProperties>,
+    /// `OperationJobExtendedInfo`, the body of Data Protection's final `Location` GET, carries the job id at
+    /// the top level (azure-rest-api-specs dataprotection `GetOperationResult.json`).
+    #[serde(default)]
+    job_id: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -215,8 +219,10 @@ struct StatusProperties {
 
 impl StatusBody {
     fn job_id(&self) -> Option<String> {
-        let p = self.properties.as_ref()?;
-        let raw = p.job_id.as_deref().or_else(|| p.job_ids.as_ref().and_then(|ids| ids.first().map(String::as_str)))?;
+        let from_properties = self.properties.as_ref().and_then(|p| {
+            p.job_id.as_deref().or_else(|| p.job_ids.as_ref().and_then(|ids| ids.first().map(String::as_str)))
+        });
+        let raw = from_properties.or(self.job_id.as_deref())?;
         let guid = job_guid(raw);
         (!guid.is_empty()).then(|| guid.to_string())
     }
@@ -365,6 +371,9 @@ mod tests {
         assert_eq!(read(&format!(r#"{{"properties":{{"jobIds":["{guid}"]}}}}"#)).as_deref(), Some(guid));
         assert_eq!(read(r#"{"properties":{"jobId":""}}"#), None);
         assert_eq!(read(r#"{"status":"Succeeded"}"#), None);
+        // Data Protection's final Location GET: OperationJobExtendedInfo with the job id at the top level.
+        let top = format!(r#"{{"objectType":"OperationJobExtendedInfo","jobId":"{guid}"}}"#);
+        assert_eq!(read(&top).as_deref(), Some(guid));
     }
 
     #[test]

@@ -23,8 +23,8 @@ use azure_core::http::headers::Headers;
 use azure_core::http::policies::auth::BearerTokenAuthorizationPolicy;
 use azure_core::http::policies::{Policy, PolicyResult};
 use azure_core::http::{
-    ClientOptions, Context, ExponentialRetryOptions, Method, Pipeline, PipelineSendOptions, Request, RetryOptions,
-    UserAgentOptions,
+    ClientOptions, Context, ExponentialRetryOptions, HttpClient, Method, Pipeline, PipelineSendOptions, Request,
+    RetryOptions, Transport, UserAgentOptions,
 };
 use url::Url;
 
@@ -71,6 +71,10 @@ pub struct PipelineOptions {
     pub budget: BudgetLimits,
     /// Retry bounds for idempotent calls.
     pub retry: RetrySettings,
+    /// The HTTP client under the pipeline; `None` builds the reqwest transport from [`Self::transport`]. Set
+    /// to an in-process client to script Azure's answers (the workflow's deterministic tests do): every
+    /// policy above the transport still runs.
+    pub http_client: Option<Arc<dyn HttpClient>>,
 }
 
 impl PipelineOptions {
@@ -82,6 +86,7 @@ impl PipelineOptions {
             transport: TransportOptions::default(),
             budget: BudgetLimits::default(),
             retry: RetrySettings::default(),
+            http_client: None,
         }
     }
 }
@@ -176,7 +181,10 @@ impl ArmPipeline {
         let endpoint = options.cloud.arm_endpoint();
         let origins = AllowedOrigins::for_endpoint(&endpoint, options.extra_allowed_hosts.iter().cloned());
         let budget = Arc::new(ArmBudget::new(options.budget));
-        let transport = transport(&options.transport)?;
+        let transport = match &options.http_client {
+            Some(client) => Transport::new(client.clone()),
+            None => transport(&options.transport)?,
+        };
         let scope = options.cloud.token_scope();
         let build = |retry: RetryOptions| {
             let client_options = ClientOptions {
@@ -190,6 +198,7 @@ impl ArmPipeline {
             let per_try: Vec<Arc<dyn Policy>> = vec![
                 Arc::new(BudgetPolicy { budget: budget.clone() }),
                 Arc::new(BearerTokenAuthorizationPolicy::new(credential.clone(), [scope.clone()])),
+                Arc::new(SendWindowPolicy),
             ];
             Pipeline::new(
                 Some(env!("CARGO_PKG_NAME")),
@@ -312,6 +321,44 @@ impl Policy for CorrelationPolicy {
             request.insert_header("x-ms-correlation-request-id", id.clone());
         }
         next[0].send(ctx, request, &next[1..]).await
+    }
+}
+
+/// When a request may still leave, and how long its answer may take. Put it in the [`Context`] of a call that
+/// starts work in Azure: the write-ahead's settle window is only sound if the POST cannot leave later than
+/// `not_after`, nor land later than `not_after + timeout`.
+#[derive(Debug, Clone, Copy)]
+pub struct SendWindow {
+    /// After this instant the request is not sent (the call fails with [`SendError::NotSent`]).
+    pub not_after: tokio::time::Instant,
+    /// Longest wait for the answer once sent (then [`SendError::NoResponse`]: it may have been processed).
+    pub timeout: Duration,
+}
+
+/// Message of the error a closed send window produces (classified as not sent).
+const WINDOW_CLOSED: &str = "send window closed before the request left";
+
+/// Enforces the context's [`SendWindow`], last before the transport: budget waits and token acquisition come
+/// before it, so whatever they cost, a request leaves only inside its window.
+#[derive(Debug)]
+struct SendWindowPolicy;
+
+#[async_trait]
+impl Policy for SendWindowPolicy {
+    async fn send(&self, ctx: &Context, request: &mut Request, next: &[Arc<dyn Policy>]) -> PolicyResult {
+        let Some(window) = ctx.value::<SendWindow>().copied() else {
+            return next[0].send(ctx, request, &next[1..]).await;
+        };
+        if tokio::time::Instant::now() > window.not_after {
+            return Err(azure_core::Error::with_message(azure_core::error::ErrorKind::Connection, WINDOW_CLOSED));
+        }
+        match tokio::time::timeout(window.timeout, next[0].send(ctx, request, &next[1..])).await {
+            Ok(answer) => answer,
+            Err(_) => Err(azure_core::Error::with_message(
+                azure_core::error::ErrorKind::Io,
+                format!("no answer within {:?}", window.timeout),
+            )),
+        }
     }
 }
 

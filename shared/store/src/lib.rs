@@ -14,10 +14,11 @@ pub mod error;
 pub mod record;
 pub mod sqlite;
 pub mod store;
+pub mod write;
 
 pub use blob::BlobStore;
 pub use config::{ConfigError, from_env};
 pub use error::StoreError;
-pub use record::{Reason, Record, State};
+pub use record::{Lease, Reason, Record, State};
 pub use sqlite::SqliteStore;
 pub use store::{ListFilter, StateStore};

@@ -113,8 +113,10 @@ impl State {
     ///
     /// Staying is always allowed (an update that changes other fields). Non-terminal states move forward, may
     /// skip steps (a reconciled write-ahead can go straight to `Running`), and may end in any terminal state.
-    /// Terminal states are final. The stores do not enforce this (they are storage, not policy); the intake
-    /// and tracker call it before they write.
+    /// One step back exists: `Triggering → Planned`, when the POST provably started nothing (not sent, throttled
+    /// by ARM, or reconciliation after the settle window found no job), so the request is planned and sent
+    /// again. Terminal states are final. The stores do not enforce this (they are storage, not policy); the
+    /// intake checks it at every state write (`restore_workflow::intake`).
     pub fn can_move_to(self, next: State) -> bool {
         if self == next {
             return true;
@@ -122,7 +124,7 @@ impl State {
         if self.is_terminal() {
             return false;
         }
-        next.is_terminal() || next > self
+        next.is_terminal() || next > self || (self == State::Triggering && next == State::Planned)
     }
 }
 
@@ -218,6 +220,46 @@ pub struct Record {
     /// The highest Service Bus delivery count seen for this request.
     #[serde(default)]
     pub delivery_count_seen: u32,
+    /// A fresh token per write, so a writer whose conditional write landed but whose answer was lost (a retried
+    /// Blob Put then reports `Conflict`) can recognise its own write on re-read ([`crate::write`]).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub write_id: String,
+    /// The delivery that owns planning, validation and the trigger until `until` (see [`Lease`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease: Option<Lease>,
+    /// A fingerprint of the fields that define the restore, so a reused request id with a different body is
+    /// told apart from a redelivery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    /// Consecutive failed reads of the operation or job (a glitch is retried; the bound ends the record).
+    #[serde(default)]
+    pub read_failures: u32,
+    /// Restore jobs Azure started for this request beyond the one followed (a 202 that came back after the
+    /// record had moved on): never dropped, always shown to a person.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_jobs: Vec<String>,
+}
+
+/// Ownership of a record's Azure work by one delivery.
+///
+/// Exactly one delivery plans, validates and triggers; the others wait for its outcome or hand their message
+/// back without calling Azure. A lease left by a crashed owner is taken over once `until` has passed; the owner
+/// renews it at every write, so `until` only has to outlast the longest step between two writes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Lease {
+    /// Who holds it (a token per delivery).
+    pub owner: String,
+    /// When it lapses.
+    #[serde(with = "time::serde::rfc3339")]
+    pub until: OffsetDateTime,
+}
+
+impl Lease {
+    /// Whether someone other than `me` holds it at `now`.
+    pub fn held_by_other(&self, me: &str, now: OffsetDateTime) -> bool {
+        self.owner != me && self.until > now
+    }
 }
 
 impl Record {
@@ -256,6 +298,11 @@ impl Record {
             result: None,
             result_published: false,
             delivery_count_seen: 0,
+            write_id: String::new(),
+            lease: None,
+            fingerprint: None,
+            read_failures: 0,
+            extra_jobs: Vec::new(),
         }
     }
 
@@ -299,6 +346,8 @@ mod tests {
         assert!(State::Triggering.can_move_to(State::Running));
         assert!(State::Planned.can_move_to(State::Rejected));
         assert!(!State::Running.can_move_to(State::Planned));
+        assert!(State::Triggering.can_move_to(State::Planned), "a POST that provably started nothing steps back");
+        assert!(!State::Accepted.can_move_to(State::Planned));
         assert!(!State::Succeeded.can_move_to(State::Failed));
         assert!(State::Succeeded.can_move_to(State::Succeeded));
         assert_eq!(State::ALL.iter().filter(|s| s.is_terminal()).count(), 6);

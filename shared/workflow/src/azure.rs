@@ -105,39 +105,72 @@ pub async fn validate(
     }
 }
 
+/// What a trigger needs that may take time to get: fetched before the write-ahead, so nothing but the POST
+/// itself remains between the write-ahead and the send window's end.
+#[derive(Debug, Clone)]
+pub enum Prepared {
+    /// Nothing to fetch.
+    Ready,
+    /// Cross Region Restore: the body with a fresh access token for the recovery point. A credential: kept in
+    /// memory for this attempt only, never stored.
+    CrossRegion {
+        /// The subscription.
+        subscription: String,
+        /// The CRR body.
+        body: Box<CrossRegionRestoreRequest>,
+    },
+}
+
+/// Fetches what the trigger needs (the CRR AAD properties and access token), before the write-ahead.
+pub async fn prepare(
+    client: &ArmClient,
+    ctx: &azure_core::http::Context<'_>,
+    call: &AzureCall,
+) -> Result<Prepared, CallError> {
+    let AzureCall::RsvCrossRegionRestore { recovery_point_id, secondary_region, restore_request } = call else {
+        return Ok(Prepared::Ready);
+    };
+    let subscription = recovery_point_id.protected_item().subscription().to_string();
+    let aad = client.crr_aad_properties(ctx, &subscription, secondary_region).await?;
+    let token = client.crr_access_token(ctx, recovery_point_id, &aad).await?;
+    let body = CrossRegionRestoreRequest {
+        cross_region_restore_access_details: token.properties,
+        restore_request: restore_request.clone(),
+        extra: Default::default(),
+    };
+    Ok(Prepared::CrossRegion { subscription, body: Box::new(body) })
+}
+
 /// Sends the call that starts work in Azure. Exactly one POST/PUT/DELETE leaves per invocation; the caller has
-/// written `Triggering` first.
+/// written `Triggering` first and put a [`restore_engine::pipeline::SendWindow`] in `ctx`.
 pub async fn trigger(
     client: &ArmClient,
     ctx: &azure_core::http::Context<'_>,
     call: &AzureCall,
+    prepared: &Prepared,
     now: OffsetDateTime,
 ) -> Result<Started, CallError> {
-    match call {
-        AzureCall::DppRestore { backup_instance_id, body } => {
+    match (call, prepared) {
+        (AzureCall::DppRestore { backup_instance_id, body }, _) => {
             client.dpp_trigger_restore(ctx, backup_instance_id, body, now).await
         }
-        AzureCall::RsvRestore { recovery_point_id, body } => {
+        (AzureCall::RsvRestore { recovery_point_id, body }, _) => {
             client.rsv_trigger_restore(ctx, recovery_point_id, body, now).await
         }
-        AzureCall::RsvCrossRegionRestore { recovery_point_id, secondary_region, restore_request } => {
-            let subscription = recovery_point_id.protected_item().subscription().to_string();
-            let aad = client.crr_aad_properties(ctx, &subscription, secondary_region).await?;
-            let token = client.crr_access_token(ctx, recovery_point_id, &aad).await?;
-            let body = CrossRegionRestoreRequest {
-                cross_region_restore_access_details: token.properties,
-                restore_request: restore_request.clone(),
-                extra: Default::default(),
-            };
-            client.crr_trigger_restore(ctx, &subscription, secondary_region, &body, now).await
+        (AzureCall::RsvCrossRegionRestore { secondary_region, .. }, Prepared::CrossRegion { subscription, body }) => {
+            client.crr_trigger_restore(ctx, subscription, secondary_region, body, now).await
         }
-        AzureCall::DppConfigureProtection { backup_instance_id, body } => {
+        (AzureCall::RsvCrossRegionRestore { .. }, Prepared::Ready) => Err(CallError::Unexpected {
+            what: "cross region restore".into(),
+            message: "the access token was not fetched before the trigger".into(),
+        }),
+        (AzureCall::DppConfigureProtection { backup_instance_id, body }, _) => {
             client.dpp_put_backup_instance(ctx, backup_instance_id, body, now).await
         }
-        AzureCall::DppStopProtection { backup_instance_id, delete_data: false } => {
+        (AzureCall::DppStopProtection { backup_instance_id, delete_data: false }, _) => {
             client.dpp_stop_protection(ctx, backup_instance_id, now).await
         }
-        AzureCall::DppStopProtection { backup_instance_id, delete_data: true } => {
+        (AzureCall::DppStopProtection { backup_instance_id, delete_data: true }, _) => {
             client.dpp_delete_backup_instance(ctx, backup_instance_id, now).await
         }
     }

@@ -1,14 +1,22 @@
 //! The intake: one Service Bus message in, at most one Azure restore out, and an answer.
 //!
-//! Exactly once under at-least-once delivery (DESIGN invariant 1) rests on three rules:
-//! 1. every step is a compare-and-swap on the record for the request id, so two workers cannot both move it;
-//! 2. `Triggering` is written before the POST, and the POST is never retried by the transport;
-//! 3. a delivery that finds `Triggering` reconciles with Azure's job list before it may post again (see
-//!    [`crate::reconcile`]), and ends in `NeedsAttention` when that cannot decide.
+//! Exactly once under at-least-once delivery (DESIGN invariant 1) rests on four rules:
+//! 1. **one owner**: a delivery takes the record's [`Lease`] before any Azure call; duplicates wait a short,
+//!    bounded time for the owner's answer, or hand their message back without touching Azure. A lease left by a
+//!    crashed owner lapses and the next delivery takes over;
+//! 2. **every write is a compare-and-swap that recognises its own success** ([`restore_store::write`]): a
+//!    conflict behind which the stored record is our write is our write;
+//! 3. `Triggering` is written before the POST; the POST is never retried by the transport and may only leave
+//!    inside a short send window after the write-ahead, with a bounded wait for its answer;
+//! 4. a delivery that finds `Triggering` reconciles with Azure's job list ([`crate::reconcile`]) before it may
+//!    post again; the settle window exceeds send window + answer timeout, so an empty job list after it proves
+//!    nothing started. Undecidable cases end in `NeedsAttention`, never in a second restore.
 //!
-//! Outcomes (invariant 3): a rejection is recorded and answered and the invocation succeeds; a transient failure
-//! fails the invocation so Service Bus redelivers, until the last delivery, which ends the record (`Failed`, or
-//! `NeedsAttention` for an undecided write-ahead) rather than letting the message dead-letter silently.
+//! Outcomes (invariant 3): a rejection is recorded and answered and the invocation succeeds. A transient failure
+//! is retried inside the delivery with backoff for up to [`IntakeSettings::transient_retry`] (Service Bus
+//! redelivers at once, so failing straight away would spend the message's deliveries in seconds), then fails
+//! the invocation; the last delivery ends the record instead (`Failed`, or `NeedsAttention` for an undecided
+//! write-ahead) rather than letting the message dead-letter silently.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,13 +28,15 @@ use restore_contract::request::{RecoveryPointChoice, RestoreRequest};
 use restore_contract::result::{Reason as ResultReason, RestoreResult, ResultStatus, Validation};
 use restore_contract::{Incoming, RequestError, classify_with_limit};
 use restore_engine::client::{ArmClient, CallError, Started};
+use restore_engine::error::{AzureError, Retryability};
 use restore_engine::jobs::JobView;
-use restore_engine::pipeline::SendError;
-use restore_store::{Reason, Record, State, StateStore, StoreError};
+use restore_engine::pipeline::{SendError, SendWindow};
+use restore_store::{Lease, Reason, Record, State, StateStore, StoreError, write};
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::azure::{Verdict, trigger, validate};
+use crate::azure::{Prepared, Verdict, prepare, trigger, validate};
+use crate::clock::{Clock, SystemClock};
 use crate::plan::{AzureCall, Plan, PlanError, plan};
 use crate::reconcile::{Reconciled, reconcile};
 use crate::results::{result_for, with_azure_error};
@@ -39,8 +49,17 @@ pub struct IntakeSettings {
     /// Longest wait for Azure's validation (`RESTORE_VALIDATION_TIMEOUT_SECONDS`, default 120).
     pub validation_timeout: Duration,
     /// How long after a write-ahead an empty job list proves the POST started nothing
-    /// (`RESTORE_TRIGGER_SETTLE_SECONDS`, default 120). The intake waits out the rest of it in-process.
+    /// (`RESTORE_TRIGGER_SETTLE_SECONDS`, default 120). Must exceed `send_window + trigger_timeout`; the rest
+    /// is the margin for the lag of Azure's job list.
     pub settle: Duration,
+    /// The same for Cross Region Restore, whose secondary-region job list lags more
+    /// (`RESTORE_CRR_TRIGGER_SETTLE_SECONDS`, default 900).
+    pub crr_settle: Duration,
+    /// The restore POST may leave only this long after its write-ahead; later it is not sent
+    /// (`RESTORE_TRIGGER_SEND_WINDOW_SECONDS`, default 10).
+    pub send_window: Duration,
+    /// Longest wait for the restore POST's answer once sent (`RESTORE_TRIGGER_TIMEOUT_SECONDS`, default 30).
+    pub trigger_timeout: Duration,
     /// The queue's MaxDeliveryCount (`RESTORE_MAX_DELIVERY_COUNT`, default 10): the last delivery ends the
     /// record instead of failing again.
     pub max_delivery_count: u32,
@@ -49,21 +68,65 @@ pub struct IntakeSettings {
     /// How long a request waits in-process for a slot when its vault is at the policy's concurrent-restore
     /// limit, before the delivery is retried (`RESTORE_CONCURRENCY_WAIT_SECONDS`, default 240).
     pub concurrency_wait: Duration,
+    /// How long one delivery owns a record without writing to it (`RESTORE_LEASE_SECONDS`, default 300). The
+    /// owner renews it at each write; it must outlast the longest step between two writes (validation, the
+    /// settle wait, the concurrency wait, transient backoff).
+    pub lease: Duration,
+    /// How long a duplicate delivery waits for the owner's answer before handing its message back
+    /// (`RESTORE_DUPLICATE_WAIT_SECONDS`, default 30).
+    pub duplicate_wait: Duration,
+    /// How long one delivery keeps retrying transient failures with backoff before handing its message back
+    /// (`RESTORE_TRANSIENT_RETRY_SECONDS`, default 60; a missing role, which takes minutes to propagate, is
+    /// retried across deliveries).
+    pub transient_retry: Duration,
 }
 
 impl IntakeSettings {
-    /// From app settings, defaults for what is unset.
+    /// From app settings, defaults for what is unset; refuses combinations that would break exactly-once.
     pub fn from_env() -> Result<Self, crate::settings::SettingError> {
         use crate::settings::{count, flag, seconds};
         let d = IntakeSettings::default();
-        Ok(IntakeSettings {
+        let settings = IntakeSettings {
             publish_accepted: flag("RESTORE_PUBLISH_ACCEPTED", d.publish_accepted)?,
             validation_timeout: seconds("RESTORE_VALIDATION_TIMEOUT_SECONDS", d.validation_timeout)?,
             settle: seconds("RESTORE_TRIGGER_SETTLE_SECONDS", d.settle)?,
+            crr_settle: seconds("RESTORE_CRR_TRIGGER_SETTLE_SECONDS", d.crr_settle)?,
+            send_window: seconds("RESTORE_TRIGGER_SEND_WINDOW_SECONDS", d.send_window)?,
+            trigger_timeout: seconds("RESTORE_TRIGGER_TIMEOUT_SECONDS", d.trigger_timeout)?,
             max_delivery_count: count("RESTORE_MAX_DELIVERY_COUNT", d.max_delivery_count)?,
             first_poll: d.first_poll,
             concurrency_wait: seconds("RESTORE_CONCURRENCY_WAIT_SECONDS", d.concurrency_wait)?,
-        })
+            lease: seconds("RESTORE_LEASE_SECONDS", d.lease)?,
+            duplicate_wait: seconds("RESTORE_DUPLICATE_WAIT_SECONDS", d.duplicate_wait)?,
+            transient_retry: seconds("RESTORE_TRANSIENT_RETRY_SECONDS", d.transient_retry)?,
+        };
+        settings.check()?;
+        Ok(settings)
+    }
+
+    /// The settle window for `call`'s path.
+    pub fn settle_for(&self, call: &AzureCall) -> Duration {
+        match call {
+            AzureCall::RsvCrossRegionRestore { .. } => self.crr_settle,
+            _ => self.settle,
+        }
+    }
+
+    /// Refuses settings under which an empty job list would not prove that nothing started.
+    pub fn check(&self) -> Result<(), crate::settings::SettingError> {
+        let bound = self.send_window + self.trigger_timeout;
+        for (name, settle) in
+            [("RESTORE_TRIGGER_SETTLE_SECONDS", self.settle), ("RESTORE_CRR_TRIGGER_SETTLE_SECONDS", self.crr_settle)]
+        {
+            if settle <= bound {
+                return Err(crate::settings::SettingError {
+                    name,
+                    value: format!("{}", settle.as_secs_f64()),
+                    expected: "more than RESTORE_TRIGGER_SEND_WINDOW_SECONDS + RESTORE_TRIGGER_TIMEOUT_SECONDS (a POST can land until then), plus a margin for Azure's job-list lag",
+                });
+            }
+        }
+        Ok(())
     }
 }
 
@@ -73,9 +136,15 @@ impl Default for IntakeSettings {
             publish_accepted: true,
             validation_timeout: Duration::from_secs(120),
             settle: Duration::from_secs(120),
+            crr_settle: Duration::from_secs(900),
+            send_window: Duration::from_secs(10),
+            trigger_timeout: Duration::from_secs(30),
             max_delivery_count: 10,
             first_poll: Duration::from_secs(10),
             concurrency_wait: Duration::from_secs(240),
+            lease: Duration::from_secs(300),
+            duplicate_wait: Duration::from_secs(30),
+            transient_retry: Duration::from_secs(60),
         }
     }
 }
@@ -107,54 +176,104 @@ pub struct Intake {
     store: Arc<dyn StateStore>,
     policy: Arc<Policy>,
     settings: IntakeSettings,
+    clock: Arc<dyn Clock>,
 }
 
-/// Internal: a step that must stop the invocation without an answer.
+/// Why a delivery stops without an answer.
+#[derive(Debug)]
 enum Stop {
-    /// Fail the invocation (transient), unless this is the last delivery.
-    Transient { why: String, record: Option<Box<Record>> },
+    /// A failure that may pass: retried in the delivery, then the message is handed back.
+    Transient {
+        /// What failed.
+        why: String,
+        /// Wait at least this long before trying again (Azure's Retry-After, a role still propagating).
+        wait: Option<Duration>,
+        /// Not worth retrying inside this delivery (a role assignment takes minutes).
+        hand_back: bool,
+    },
+    /// Another live delivery owns the record: answer nothing, make no Azure call.
+    Busy(String),
+}
+
+impl Stop {
+    fn transient(why: impl Into<String>) -> Stop {
+        Stop::Transient { why: why.into(), wait: None, hand_back: false }
+    }
 }
 
 impl From<StoreError> for Stop {
     fn from(e: StoreError) -> Self {
-        Stop::Transient { why: format!("state store: {e}"), record: None }
+        Stop::transient(format!("state store: {e}"))
     }
 }
 
-fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc()
+impl From<CallError> for Stop {
+    fn from(e: CallError) -> Self {
+        let hand_back = matches!(&e, CallError::Azure(a) if a.retry == Retryability::AfterRoleAssignment);
+        Stop::Transient { why: e.to_string(), wait: None, hand_back }
+    }
+}
+
+/// A bound on every loop that re-reads after a conflict: a livelock shows up as a log line and a handed-back
+/// message, never as a spin.
+const MAX_CONFLICT_RETRIES: u32 = 20;
+
+/// Whether a record at `state` already has its answer (no more Azure work for the intake).
+fn answered(state: State) -> bool {
+    state.is_terminal() || matches!(state, State::Accepted | State::Running)
 }
 
 impl Intake {
-    /// An intake over a client, a store and a policy.
+    /// An intake over a client, a store and a policy, on the system clock.
     pub fn new(client: ArmClient, store: Arc<dyn StateStore>, policy: Arc<Policy>, settings: IntakeSettings) -> Self {
-        Intake { client, store, policy, settings }
+        Intake { client, store, policy, settings, clock: Arc::new(SystemClock) }
+    }
+
+    /// The same intake reading time from `clock`.
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
+        Intake { clock, ..self }
+    }
+
+    fn now(&self) -> OffsetDateTime {
+        self.clock.now()
     }
 
     /// Handles one delivery.
     pub async fn handle(&self, delivery: Delivery<'_>) -> Outcome {
         let last = delivery.delivery_count >= self.settings.max_delivery_count;
-        match self.handle_inner(&delivery).await {
+        let me = uuid::Uuid::new_v4().simple().to_string();
+        let mut request_id = None;
+        match self.handle_inner(&delivery, &me, &mut request_id).await {
             Ok(results) => Outcome::Complete(results),
-            Err(Stop::Transient { why, record }) => {
+            Err(Stop::Busy(why)) if last => {
+                // The owner answers for the request; this copy's last delivery must not dead-letter it or end
+                // the record under the owner's feet.
+                tracing::info!(delivery = delivery.delivery_count, why = %why, "duplicate on its last delivery: completed without an answer");
+                Outcome::Complete(Vec::new())
+            }
+            Err(Stop::Busy(why)) => Outcome::Retry(why),
+            Err(Stop::Transient { why, .. }) => {
                 tracing::warn!(delivery = delivery.delivery_count, why = %why, "transient failure");
-                if !last {
-                    return Outcome::Retry(why);
-                }
-                match record {
-                    Some(record) => match self.give_up(*record, &why).await {
+                match (last, request_id) {
+                    (true, Some(id)) => match self.give_up(&id, &me, &why).await {
                         Ok(results) => Outcome::Complete(results),
-                        Err(e) => Outcome::Retry(format!("{why}; and the record could not be closed: {e}")),
+                        Err(Stop::Busy(_)) => Outcome::Complete(Vec::new()),
+                        Err(e) => Outcome::Retry(format!("{why}; and the record could not be closed: {e:?}")),
                     },
                     // Nothing recorded (the store itself is failing): let the message dead-letter, where
                     // operators see it.
-                    None => Outcome::Retry(why),
+                    _ => Outcome::Retry(why),
                 }
             }
         }
     }
 
-    async fn handle_inner(&self, delivery: &Delivery<'_>) -> Result<Vec<RestoreResult>, Stop> {
+    async fn handle_inner(
+        &self,
+        delivery: &Delivery<'_>,
+        me: &str,
+        request_id_out: &mut Option<String>,
+    ) -> Result<Vec<RestoreResult>, Stop> {
         let fallback_id = delivery.message_id.unwrap_or("").to_string();
         let request = match classify_with_limit(delivery.body, self.policy.max_message_bytes) {
             Ok(Incoming::Request(request)) => *request,
@@ -174,15 +293,82 @@ impl Intake {
             );
             return Ok(vec![RestoreResult::rejected(request_id, &error)]);
         }
-        let (record, checked) = self.open(&request_id, &request, delivery).await?;
-        match record.state {
-            // Created by this delivery with the time and policy checks passed: planning need not repeat them.
-            State::Received if checked => self.process_checked(record, &request).await,
-            _ => self.resume(record, &request).await,
+        *request_id_out = Some(request_id.clone());
+        let (record, checked) = self.open(&request_id, &request, delivery, me).await?;
+        if let Some(result) = id_reused(&record, &request) {
+            return Ok(vec![result]);
         }
+        if answered(record.state) {
+            // A duplicate or a redelivery after the work was done: answer again with what we know (results may
+            // repeat; consumers dedupe on requestId + status).
+            return Ok(stored_result(&record).into_iter().collect());
+        }
+        let record = match self.claim(record, me).await? {
+            Claim::Owned(record) => *record,
+            Claim::Answered(results) => return Ok(results),
+        };
+        self.run_owned(record, &request, checked, me).await
     }
 
-    /// Finds or creates the record for this request.
+    /// Runs the owner's work, retrying transient failures with backoff inside this delivery for up to
+    /// `transient_retry`, from the freshly stored record each time.
+    async fn run_owned(
+        &self,
+        record: Record,
+        request: &RestoreRequest,
+        checked: bool,
+        me: &str,
+    ) -> Result<Vec<RestoreResult>, Stop> {
+        let request_id = record.request_id.clone();
+        let give_up_at = self.now() + self.settings.transient_retry;
+        let mut pause = Duration::from_secs(1);
+        let mut record = record;
+        let mut checked = checked;
+        for attempt in 1u32.. {
+            let outcome = match record.state {
+                // Created by this delivery with the time and policy checks passed: planning need not repeat them.
+                State::Received if checked => self.process_checked(record, request).await,
+                State::Received | State::Planned => self.process(record, request).await,
+                State::Triggering => self.after_write_ahead(record, request).await,
+                _ => return Ok(stored_result(&record).into_iter().collect()),
+            };
+            checked = false;
+            let (why, wait) = match outcome {
+                Err(Stop::Transient { why, wait, hand_back: false }) => (why, wait),
+                other => return other,
+            };
+            let wait = wait.unwrap_or(pause).max(pause);
+            if self.now() + wait >= give_up_at {
+                return Err(Stop::transient(why));
+            }
+            tracing::info!(attempt, wait_ms = wait.as_millis() as u64, why = %why, "transient failure; retrying in this delivery");
+            self.clock.sleep(wait).await;
+            pause = (pause * 2).min(Duration::from_secs(15));
+            record = match self.store.get(&request_id).await? {
+                Some(r) => r,
+                None => return Err(Stop::transient("the record vanished")),
+            };
+            if answered(record.state) {
+                return Ok(stored_result(&record).into_iter().collect());
+            }
+            if record.lease.as_ref().is_some_and(|l| l.held_by_other(me, self.now())) {
+                return Err(Stop::Busy("another delivery took over this request".into()));
+            }
+        }
+        unreachable!("the loop returns")
+    }
+}
+
+/// What claiming a record gave.
+enum Claim {
+    /// This delivery owns the record (the stored copy, with our lease).
+    Owned(Box<Record>),
+    /// The owner finished while we waited: its answer.
+    Answered(Vec<RestoreResult>),
+}
+
+impl Intake {
+    /// Finds or creates the record for this request. A record this delivery creates carries its lease.
     ///
     /// A new request the policy or the clock refuses outright is stored directly as `Rejected` with its result:
     /// one store write instead of two, on the path that must be cheapest (bad input costs no Azure call).
@@ -193,11 +379,13 @@ impl Intake {
         request_id: &str,
         request: &RestoreRequest,
         delivery: &Delivery<'_>,
+        me: &str,
     ) -> Result<(Record, bool), Stop> {
         if let Some(existing) = self.store.get(request_id).await? {
             return Ok((existing, false));
         }
-        let (refusal, checked) = match time_problem(request, now()) {
+        let now = self.now();
+        let (refusal, checked) = match time_problem(request, now) {
             Some(reason) => (Some(reason), false),
             None => {
                 let active = self.store.count_active(request.operation.vault_id().as_str()).await?;
@@ -216,7 +404,7 @@ impl Intake {
             request.operation.vault_id().as_str(),
             item_of(request),
             value,
-            now(),
+            now,
         );
         record.source_reference = Some(request.source.reference.clone()).filter(|r| !r.is_empty());
         record.delivery_count_seen = delivery.delivery_count;
@@ -227,32 +415,108 @@ impl Intake {
             result.reason = Some(reason);
             record.result = serde_json::to_value(&result).ok();
             record.result_published = true;
+        } else {
+            record.lease = Some(Lease { owner: me.to_string(), until: now + self.settings.lease });
         }
-        match self.store.create(&record).await {
+        match write::create(self.store.as_ref(), &record).await {
             Ok(created) => Ok((created, checked)),
             Err(StoreError::AlreadyExists { existing }) => Ok((*existing, false)),
             Err(e) => Err(e.into()),
         }
     }
 
-    /// Moves a record on from wherever it is. Re-entered after a lost compare-and-swap with the fresh record.
-    async fn resume(&self, record: Record, request: &RestoreRequest) -> Result<Vec<RestoreResult>, Stop> {
-        match record.state {
-            State::Received | State::Planned => self.process(record, request).await,
-            State::Triggering => self.after_write_ahead(record).await,
-            // A duplicate or a redelivery after the work was done: answer again with what we know (results may
-            // repeat; consumers dedupe on requestId + status).
-            _ => Ok(stored_result(&record).into_iter().collect()),
+    /// Takes the record's lease, or waits (bounded by `duplicate_wait`, no Azure call) for the delivery that
+    /// holds it to answer.
+    async fn claim(&self, record: Record, me: &str) -> Result<Claim, Stop> {
+        let give_up_at = self.now() + self.settings.duplicate_wait;
+        let mut pause = Duration::from_millis(100);
+        let mut record = record;
+        let mut conflicts = 0u32;
+        loop {
+            if answered(record.state) {
+                return Ok(Claim::Answered(stored_result(&record).into_iter().collect()));
+            }
+            let now = self.now();
+            match &record.lease {
+                Some(lease) if lease.owner == me => return Ok(Claim::Owned(Box::new(record))),
+                Some(lease) if lease.held_by_other(me, now) => {
+                    if now + pause > give_up_at {
+                        return Err(Stop::Busy(format!(
+                            "another delivery owns request {} until {}; handed back without calling Azure",
+                            record.request_id, lease.until
+                        )));
+                    }
+                    tracing::debug!(request_id = %record.request_id, "waiting for the delivery that owns the request");
+                    self.clock.sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(2));
+                }
+                _ => {
+                    let mut mine = record.clone();
+                    mine.lease = Some(Lease { owner: me.to_string(), until: now + self.settings.lease });
+                    mine.updated_at = now;
+                    match write::update(self.store.as_ref(), &mine).await {
+                        Ok(stored) => {
+                            if record.lease.is_some() {
+                                tracing::info!(request_id = %stored.request_id, state = %stored.state, "took over a lapsed lease");
+                            }
+                            return Ok(Claim::Owned(Box::new(stored)));
+                        }
+                        Err(StoreError::Conflict { .. }) => {
+                            conflicts += 1;
+                            if conflicts >= MAX_CONFLICT_RETRIES {
+                                tracing::warn!(request_id = %record.request_id, conflicts, "cannot take the lease: the record keeps changing");
+                                return Err(Stop::Busy("the record keeps changing; handed back".into()));
+                            }
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+            }
+            record = self.reread(&record.request_id).await?;
+        }
+    }
+
+    async fn reread(&self, request_id: &str) -> Result<Record, Stop> {
+        self.store.get(request_id).await?.ok_or_else(|| Stop::transient(format!("record {request_id} vanished")))
+    }
+
+    /// The owner's write: applies `change` to the stored record, checks the state machine allows it, renews
+    /// the lease (or drops it on a terminal state), and compare-and-swaps. A conflict means the lease was lost
+    /// (it lapsed and another delivery took over): stop, answer nothing.
+    async fn write(&self, record: Record, change: impl FnOnce(&mut Record)) -> Result<Record, Stop> {
+        let from = record.state;
+        let mut next = record;
+        change(&mut next);
+        if !from.can_move_to(next.state) {
+            return Err(Stop::transient(format!(
+                "refusing to move request {} from {from} to {} (the state machine does not allow it)",
+                next.request_id, next.state
+            )));
+        }
+        let now = self.now();
+        next.updated_at = now;
+        next.lease = match (next.state.is_terminal(), next.lease.take()) {
+            (false, Some(lease)) => Some(Lease { until: now + self.settings.lease, ..lease }),
+            _ => None,
+        };
+        match write::update(self.store.as_ref(), &next).await {
+            Ok(stored) => Ok(stored),
+            Err(StoreError::Conflict { .. }) => {
+                tracing::warn!(request_id = %next.request_id, "lost the record's lease to another delivery");
+                Err(Stop::Busy(format!("request {}: another delivery took over", next.request_id)))
+            }
+            Err(e) => Err(e.into()),
         }
     }
 
     async fn process(&self, record: Record, request: &RestoreRequest) -> Result<Vec<RestoreResult>, Stop> {
-        if let Some(reason) = time_problem(request, now()) {
+        if let Some(reason) = time_problem(request, self.now()) {
             return self.finish_rejected_with(record, reason, None).await;
         }
-        if let Err(refusal) = self.check_policy(request, &record.vault_id).await? {
+        let (record, refusal) = self.check_policy(record, request).await?;
+        if let Some(refusal) = refusal {
             if refusal.retryable && !request.options.validate_only {
-                return Err(Stop::Transient { why: refusal.message.clone(), record: Some(Box::new(record)) });
+                return Err(Stop::Transient { why: refusal.message.clone(), wait: None, hand_back: true });
             }
             let reason = ResultReason::from(&refusal);
             return self.finish_rejected_with(record, reason, None).await;
@@ -260,32 +524,60 @@ impl Intake {
         self.process_checked(record, request).await
     }
 
+    /// The policy check. A vault at its concurrent-restore limit is waited for here, up to
+    /// `concurrency_wait` (Service Bus redelivers at once, so failing straight away would spend the message's
+    /// deliveries in milliseconds while the running restores take minutes). The lease is renewed meanwhile.
+    async fn check_policy(
+        &self,
+        record: Record,
+        request: &RestoreRequest,
+    ) -> Result<(Record, Option<restore_contract::PolicyRefusal>), Stop> {
+        let give_up_at = self.now() + self.settings.concurrency_wait;
+        let mut pause = Duration::from_millis(250);
+        let mut record = record;
+        loop {
+            let active = self.store.count_active(&record.vault_id).await?;
+            match self.policy.check(request, active) {
+                Err(refusal) if refusal.retryable && self.now() + pause < give_up_at => {
+                    tracing::info!(vault = %record.vault_id, active, "vault at its concurrent-restore limit; waiting for a slot");
+                    self.clock.sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(15));
+                    if record.lease.as_ref().is_some_and(|l| l.until - self.now() < self.settings.lease / 2) {
+                        record = self.write(record, |_| {}).await?;
+                    }
+                }
+                Ok(()) => return Ok((record, None)),
+                Err(refusal) => return Ok((record, Some(refusal))),
+            }
+        }
+    }
+
     /// Plans, validates and triggers a record whose time and policy checks have passed.
     async fn process_checked(&self, record: Record, request: &RestoreRequest) -> Result<Vec<RestoreResult>, Stop> {
-        let started = now();
+        let started = self.now();
         let ctx = ArmClient::context(&record.request_id);
         let planned = match plan(&self.client, &ctx, request, &record.request_id, &self.policy, started).await {
             Ok(p) => p,
             Err(PlanError::Rejected { code, message }) => {
                 return self.finish_rejected(record, code, message, None).await;
             }
-            Err(PlanError::Transient(e)) => return Err(transient(&e, record)),
+            Err(PlanError::Transient(e)) => return Err(e.into()),
         };
-        let mut record = record;
-        record.state = State::Planned;
-        record.recovery_point_id = planned.recovery_point_id.clone();
-        record.azure_request_body = serde_json::to_value(&planned.call).ok();
-        let record = match self.cas(record, request).await? {
-            Ok(r) => r,
-            Err(results) => return Ok(results),
-        };
-        let verdict = match validate(&self.client, &ctx, &planned.call, now(), self.settings.validation_timeout).await {
-            Ok(v) => v,
-            Err(PlanError::Rejected { code, message }) => {
-                return self.finish_rejected(record, code, message, None).await;
-            }
-            Err(PlanError::Transient(e)) => return Err(transient(&e, record)),
-        };
+        let record = self
+            .write(record, |r| {
+                r.state = State::Planned;
+                r.recovery_point_id = planned.recovery_point_id.clone();
+                r.azure_request_body = serde_json::to_value(&planned.call).ok();
+            })
+            .await?;
+        let verdict =
+            match validate(&self.client, &ctx, &planned.call, self.now(), self.settings.validation_timeout).await {
+                Ok(v) => v,
+                Err(PlanError::Rejected { code, message }) => {
+                    return self.finish_rejected(record, code, message, None).await;
+                }
+                Err(PlanError::Transient(e)) => return Err(e.into()),
+            };
         if let Verdict::Refused(error) = &verdict {
             let (code, message) = (error.code.clone(), error.message.clone());
             return self.finish_rejected(record, code, message, Some(error)).await;
@@ -293,159 +585,125 @@ impl Intake {
         if request.options.validate_only {
             return self.finish_validated(record, &planned, &verdict).await;
         }
-        self.write_ahead_and_trigger(record, &planned.call, request).await
+        self.write_ahead_and_trigger(record, &planned.call).await
     }
 
-    /// The policy check. A vault at its concurrent-restore limit is waited for here, up to
-    /// `concurrency_wait` (Service Bus redelivers at once, so failing straight away would spend the message's
-    /// deliveries in milliseconds while the running restores take minutes).
-    async fn check_policy(
-        &self,
-        request: &RestoreRequest,
-        vault_id: &str,
-    ) -> Result<Result<(), restore_contract::PolicyRefusal>, Stop> {
-        let deadline = tokio::time::Instant::now() + self.settings.concurrency_wait;
-        let mut pause = Duration::from_millis(250);
-        loop {
-            let active = self.store.count_active(vault_id).await?;
-            match self.policy.check(request, active) {
-                Err(refusal) if refusal.retryable && tokio::time::Instant::now() + pause < deadline => {
-                    tracing::info!(vault = %vault_id, active, "vault at its concurrent-restore limit; waiting for a slot");
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(Duration::from_secs(15));
-                }
-                other => return Ok(other),
-            }
-        }
-    }
-
-    /// Compare-and-swap: `Ok(Ok(record))` when stored, `Ok(Err(results))` when someone else moved the record and
-    /// resuming from its fresh state already answered.
-    async fn cas(&self, record: Record, request: &RestoreRequest) -> Result<Result<Record, Vec<RestoreResult>>, Stop> {
-        let mut record = record;
-        record.updated_at = now();
-        match self.store.update(&record).await {
-            Ok(stored) => Ok(Ok(stored)),
-            Err(StoreError::Conflict { .. }) => {
-                let fresh = self.store.get(&record.request_id).await?.ok_or_else(|| Stop::Transient {
-                    why: format!("record {} vanished", record.request_id),
-                    record: None,
-                })?;
-                if fresh.state == record.state && fresh.state == State::Planned {
-                    // Another worker planned the same request in parallel; it continues, we answer nothing.
-                    return Ok(Err(Vec::new()));
-                }
-                Ok(Err(Box::pin(self.resume(fresh, request)).await?))
-            }
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    async fn write_ahead_and_trigger(
-        &self,
-        record: Record,
-        call: &AzureCall,
-        request: &RestoreRequest,
-    ) -> Result<Vec<RestoreResult>, Stop> {
-        let mut record = record;
-        record.state = State::Triggering;
-        record.write_ahead_at = Some(now());
-        record.attempts = record.attempts.saturating_add(1);
-        let record = match self.cas(record, request).await? {
-            Ok(r) => r,
-            Err(results) => return Ok(results),
-        };
-        self.send(record, call).await
+    /// Everything that may wait (the CRR token calls) happens before the write-ahead; then the write-ahead, then
+    /// the POST inside its send window.
+    async fn write_ahead_and_trigger(&self, record: Record, call: &AzureCall) -> Result<Vec<RestoreResult>, Stop> {
+        let ctx = ArmClient::context(&record.request_id);
+        // A credential, fetched fresh for each attempt and never stored.
+        let prepared = prepare(&self.client, &ctx, call).await?;
+        let record = self
+            .write(record, |r| {
+                r.state = State::Triggering;
+                r.write_ahead_at = Some(self.now());
+                r.attempts = r.attempts.saturating_add(1);
+            })
+            .await?;
+        self.send(record, call, &prepared).await
     }
 
     /// Sends the call for a record already in `Triggering` (write-ahead stored) and records what happened.
-    async fn send(&self, record: Record, call: &AzureCall) -> Result<Vec<RestoreResult>, Stop> {
-        let ctx = ArmClient::context(&record.request_id);
-        let sent_at = now();
-        tracing::info!(request_id = %record.request_id, item = %call.item(), "triggering");
-        match trigger(&self.client, &ctx, call, sent_at).await {
+    async fn send(&self, record: Record, call: &AzureCall, prepared: &Prepared) -> Result<Vec<RestoreResult>, Stop> {
+        let mut ctx = ArmClient::context(&record.request_id);
+        ctx.insert(SendWindow {
+            not_after: tokio::time::Instant::now() + self.settings.send_window,
+            timeout: self.settings.trigger_timeout,
+        });
+        let sent_at = self.now();
+        tracing::info!(request_id = %record.request_id, item = %call.item(), attempt = record.attempts, "triggering");
+        match trigger(&self.client, &ctx, call, prepared, sent_at).await {
             Ok(Started::Pending(op)) => {
-                let mut record = record;
-                record.state = State::Accepted;
-                record.triggered_at = Some(sent_at);
-                record.next_poll_at = Some(op.next_poll_at);
-                record.operation = serde_json::to_value(&op).ok();
-                self.accepted(record).await
+                let accepted = self
+                    .write(record.clone(), |r| {
+                        r.state = State::Accepted;
+                        r.triggered_at = Some(sent_at);
+                        r.next_poll_at = Some(op.next_poll_at);
+                        r.operation = serde_json::to_value(&op).ok();
+                    })
+                    .await;
+                match accepted {
+                    Ok(stored) => self.accepted(stored).await,
+                    Err(Stop::Busy(_)) => {
+                        self.record_extra_job(&record.request_id, &format!("operation {}", op.poll_url)).await
+                    }
+                    Err(e) => Err(e),
+                }
             }
             Ok(Started::Done(body)) => {
-                let mut record = record;
-                record.triggered_at = Some(sent_at);
                 let job = body.as_ref().and_then(job_id_in);
                 match (job, call.is_restore()) {
                     (Some(job_id), _) => {
-                        record.state = State::Running;
-                        record.job_id = Some(job_id);
-                        record.next_poll_at = Some(sent_at + self.settings.first_poll);
-                        self.accepted(record).await
+                        let running = self
+                            .write(record.clone(), |r| {
+                                r.state = State::Running;
+                                r.triggered_at = Some(sent_at);
+                                r.job_id = Some(job_id.clone());
+                                r.next_poll_at = Some(sent_at + self.settings.first_poll);
+                            })
+                            .await;
+                        match running {
+                            Ok(stored) => self.accepted(stored).await,
+                            Err(Stop::Busy(_)) => self.record_extra_job(&record.request_id, &job_id).await,
+                            Err(e) => Err(e),
+                        }
                     }
                     // A protection change Azure completed synchronously.
-                    (None, false) => self.finish(record, State::Succeeded, None, None).await,
-                    // A restore accepted without a job id: the tracker finds the job by reconciliation.
-                    (None, true) => {
-                        record.state = State::Accepted;
-                        record.next_poll_at = Some(sent_at + self.settings.first_poll);
-                        self.accepted(record).await
+                    (None, false) => {
+                        let record = self.write(record, |r| r.triggered_at = Some(sent_at)).await?;
+                        self.finish(record, State::Succeeded, None, None).await
                     }
+                    // A restore answered 2xx without a job or an operation to follow: it proves nothing (an
+                    // empty or cut-off body). Reconcile, as after a lost answer.
+                    (None, true) => Err(Stop::transient(
+                        "the restore POST was answered without a job id or an operation to follow; reconciling",
+                    )),
                 }
             }
             Err(e) => self.trigger_failed(record, e).await,
         }
     }
 
+    /// What a failed trigger proves, and what follows.
     async fn trigger_failed(&self, record: Record, error: CallError) -> Result<Vec<RestoreResult>, Stop> {
-        let definitely_not_processed = match &error {
-            CallError::Send(SendError::NotSent { .. }) | CallError::Send(SendError::Credential(_)) => true,
-            // ARM throttles before the resource provider sees the request; 4xx come from validation of the request.
-            CallError::Azure(e) => (400..500).contains(&e.status) && e.status != 408,
-            _ => false,
-        };
-        match (&error, definitely_not_processed) {
-            (CallError::Azure(e), true)
-                if e.status != 429 && e.retry == restore_engine::error::Retryability::Terminal =>
-            {
+        match TriggerFailure::of(&error) {
+            TriggerFailure::Refused(e) => {
                 // Azure refused the restore itself: it did not start.
                 let (code, message) = (e.code.clone(), e.message.clone());
-                let e = e.clone();
                 self.finish(record, State::Failed, Some(Reason { code, message }), Some(&e)).await
             }
-            (_, true) => {
-                // Nothing started: step back so the next delivery plans and posts again.
-                let mut record = record;
-                record.state = State::Planned;
-                record.write_ahead_at = None;
-                record.updated_at = now();
-                let record = self.store.update(&record).await?;
-                Err(Stop::Transient { why: format!("trigger not sent: {error}"), record: Some(Box::new(record)) })
-            }
-            (CallError::Unsafe(_), _) => {
-                // Azure accepted the restore but pointed its status at another host: follow the job instead.
-                let mut record = record;
-                record.state = State::Accepted;
-                record.triggered_at = Some(now());
-                record.next_poll_at = Some(now() + self.settings.first_poll);
-                record.reason = Some(Reason { code: "UnsafeOperationUrl".into(), message: error.to_string() });
-                self.accepted(record).await
-            }
-            _ => {
-                // The POST may have started a restore: keep the write-ahead; the next delivery reconciles.
-                Err(Stop::Transient {
-                    why: format!("trigger outcome unknown: {error}"),
-                    record: Some(Box::new(record)),
+            TriggerFailure::NotStarted { wait, hand_back } => {
+                // Nothing started: step back so the next attempt plans (re-checking policy, deadline and the
+                // recovery point) and posts again.
+                self.write(record, |r| {
+                    r.state = State::Planned;
+                    r.write_ahead_at = None;
                 })
+                .await?;
+                Err(Stop::Transient { why: format!("trigger not sent: {error}"), wait, hand_back })
             }
+            TriggerFailure::UnsafeStatusUrl => {
+                // Azure accepted the restore but pointed its status at another host: follow the job instead.
+                let now = self.now();
+                let stored = self
+                    .write(record, |r| {
+                        r.state = State::Accepted;
+                        r.triggered_at = Some(now);
+                        r.next_poll_at = Some(now + self.settings.first_poll);
+                        r.reason = Some(Reason { code: "UnsafeOperationUrl".into(), message: error.to_string() });
+                    })
+                    .await?;
+                self.accepted(stored).await
+            }
+            // The POST may have started a restore: keep the write-ahead; reconciliation decides.
+            TriggerFailure::Unknown => Err(Stop::transient(format!("trigger outcome unknown: {error}"))),
         }
     }
 
-    /// A delivery that finds a write-ahead: reconcile before anything else.
-    async fn after_write_ahead(&self, record: Record) -> Result<Vec<RestoreResult>, Stop> {
-        let Some(call) =
-            record.azure_request_body.as_ref().and_then(|v| serde_json::from_value::<AzureCall>(v.clone()).ok())
-        else {
+    /// A delivery that owns a write-ahead: reconcile before anything else.
+    async fn after_write_ahead(&self, record: Record, request: &RestoreRequest) -> Result<Vec<RestoreResult>, Stop> {
+        let Some(call) = call_of(&record) else {
             let reason = "the write-ahead record has no readable Azure call; cannot tell what was sent";
             return self
                 .finish(
@@ -458,46 +716,40 @@ impl Intake {
         };
         let write_ahead_at = record.write_ahead_at.unwrap_or(record.updated_at);
         let ctx = ArmClient::context(&record.request_id);
-        let mut waited = false;
+        let settle = self.settings.settle_for(&call);
+        let mut record = record;
+        let mut waits = 0u32;
         loop {
-            let answer = reconcile(
-                &self.client,
-                &ctx,
-                &call,
-                record.recovery_point_id.as_deref(),
-                write_ahead_at,
-                now(),
-                self.settings.settle,
-            )
-            .await;
-            match answer {
-                Ok(Reconciled::Found(job)) => return self.adopt(record, &job).await,
-                Ok(Reconciled::NotStarted) => {
-                    tracing::info!(request_id = %record.request_id, "write-ahead reconciled: nothing started; sending again");
-                    let mut record = record;
-                    record.write_ahead_at = Some(now());
-                    record.attempts = record.attempts.saturating_add(1);
-                    record.updated_at = now();
-                    let record = match self.store.update(&record).await {
-                        Ok(r) => r,
-                        Err(StoreError::Conflict { .. }) => return Ok(Vec::new()),
-                        Err(e) => return Err(e.into()),
-                    };
-                    return self.send(record, &call).await;
+            let point = record.recovery_point_id.as_deref();
+            match reconcile(&self.client, &ctx, &call, point, write_ahead_at, self.now(), settle).await? {
+                Reconciled::Found(job) => return self.adopt(record, &job).await,
+                Reconciled::NotStarted => {
+                    tracing::info!(request_id = %record.request_id, "write-ahead reconciled: nothing started; planning and sending again");
+                    let record = self
+                        .write(record, |r| {
+                            r.state = State::Planned;
+                            r.write_ahead_at = None;
+                        })
+                        .await?;
+                    return Box::pin(self.process(record, request)).await;
                 }
-                Ok(Reconciled::TooEarly(wait)) if !waited => {
+                Reconciled::TooEarly(wait) if waits < 3 => {
                     // Azure's job list can lag; wait out the settle window here rather than burn a delivery.
                     tracing::info!(request_id = %record.request_id, wait_ms = wait.as_millis() as u64, "write-ahead too recent to reconcile; waiting");
-                    tokio::time::sleep(wait).await;
-                    waited = true;
+                    self.clock.sleep(wait).await;
+                    waits += 1;
+                    if record.lease.as_ref().is_some_and(|l| l.until - self.now() < self.settings.lease / 2) {
+                        record = self.write(record, |_| {}).await?;
+                    }
                 }
-                Ok(Reconciled::TooEarly(_)) => {
+                Reconciled::TooEarly(wait) => {
                     return Err(Stop::Transient {
                         why: "write-ahead still inside its settle window".into(),
-                        record: Some(Box::new(record)),
+                        wait: Some(wait),
+                        hand_back: false,
                     });
                 }
-                Ok(Reconciled::Ambiguous(why)) => {
+                Reconciled::Ambiguous(why) => {
                     return self
                         .finish(
                             record,
@@ -507,7 +759,6 @@ impl Intake {
                         )
                         .await;
                 }
-                Err(e) => return Err(transient(&e, record)),
             }
         }
     }
@@ -515,28 +766,57 @@ impl Intake {
     /// Adopts a job found by reconciliation.
     async fn adopt(&self, record: Record, job: &JobView) -> Result<Vec<RestoreResult>, Stop> {
         tracing::info!(request_id = %record.request_id, job_id = %job.job_id, "write-ahead reconciled: adopting the job");
-        let mut record = record;
-        record.state = State::Running;
-        record.job_id = Some(job.job_id.clone());
-        record.job_started_at = job.started_at;
-        record.triggered_at = record.triggered_at.or(record.write_ahead_at);
-        record.next_poll_at = Some(now());
-        self.accepted(record).await
+        let now = self.now();
+        let stored = self
+            .write(record, |r| {
+                r.state = State::Running;
+                r.job_id = Some(job.job_id.clone());
+                r.job_started_at = job.started_at;
+                r.triggered_at = r.triggered_at.or(r.write_ahead_at);
+                r.next_poll_at = Some(now);
+            })
+            .await?;
+        self.accepted(stored).await
     }
 
-    /// Stores an accepted record and answers with the Accepted result (if configured).
+    /// Stores the Accepted result on an accepted record and answers with it (if configured).
     async fn accepted(&self, record: Record) -> Result<Vec<RestoreResult>, Stop> {
         let result = result_for(&record, ResultStatus::Accepted);
-        let mut record = record;
-        record.result = serde_json::to_value(&result).ok();
-        record.updated_at = now();
-        match self.store.update(&record).await {
-            Ok(_) => {}
-            // Someone else (a reconciling tracker) moved it first: the restore is followed either way.
-            Err(StoreError::Conflict { .. }) => return Ok(Vec::new()),
-            Err(e) => return Err(e.into()),
-        }
+        let value = serde_json::to_value(&result).ok();
+        self.write(record, |r| r.result = value).await?;
         Ok(if self.settings.publish_accepted { vec![result] } else { Vec::new() })
+    }
+
+    /// Azure started a restore for this request after the record had moved on without us (our lease lapsed
+    /// and another delivery took over): record the extra job and hand the request to a person. Never dropped.
+    async fn record_extra_job(&self, request_id: &str, job: &str) -> Result<Vec<RestoreResult>, Stop> {
+        tracing::error!(request_id = %request_id, job = %job, "a restore started after another delivery took over: recording it");
+        for _ in 0..MAX_CONFLICT_RETRIES {
+            let mut fresh = self.reread(request_id).await?;
+            fresh.extra_jobs.push(job.to_string());
+            let message = format!(
+                "Azure started a second restore for this request ({job}) after another delivery took it over; check both jobs: {}",
+                fresh.extra_jobs.join(", ")
+            );
+            let reason = Reason { code: "ExtraRestoreStarted".into(), message };
+            if !fresh.state.is_terminal() {
+                fresh.state = State::NeedsAttention;
+            }
+            fresh.reason = Some(reason);
+            let mut result = result_for(&fresh, ResultStatus::NeedsAttention);
+            result.azure.get_or_insert_with(Default::default).job_id = fresh.job_id.clone().or(Some(job.to_string()));
+            fresh.result = serde_json::to_value(&result).ok();
+            fresh.result_published = true;
+            fresh.lease = None;
+            fresh.next_poll_at = None;
+            fresh.updated_at = self.now();
+            match write::update(self.store.as_ref(), &fresh).await {
+                Ok(_) => return Ok(vec![result]),
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Stop::transient(format!("could not record the extra restore job {job} for {request_id}")))
     }
 
     async fn finish_rejected(
@@ -544,7 +824,7 @@ impl Intake {
         record: Record,
         code: String,
         message: String,
-        azure: Option<&restore_engine::error::AzureError>,
+        azure: Option<&AzureError>,
     ) -> Result<Vec<RestoreResult>, Stop> {
         self.finish(record, State::Rejected, Some(Reason { code, message }), azure).await
     }
@@ -553,17 +833,15 @@ impl Intake {
         &self,
         record: Record,
         reason: ResultReason,
-        azure: Option<&restore_engine::error::AzureError>,
+        azure: Option<&AzureError>,
     ) -> Result<Vec<RestoreResult>, Stop> {
-        let mut record = record;
-        record.state = State::Rejected;
-        record.reason = Some(Reason { code: reason.code.clone(), message: reason.message.clone() });
-        let mut result = result_for(&record, ResultStatus::Rejected);
+        let stored_reason = Reason { code: reason.code.clone(), message: reason.message.clone() };
+        let mut result = result_for(&preview(&record, State::Rejected, Some(&stored_reason)), ResultStatus::Rejected);
         result.reason = Some(reason);
         if let Some(e) = azure {
             result = with_azure_error(result, e);
         }
-        self.store_final(record, result).await
+        self.store_final(record, State::Rejected, Some(stored_reason), result).await
     }
 
     async fn finish_validated(
@@ -572,11 +850,8 @@ impl Intake {
         planned: &Plan,
         verdict: &Verdict,
     ) -> Result<Vec<RestoreResult>, Stop> {
-        let mut record = record;
-        record.state = State::Succeeded;
-        record.reason =
-            Some(Reason { code: "ValidateOnly".into(), message: "validated; nothing was triggered".into() });
-        let mut result = result_for(&record, ResultStatus::Validated);
+        let reason = Reason { code: "ValidateOnly".into(), message: "validated; nothing was triggered".into() };
+        let mut result = result_for(&preview(&record, State::Succeeded, Some(&reason)), ResultStatus::Validated);
         result.validation = Some(Validation {
             policy_passed: true,
             azure_passed: match verdict {
@@ -592,7 +867,7 @@ impl Intake {
                 _ => Vec::new(),
             },
         });
-        self.store_final(record, result).await
+        self.store_final(record, State::Succeeded, Some(reason), result).await
     }
 
     async fn finish(
@@ -600,48 +875,54 @@ impl Intake {
         record: Record,
         state: State,
         reason: Option<Reason>,
-        azure: Option<&restore_engine::error::AzureError>,
+        azure: Option<&AzureError>,
     ) -> Result<Vec<RestoreResult>, Stop> {
-        let mut record = record;
-        record.state = state;
-        record.reason = reason;
-        let status = crate::results::status_of(&record).unwrap_or(ResultStatus::NeedsAttention);
-        let mut result = result_for(&record, status);
+        let after = preview(&record, state, reason.as_ref());
+        let status = crate::results::status_of(&after).unwrap_or(ResultStatus::NeedsAttention);
+        let mut result = result_for(&after, status);
         if let Some(e) = azure {
             result = with_azure_error(result, e);
         }
-        self.store_final(record, result).await
+        self.store_final(record, state, reason, result).await
     }
 
-    async fn store_final(&self, record: Record, result: RestoreResult) -> Result<Vec<RestoreResult>, Stop> {
-        let mut record = record;
-        record.result = serde_json::to_value(&result).ok();
-        // Published through this invocation's output; a lost output is re-sent on redelivery (see resume).
-        record.result_published = true;
-        record.next_poll_at = None;
-        record.updated_at = now();
-        match self.store.update(&record).await {
-            Ok(_) => Ok(vec![result]),
-            Err(StoreError::Conflict { .. }) => Ok(Vec::new()),
-            Err(e) => Err(e.into()),
+    /// Stores a final state with its result, published through this invocation's output (a lost output is
+    /// sent again on redelivery: the stored result is the answer to every later copy of the message).
+    async fn store_final(
+        &self,
+        record: Record,
+        state: State,
+        reason: Option<Reason>,
+        result: RestoreResult,
+    ) -> Result<Vec<RestoreResult>, Stop> {
+        let value = serde_json::to_value(&result).ok();
+        self.write(record, |r| {
+            r.state = state;
+            r.reason = reason;
+            r.result = value;
+            r.result_published = true;
+            r.next_poll_at = None;
+        })
+        .await?;
+        Ok(vec![result])
+    }
+
+    /// The last delivery failed transiently: end the record so the requester hears about it, unless another
+    /// live delivery owns it (that one answers).
+    async fn give_up(&self, request_id: &str, me: &str, why: &str) -> Result<Vec<RestoreResult>, Stop> {
+        let fresh = self.reread(request_id).await?;
+        if answered(fresh.state) {
+            return Ok(stored_result(&fresh).into_iter().collect());
         }
-    }
-
-    /// The last delivery failed transiently: end the record so the requester hears about it.
-    async fn give_up(&self, record: Record, why: &str) -> Result<Vec<RestoreResult>, StoreError> {
-        let fresh = self.store.get(&record.request_id).await?.unwrap_or(record);
+        if fresh.lease.as_ref().is_some_and(|l| l.held_by_other(me, self.now())) {
+            return Err(Stop::Busy("another delivery owns the request".into()));
+        }
         let (state, code) = match fresh.state {
             State::Triggering => (State::NeedsAttention, "UndecidedWriteAhead"),
-            s if s.is_terminal() || s == State::Accepted || s == State::Running => {
-                return Ok(stored_result(&fresh).into_iter().collect());
-            }
             _ => (State::Failed, "TransientFailuresExhausted"),
         };
         let message = format!("gave up after {} deliveries: {why}", self.settings.max_delivery_count);
-        match self.finish(fresh, state, Some(Reason { code: code.into(), message }), None).await {
-            Ok(results) => Ok(results),
-            Err(Stop::Transient { why, .. }) => Err(StoreError::Unavailable { backend: "intake", message: why }),
-        }
+        self.finish(fresh, state, Some(Reason { code: code.into(), message }), None).await
     }
 
     /// A message that is not a valid request: record it (so a redelivery answers the same) and answer Rejected.
@@ -657,13 +938,13 @@ impl Intake {
         if restore_store::record::request_id_problem(&request_id).is_some() {
             return Ok(vec![result]);
         }
-        let mut record = Record::received(&request_id, "unknown", "", "", Value::Null, now());
+        let mut record = Record::received(&request_id, "unknown", "", "", Value::Null, self.now());
         record.state = State::Rejected;
         record.reason = Some(Reason { code: error.code().to_string(), message: error.message.clone() });
         record.result = serde_json::to_value(&result).ok();
         record.result_published = true;
         record.delivery_count_seen = delivery.delivery_count;
-        match self.store.create(&record).await {
+        match write::create(self.store.as_ref(), &record).await {
             Ok(_) => Ok(vec![result]),
             Err(StoreError::AlreadyExists { existing }) => Ok(stored_result(&existing).into_iter().collect()),
             Err(e) => Err(e.into()),
@@ -689,19 +970,114 @@ impl Intake {
         // A resolved alert has the same alert id as its fired alert; keep it apart so it cannot shadow it.
         let suffix = if code == "AlertResolved" { "-resolved" } else { "" };
         let request_id = format!("{}{suffix}", alert_request_id(alert_id));
-        let mut record = Record::received(&request_id, "alert", "", "", Value::Null, now());
+        let mut record = Record::received(&request_id, "alert", "", "", Value::Null, self.now());
         record.state = State::Rejected;
         record.reason = Some(Reason { code: code.clone(), message: message.clone() });
         let mut result = result_for(&record, ResultStatus::Rejected);
         result.reason = Some(ResultReason { code, field: None, rule: None, message, fix: None });
         record.result = serde_json::to_value(&result).ok();
         record.result_published = true;
-        match self.store.create(&record).await {
+        match write::create(self.store.as_ref(), &record).await {
             Ok(_) => Ok(vec![result]),
             Err(StoreError::AlreadyExists { existing }) => Ok(stored_result(&existing).into_iter().collect()),
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// `record` as it will be once it ends in `state`, for building its result before the write.
+fn preview(record: &Record, state: State, reason: Option<&Reason>) -> Record {
+    let mut after = record.clone();
+    after.state = state;
+    after.reason = reason.cloned();
+    after
+}
+
+/// What a failed trigger proves.
+#[derive(Debug)]
+enum TriggerFailure {
+    /// Azure refused the restore itself (a terminal 4xx from the provider): it did not start.
+    Refused(AzureError),
+    /// The request certainly started nothing (not sent, ARM throttled it, a missing role, the vault busy): it
+    /// may be sent again.
+    NotStarted {
+        /// At least this long first.
+        wait: Option<Duration>,
+        /// Not worth retrying in this delivery.
+        hand_back: bool,
+    },
+    /// Azure accepted the restore but its status URL points at another host.
+    UnsafeStatusUrl,
+    /// The restore may have started (no answer, a 5xx, an unreadable body): reconcile.
+    Unknown,
+}
+
+impl TriggerFailure {
+    fn of(error: &CallError) -> TriggerFailure {
+        match error {
+            CallError::Send(SendError::NotSent { .. } | SendError::Credential(_) | SendError::Unsafe(_)) => {
+                TriggerFailure::NotStarted { wait: None, hand_back: false }
+            }
+            // ARM throttles before the resource provider sees the request.
+            CallError::Azure(e) if e.status == 429 => {
+                TriggerFailure::NotStarted { wait: Some(Duration::from_secs(5)), hand_back: false }
+            }
+            CallError::Azure(e) if (400..500).contains(&e.status) && e.status != 408 => match e.retry {
+                Retryability::Terminal => TriggerFailure::Refused(e.clone()),
+                // `UserErrorMaxConcurrentOperationLimitReached`: wait for a slot like the policy's limit.
+                Retryability::Later => {
+                    TriggerFailure::NotStarted { wait: Some(Duration::from_secs(15)), hand_back: false }
+                }
+                // A role still propagating takes minutes: hand the message back instead of holding a call.
+                Retryability::AfterRoleAssignment => TriggerFailure::NotStarted { wait: None, hand_back: true },
+                Retryability::Transient => TriggerFailure::NotStarted { wait: None, hand_back: false },
+            },
+            CallError::Unsafe(_) => TriggerFailure::UnsafeStatusUrl,
+            _ => TriggerFailure::Unknown,
+        }
+    }
+}
+
+/// The answer to a message that reuses a request id for a different restore: the first request's record and
+/// its one terminal status stay untouched; this message gets a `Rejected` result whose reason code is
+/// `request.idReused` (docs/contract.md tells consumers how to tell it apart).
+fn id_reused(record: &Record, request: &RestoreRequest) -> Option<RestoreResult> {
+    if record.request.is_null() {
+        return None;
+    }
+    let theirs = defining_fields(&record.request);
+    let ours = defining_fields(&serde_json::to_value(request).unwrap_or(Value::Null));
+    if theirs == ours {
+        return None;
+    }
+    let error = RequestError::new(
+        restore_contract::RequestErrorKind::InvalidValue,
+        Some("requestId"),
+        format!(
+            "requestId {:?} is already used by a different restore (received {}); this message was not carried out and the first request is unaffected",
+            record.request_id, record.received_at
+        ),
+        "give each restore its own requestId",
+    );
+    let mut result = RestoreResult::rejected(record.request_id.clone(), &error);
+    if let Some(reason) = result.reason.as_mut() {
+        reason.code = "request.idReused".into();
+    }
+    Some(result)
+}
+
+/// The fields that define what a request restores: the operation, the recovery point and whether it only
+/// validates. Source details, deadlines and tags may differ between re-notifications of one alert.
+fn defining_fields(request: &Value) -> Value {
+    serde_json::json!({
+        "operation": request.get("operation"),
+        "recoveryPoint": request.get("recoveryPoint"),
+        "validateOnly": request.get("options").and_then(|o| o.get("validateOnly")),
+    })
+}
+
+fn call_of(record: &Record) -> Option<AzureCall> {
+    record.azure_request_body.as_ref().and_then(|v| serde_json::from_value(v.clone()).ok())
 }
 
 fn item_of(request: &RestoreRequest) -> String {
@@ -757,8 +1133,4 @@ pub fn time_problem(request: &RestoreRequest, now: OffsetDateTime) -> Option<Res
         ));
     }
     None
-}
-
-fn transient(error: &CallError, record: Record) -> Stop {
-    Stop::Transient { why: error.to_string(), record: Some(Box::new(record)) }
 }

@@ -2,6 +2,7 @@
 //!
 //! * [`plan`]: a validated request → the exact Azure call, recovery point chosen.
 //! * [`azure`]: validating and triggering a planned call.
+//! * [`clock`]: the time source (system, or tokio's for deterministic tests).
 //! * [`reconcile`]: deciding what a write-ahead (`Triggering`) record started.
 //! * [`intake`]: one message → at most one restore, and an answer.
 //! * [`results`]: restore results built from records.
@@ -9,6 +10,7 @@
 //! * [`settings`]: app settings with errors that name the setting.
 
 pub mod azure;
+pub mod clock;
 pub mod intake;
 pub mod plan;
 pub mod reconcile;

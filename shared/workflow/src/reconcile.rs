@@ -36,6 +36,8 @@ pub enum Reconciled {
     Ambiguous(String),
 }
 
+/// Whether `job` is a restore of `call`'s item from the same recovery point, started no earlier than the skew
+/// allowance before `since`.
 fn matches_item(job: &JobView, call: &AzureCall, recovery_point: Option<&str>, since: OffsetDateTime) -> bool {
     let item = call.item();
     let item_name = item.rsplit('/').next().unwrap_or(&item);
@@ -49,6 +51,44 @@ fn matches_item(job: &JobView, call: &AzureCall, recovery_point: Option<&str>, s
         _ => true,
     };
     same_item && is_restore && recent && same_point
+}
+
+/// Decides from the jobs matching the item: one that started at or after the write-ahead is ours; one that
+/// started only inside the skew allowance before it could be ours (clocks differ) or an earlier restore, so a
+/// person decides; several are ambiguous.
+fn decide(
+    matching: Vec<JobView>,
+    call: &AzureCall,
+    write_ahead_at: OffsetDateTime,
+    now: OffsetDateTime,
+    settle: Duration,
+) -> Reconciled {
+    let describe = |jobs: &[JobView]| jobs.iter().map(|j| j.job_id.as_str()).collect::<Vec<_>>().join(", ");
+    match matching.as_slice() {
+        [job] if job.started_at.is_none_or(|t| t >= write_ahead_at) => {
+            Reconciled::Found(Box::new(matching.into_iter().next().expect("length checked: exactly one")))
+        }
+        [job] => Reconciled::Ambiguous(format!(
+            "the only restore job for {} ({}) started at {} , before the write-ahead at {write_ahead_at} but within the clock-skew allowance; cannot tell whether it is this request's",
+            call.item(),
+            job.job_id,
+            job.started_at.map(|t| t.to_string()).unwrap_or_default()
+        )),
+        [] => {
+            let settled_at = write_ahead_at + settle;
+            if now >= settled_at {
+                Reconciled::NotStarted
+            } else {
+                Reconciled::TooEarly(Duration::try_from(settled_at - now).unwrap_or_default())
+            }
+        }
+        jobs => Reconciled::Ambiguous(format!(
+            "{} restore jobs for {} started since the write-ahead at {write_ahead_at}: {}; cannot tell which one is this request's",
+            jobs.len(),
+            call.item(),
+            describe(jobs)
+        )),
+    }
 }
 
 /// Reconciles a write-ahead made at `write_ahead_at` for `call`.
@@ -80,20 +120,5 @@ pub async fn reconcile(
     };
     let matching: Vec<JobView> =
         jobs.into_iter().filter(|j| matches_item(j, call, recovery_point, write_ahead_at)).collect();
-    match matching.len() {
-        1 => Ok(Reconciled::Found(Box::new(matching.into_iter().next().expect("length checked: exactly one")))),
-        0 => {
-            let settled_at = write_ahead_at + settle;
-            if now >= settled_at {
-                Ok(Reconciled::NotStarted)
-            } else {
-                Ok(Reconciled::TooEarly(Duration::try_from(settled_at - now).unwrap_or_default()))
-            }
-        }
-        n => Ok(Reconciled::Ambiguous(format!(
-            "{n} restore jobs for {} started since the write-ahead at {write_ahead_at}: {}; cannot tell which one is this request's",
-            call.item(),
-            matching.iter().map(|j| j.job_id.as_str()).collect::<Vec<_>>().join(", ")
-        ))),
-    }
+    Ok(decide(matching, call, write_ahead_at, now, settle))
 }

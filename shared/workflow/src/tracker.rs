@@ -21,10 +21,11 @@ use restore_engine::client::{ArmClient, CallError};
 use restore_engine::error::AzureError;
 use restore_engine::jobs::{JobStatus, JobView};
 use restore_engine::lro::{PendingOperation, Step, step};
-use restore_store::{ListFilter, Reason, Record, State, StateStore, StoreError};
+use restore_store::{ListFilter, Reason, Record, State, StateStore, StoreError, write};
 use time::OffsetDateTime;
 use tokio::sync::Semaphore;
 
+use crate::clock::{Clock, SystemClock};
 use crate::plan::AzureCall;
 use crate::reconcile::{Reconciled, reconcile};
 use crate::results::{result_for, status_of, with_azure_error};
@@ -54,6 +55,12 @@ pub struct TrackerSettings {
     pub stale_write_ahead: Duration,
     /// The settle window reconciliation uses (same setting as the intake, `RESTORE_TRIGGER_SETTLE_SECONDS`).
     pub settle: Duration,
+    /// The same for Cross Region Restore (`RESTORE_CRR_TRIGGER_SETTLE_SECONDS`, default 900).
+    pub crr_settle: Duration,
+    /// Consecutive failed reads of one operation or job (a 5xx after retries, an empty or cut-off body, a
+    /// reset) before the record ends `NeedsAttention` (`RESTORE_READ_FAILURE_LIMIT`, default 20). Until then a
+    /// failed read is retried on later ticks with backoff: only Azure's own answer ends a request.
+    pub read_failure_limit: u32,
 }
 
 impl Default for TrackerSettings {
@@ -69,6 +76,8 @@ impl Default for TrackerSettings {
             job_poll_max: Duration::from_secs(300),
             stale_write_ahead: Duration::from_secs(900),
             settle: Duration::from_secs(120),
+            crr_settle: Duration::from_secs(900),
+            read_failure_limit: 20,
         }
     }
 }
@@ -89,6 +98,8 @@ impl TrackerSettings {
             job_poll_max: seconds("RESTORE_JOB_POLL_MAX_SECONDS", d.job_poll_max)?,
             stale_write_ahead: seconds("RESTORE_STALE_WRITE_AHEAD_SECONDS", d.stale_write_ahead)?,
             settle: seconds("RESTORE_TRIGGER_SETTLE_SECONDS", d.settle)?,
+            crr_settle: seconds("RESTORE_CRR_TRIGGER_SETTLE_SECONDS", d.crr_settle)?,
+            read_failure_limit: count("RESTORE_READ_FAILURE_LIMIT", d.read_failure_limit)?,
         })
     }
 }
@@ -118,6 +129,7 @@ pub struct Tracker {
     client: ArmClient,
     store: Arc<dyn StateStore>,
     settings: TrackerSettings,
+    clock: Arc<dyn Clock>,
 }
 
 /// One record's step.
@@ -131,17 +143,33 @@ enum Advance {
 impl Tracker {
     /// A tracker over a client and a store.
     pub fn new(client: ArmClient, store: Arc<dyn StateStore>, settings: TrackerSettings) -> Self {
-        Tracker { client, store, settings }
+        Tracker { client, store, settings, clock: Arc::new(SystemClock) }
+    }
+
+    /// The same tracker reading time from `clock`.
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
+        Tracker { clock, ..self }
+    }
+
+    /// The current time on the tracker's clock.
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
     }
 
     /// One tick at `now`. Errors only when the store cannot list work (the tick fails and the next one retries).
     pub async fn tick(&self, now: OffsetDateTime) -> Result<TickReport, StoreError> {
         let started = Instant::now();
         let mut work = self.store.due(now, self.settings.batch).await?;
-        // Write-aheads left by a crashed intake carry no poll time; find them by age.
+        // Records a crashed intake left behind carry no poll time; find them by age, once no live delivery
+        // holds them (a lease in force means an intake is still at work).
         let stale_before = now - self.settings.stale_write_ahead;
-        let triggering = self.store.list(&ListFilter::states([State::Triggering]), self.settings.batch).await?;
-        work.extend(triggering.into_iter().filter(|r| r.updated_at <= stale_before));
+        let left = [State::Received, State::Planned, State::Triggering];
+        let abandoned = self.store.list(&ListFilter::states(left), self.settings.batch).await?;
+        work.extend(
+            abandoned
+                .into_iter()
+                .filter(|r| r.updated_at <= stale_before && r.lease.as_ref().is_none_or(|l| l.until <= now)),
+        );
 
         let mut report = TickReport { examined: work.len(), ..Default::default() };
         let gate = Arc::new(Semaphore::new(self.settings.concurrency.max(1)));
@@ -194,8 +222,8 @@ impl Tracker {
             {
                 record.result_published = true;
                 record.next_poll_at = None;
-                record.updated_at = OffsetDateTime::now_utc();
-                if let Err(e) = self.store.update(&record).await {
+                record.updated_at = self.now();
+                if let Err(e) = write::update(self.store.as_ref(), &record).await {
                     tracing::warn!(request_id = %id, error = %e, "result published but not marked; it will be sent again");
                 }
             }
@@ -216,33 +244,50 @@ impl Tracker {
         let request_id = record.request_id.clone();
         let advance = match self.decide(record, now).await {
             Ok(a) => a,
-            Err((record, e)) => {
-                tracing::warn!(request_id = %request_id, error = %e, "step failed; retrying next tick");
-                let mut record = *record;
-                record.next_poll_at = Some(now + Duration::from_secs(30).min(self.settings.job_poll_max));
-                record.updated_at = now;
-                Advance::Store(Box::new(record))
-            }
+            Err((record, e)) => Advance::Store(Box::new(self.read_failed(*record, &e, now))),
         };
         let Advance::Store(record) = advance else { return Ok(None) };
         let mut record = *record;
-        record.updated_at = OffsetDateTime::now_utc();
+        record.updated_at = self.now();
         let result = publishable(&record);
         if let Some(result) = &result {
             record.result = serde_json::to_value(result).ok();
         }
-        let stored = self.store.update(&record).await?;
+        tracing::debug!(request_id = %request_id, state = %record.state, "advanced");
+        let stored = write::update(self.store.as_ref(), &record).await?;
         Ok(Some((stored, result)))
     }
 
-    /// Decides one record's next state. `Err` carries the unchanged record and a transient error.
+    /// A read of the operation, the job or the job list failed (a 5xx after the pipeline's retries, an empty or
+    /// cut-off body, a reset): it is not Azure's verdict, so it is retried with backoff on later ticks; only a
+    /// run of `read_failure_limit` failures in a row ends the record, naming the last error.
+    fn read_failed(&self, record: Record, error: &CallError, now: OffsetDateTime) -> Record {
+        let mut record = record;
+        record.read_failures = record.read_failures.saturating_add(1);
+        if record.read_failures >= self.settings.read_failure_limit {
+            let code = if record.state == State::Running { "JobUnreadable" } else { "OperationUnreadable" };
+            let message = format!(
+                "{} reads in a row failed; the last: {error}. The restore may still be running in Azure",
+                record.read_failures
+            );
+            return end(record, State::NeedsAttention, code, &message);
+        }
+        tracing::warn!(request_id = %record.request_id, failures = record.read_failures, error = %error, "read failed; retrying on a later tick");
+        let wait = Duration::from_secs(15).saturating_mul(record.read_failures.min(20)).min(self.settings.job_poll_max);
+        record.next_poll_at = Some(now + wait);
+        record
+    }
+
+    /// Decides one record's next state. `Err` carries the unchanged record and a failed read.
     async fn decide(&self, record: Record, now: OffsetDateTime) -> Result<Advance, (Box<Record>, CallError)> {
         if record.state.is_terminal() {
             // Its result was not published yet: publish it now.
             return Ok(if record.result_published { Advance::Skip } else { Advance::Store(Box::new(record)) });
         }
+        // A write-ahead is reconciled first: its restore may be running, and a deadline result must say so.
         if let Some(deadline) = deadline_of(&record)
             && now >= deadline
+            && record.state != State::Triggering
         {
             return Ok(Advance::Store(Box::new(end(
                 record,
@@ -253,6 +298,12 @@ impl Tracker {
         }
         let ctx = ArmClient::context(&record.request_id);
         match record.state {
+            State::Received | State::Planned => Ok(stored(end(
+                record,
+                State::Failed,
+                "IntakeStopped",
+                "the intake stopped before it triggered anything and the message did not come back; nothing was restored: submit the request again if it is still needed",
+            ))),
             State::Triggering => self.reconcile_stale(record, now).await,
             State::Accepted => {
                 match record.operation.clone().and_then(|v| serde_json::from_value::<PendingOperation>(v).ok()) {
@@ -272,7 +323,12 @@ impl Tracker {
         now: OffsetDateTime,
     ) -> Result<Advance, (Box<Record>, CallError)> {
         let triggered = record.triggered_at.unwrap_or(record.received_at);
-        match step(&self.client, &mut op, now).await {
+        let answer = step(&self.client, &mut op, now).await;
+        let mut record = record;
+        if answer.is_ok() {
+            record.read_failures = 0;
+        }
+        match answer {
             Ok(Step::Pending { next_poll_at }) => {
                 if now - triggered >= self.settings.operation_timeout {
                     return Ok(Advance::Store(Box::new(end(
@@ -306,13 +362,13 @@ impl Tracker {
                 "Azure completed the operation",
             )))),
             Ok(Step::Failed(error)) => Ok(Advance::Store(Box::new(fail(record, &error)))),
-            Err(e) if e.is_transient() => Err((Box::new(record), e)),
-            Err(e) => Ok(Advance::Store(Box::new(end(
+            Err(e @ CallError::Unsafe(_)) => Ok(Advance::Store(Box::new(end(
                 record,
                 State::NeedsAttention,
                 "OperationUnreadable",
                 &format!("the operation cannot be followed: {e}"),
             )))),
+            Err(e) => Err((Box::new(record), e)),
         }
     }
 
@@ -349,8 +405,7 @@ impl Tracker {
         };
         let job = match job {
             Ok(j) => j,
-            Err(e) if e.is_transient() => return Err((Box::new(record), e)),
-            Err(e) => {
+            Err(e @ CallError::Unsafe(_)) => {
                 return Ok(Advance::Store(Box::new(end(
                     record,
                     State::NeedsAttention,
@@ -358,8 +413,10 @@ impl Tracker {
                     &format!("job {job_id} cannot be read: {e}"),
                 ))));
             }
+            Err(e) => return Err((Box::new(record), e)),
         };
         let mut record = record;
+        record.read_failures = 0;
         record.polls = record.polls.saturating_add(1);
         record.job_started_at = record.job_started_at.or(job.started_at);
         if !job.status.is_terminal() {
@@ -467,7 +524,11 @@ impl Tracker {
         let call = call_of(record)?;
         let ctx = ArmClient::context(&record.request_id);
         let point = record.recovery_point_id.as_deref();
-        Some(reconcile(&self.client, &ctx, &call, point, since, now, self.settings.settle).await)
+        let settle = match call {
+            AzureCall::RsvCrossRegionRestore { .. } => self.settings.crr_settle,
+            _ => self.settings.settle,
+        };
+        Some(reconcile(&self.client, &ctx, &call, point, since, now, settle).await)
     }
 }
 
@@ -498,7 +559,8 @@ fn end(record: Record, state: State, code: &str, message: &str) -> Record {
     record.state = state;
     record.reason = Some(Reason { code: code.into(), message: message.into() });
     record.result_published = false;
-    record.next_poll_at = Some(OffsetDateTime::now_utc());
+    // Due at once, so a result whose publication is not confirmed is found again by the next tick.
+    record.next_poll_at = Some(record.updated_at);
     record
 }
 

@@ -85,7 +85,14 @@ impl Stack {
                 ("RESTORE_STORE", "sqlite".into()),
                 ("RESTORE_SQLITE_PATH", db.display().to_string()),
                 ("RESTORE_POLICY_FILE", workspace().join("examples/policy.json").display().to_string()),
+                // Azure's pace divided by the clock speed, with floors for process scheduling on 2 cores.
                 ("RESTORE_TRIGGER_SETTLE_SECONDS", "2".into()),
+                ("RESTORE_CRR_TRIGGER_SETTLE_SECONDS", "2".into()),
+                ("RESTORE_TRIGGER_SEND_WINDOW_SECONDS", "0.5".into()),
+                ("RESTORE_TRIGGER_TIMEOUT_SECONDS", "1".into()),
+                ("RESTORE_LEASE_SECONDS", "3".into()),
+                ("RESTORE_DUPLICATE_WAIT_SECONDS", "5".into()),
+                ("RESTORE_TRANSIENT_RETRY_SECONDS", "2".into()),
                 ("RESTORE_MAX_DELIVERY_COUNT", "5".into()),
                 ("RUST_LOG", "info".into()),
             ]

@@ -192,6 +192,12 @@ pub async fn run(args: LocalArgs, json: bool) -> Result<ExitCode, String> {
             ("RESTORE_MAX_DELIVERY_COUNT", MAX_DELIVERIES.to_string()),
             // The production defaults, divided by the clock speed: Azure's pace, in local time.
             ("RESTORE_TRIGGER_SETTLE_SECONDS", scaled(120.0, 1.0)),
+            ("RESTORE_CRR_TRIGGER_SETTLE_SECONDS", scaled(900.0, 1.0)),
+            ("RESTORE_TRIGGER_SEND_WINDOW_SECONDS", scaled(10.0, 0.2)),
+            ("RESTORE_TRIGGER_TIMEOUT_SECONDS", scaled(30.0, 0.5)),
+            ("RESTORE_LEASE_SECONDS", scaled(300.0, 3.0)),
+            ("RESTORE_DUPLICATE_WAIT_SECONDS", scaled(30.0, 2.0)),
+            ("RESTORE_TRANSIENT_RETRY_SECONDS", scaled(60.0, 2.0)),
             ("RESTORE_JOB_POLL_SECONDS", scaled(30.0, 0.05)),
             ("RESTORE_JOB_POLL_MAX_SECONDS", scaled(300.0, 0.1)),
             ("RESTORE_STALE_WRITE_AHEAD_SECONDS", scaled(900.0, 5.0)),

@@ -1,0 +1,134 @@
+//! The tracker's branches on a virtual clock with scripted Azure (see `common`).
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use restore_store::{State, StateStore};
+use restore_workflow::clock::Clock;
+use restore_workflow::intake::Outcome;
+use restore_workflow::tracker::TrackerSettings;
+use serde_json::json;
+
+const ID: &str = "req-1";
+
+/// The path end of the one restore job's GET.
+fn job_path(h: &Harness) -> String {
+    format!("/backupJobs/{}", h.azure.jobs()[0].id)
+}
+
+async fn accepted_restore(h: &Harness) {
+    let outcome = h.deliver(&disk_request(ID), 1).await;
+    assert!(matches!(outcome, Outcome::Complete(_)), "{outcome:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_restore_is_followed_to_its_end_and_published_once() {
+    let h = Harness::new();
+    accepted_restore(&h).await;
+    let published = h.track(ID, 100).await;
+    let r = h.record(ID).await;
+    assert_eq!(r.state, State::Succeeded);
+    assert!(r.result_published);
+    let finals: Vec<_> = published.iter().filter(|p| format!("{:?}", p.status) == "Succeeded").collect();
+    assert_eq!(finals.len(), 1, "{published:#?}");
+    assert_eq!(finals[0].azure.as_ref().and_then(|a| a.job_id.clone()), r.job_id);
+}
+
+#[tokio::test(start_paused = true)]
+async fn glitched_job_reads_are_retried_not_taken_as_a_verdict() {
+    let h = Harness::new();
+    accepted_restore(&h).await;
+    // Empty bodies, cut-off JSON and 500s on the job GET (each after the pipeline's own retries).
+    h.azure.script("GET", &job_path(&h), 2, Reply::Raw(200, Vec::new(), vec![]));
+    h.azure.script("GET", &job_path(&h), 1, Reply::Raw(200, b"{\"id\":".to_vec(), vec![]));
+    h.track(ID, 200).await;
+    let r = h.record(ID).await;
+    assert_eq!(r.state, State::Succeeded, "{:?}", r.reason);
+    assert_eq!(r.read_failures, 0);
+    let reads = h.azure.count("GET", &job_path(&h));
+    assert!(reads >= 4, "the glitched reads happened and were retried: {reads}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_run_of_failed_reads_ends_the_record_naming_the_last_error() {
+    let settings = TrackerSettings { read_failure_limit: 3, ..TrackerSettings::default() };
+    let h = Harness::with(intake_settings(), settings);
+    accepted_restore(&h).await;
+    h.azure.script("GET", &job_path(&h), 1000, Reply::Raw(200, Vec::new(), vec![]));
+    h.track(ID, 200).await;
+    let r = h.record(ID).await;
+    assert_eq!(r.state, State::NeedsAttention);
+    let reason = r.reason.unwrap();
+    assert_eq!(reason.code, "JobUnreadable");
+    assert!(reason.message.contains("3 reads in a row"), "{}", reason.message);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stale_write_ahead_past_its_deadline_is_reconciled_before_it_times_out() {
+    let settings = TrackerSettings { stale_write_ahead: Duration::from_secs(60), ..TrackerSettings::default() };
+    let h = Harness::with(intake_settings(), settings);
+    let mut request: serde_json::Value = serde_json::from_slice(&disk_request(ID)).unwrap();
+    request["options"]["deadline"] = json!("2026-12-01T12:30:00Z");
+    // The intake posts, the answer is lost, and it never comes back (its transient budget is spent at once).
+    h.azure.script("POST", "/restore", 1, Reply::LandThenReset);
+    let intake = restore_workflow::intake::Intake::new(
+        client(&h.azure),
+        h.store.clone(),
+        h.policy.clone(),
+        restore_workflow::intake::IntakeSettings { transient_retry: Duration::ZERO, ..intake_settings() },
+    )
+    .with_clock(std::sync::Arc::new(h.clock));
+    let body = serde_json::to_vec(&request).unwrap();
+    let outcome =
+        intake.handle(restore_workflow::intake::Delivery { body: &body, message_id: None, delivery_count: 1 }).await;
+    assert!(matches!(outcome, Outcome::Retry(_)), "{outcome:?}");
+    assert_eq!(h.record(ID).await.state, State::Triggering);
+    // Past the deadline and the lease: the tracker finds the job first.
+    tokio::time::sleep(Duration::from_secs(45 * 60)).await;
+    let report = h.tracker.tick(h.clock.now()).await.unwrap();
+    assert_eq!(report.advanced, 1, "{report:?}");
+    let r = h.record(ID).await;
+    assert_eq!(r.state, State::Running, "adopted, not timed out blind");
+    assert_eq!(r.job_id.as_deref(), Some(h.azure.jobs()[0].id.as_str()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_record_a_dead_intake_left_in_planned_is_finished_with_a_result() {
+    let settings = TrackerSettings { stale_write_ahead: Duration::from_secs(60), ..TrackerSettings::default() };
+    let h = Harness::with(intake_settings(), settings);
+    let mut r = restore_store::Record::received(ID, "diskToNewDisk", VAULT, INSTANCE, json!(null), START);
+    r.state = State::Planned;
+    r.lease = Some(restore_store::Lease { owner: "dead".into(), until: START + Duration::from_secs(30) });
+    h.store.create(&r).await.unwrap();
+    // While the lease is live, the tracker leaves it alone.
+    let report = h.tracker.tick(h.clock.now()).await.unwrap();
+    assert_eq!(report.examined, 0);
+    tokio::time::sleep(Duration::from_secs(120)).await;
+    let report = h.tracker.tick(h.clock.now()).await.unwrap();
+    assert_eq!(report.results.len(), 1, "{report:?}");
+    let r = h.record(ID).await;
+    assert_eq!(r.state, State::Failed);
+    assert_eq!(r.reason.unwrap().code, "IntakeStopped");
+    assert!(h.azure.writes().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_result_whose_publication_was_not_confirmed_is_published_again() {
+    let h = Harness::new();
+    accepted_restore(&h).await;
+    let mut published = Vec::new();
+    for _ in 0..100 {
+        // The host never confirms: nothing is marked published.
+        let report = h.tracker.tick(h.clock.now()).await.unwrap();
+        published.extend(report.results);
+        if published.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(10)).await;
+    }
+    assert!(published.len() >= 2, "the unconfirmed result is sent again: {published:#?}");
+    assert!(published.iter().all(|p| format!("{:?}", p.status) == "Succeeded"));
+    assert!(!h.record(ID).await.result_published);
+}
