@@ -98,6 +98,13 @@ pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
 }
 
+/// How one attempt to open failed: busy or locked (worth another try) or anything else.
+enum OpenAttempt {
+    Busy(SqliteOpenError),
+    Other(SqliteOpenError),
+}
+use OpenAttempt::{Busy, Other};
+
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqliteStore").field("path", &self.path).finish()
@@ -107,9 +114,37 @@ impl std::fmt::Debug for SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) the store at `path`: sets WAL, durability and the busy timeout, and creates
     /// or checks the schema. Blocking; call it at startup (or from `spawn_blocking`).
+    ///
+    /// Two processes opening a new file at the same moment can get "database is locked" from the switch to WAL
+    /// (SQLite does not always call the busy handler there), so a busy or locked open is retried whole, with
+    /// backoff, for up to [`BUSY_TIMEOUT`].
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, SqliteOpenError> {
-        let path = path.as_ref().to_path_buf();
-        let fail = |e: rusqlite::Error| SqliteOpenError::Open { path: path.clone(), message: e.to_string() };
+        let path = path.as_ref();
+        let started = std::time::Instant::now();
+        let mut pause = std::time::Duration::from_millis(5);
+        loop {
+            match Self::open_once(path) {
+                Err(Busy(e)) if started.elapsed() + pause < BUSY_TIMEOUT => {
+                    tracing::info!(path = %path.display(), error = %e, "state store busy while opening; retrying");
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(std::time::Duration::from_millis(500));
+                }
+                Err(Busy(e) | Other(e)) => return Err(e),
+                Ok(store) => return Ok(store),
+            }
+        }
+    }
+
+    fn open_once(path: &Path) -> Result<SqliteStore, OpenAttempt> {
+        let path = path.to_path_buf();
+        let fail = |e: rusqlite::Error| {
+            let busy = matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            );
+            let error = SqliteOpenError::Open { path: path.clone(), message: e.to_string() };
+            if busy { Busy(error) } else { Other(error) }
+        };
         let mut conn = Connection::open_with_flags(
             &path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -118,7 +153,7 @@ impl SqliteStore {
         conn.busy_timeout(BUSY_TIMEOUT).map_err(fail)?;
         let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0)).map_err(fail)?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(SqliteOpenError::NoWal { path, mode });
+            return Err(Other(SqliteOpenError::NoWal { path, mode }));
         }
         conn.pragma_update(None, "synchronous", "FULL").map_err(fail)?;
 
@@ -131,13 +166,13 @@ impl SqliteStore {
                 let tables: i64 =
                     tx.query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0)).map_err(fail)?;
                 if tables > 0 {
-                    return Err(SqliteOpenError::Foreign { path });
+                    return Err(Other(SqliteOpenError::Foreign { path }));
                 }
                 tx.execute_batch(SCHEMA_V1).map_err(fail)?;
                 tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(fail)?;
             }
             SCHEMA_VERSION => {}
-            found => return Err(SqliteOpenError::NewerSchema { path, found }),
+            found => return Err(Other(SqliteOpenError::NewerSchema { path, found })),
         }
         tx.commit().map_err(fail)?;
         Ok(SqliteStore { path, conn: Arc::new(Mutex::new(conn)) })
