@@ -22,10 +22,11 @@ use time::OffsetDateTime;
 
 use crate::error::{StoreError, check_request_id, display_id};
 use crate::record::{Record, State};
+use crate::slots::Slots;
 use crate::store::{ListFilter, StateStore};
 
 /// The schema this build writes and reads.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// How long a write waits for another connection's write lock before reporting the store unavailable.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -47,6 +48,15 @@ CREATE INDEX records_due ON records (next_poll_at) WHERE open = 1 AND next_poll_
 CREATE INDEX records_vault_state ON records (vault_id, state);
 -- list(): by state, newest first.
 CREATE INDEX records_state_received ON records (state, received_at);
+";
+
+/// Version 2 adds the slot documents (a vault's concurrent restores, an item's one restore in flight).
+const SCHEMA_V2: &str = "
+CREATE TABLE slots (
+    key      TEXT PRIMARY KEY NOT NULL,
+    version  INTEGER NOT NULL,
+    document TEXT NOT NULL       -- the Slots as JSON (without its version)
+) STRICT;
 ";
 
 /// The SQLite file could not be opened as a state store.
@@ -169,6 +179,12 @@ impl SqliteStore {
                     return Err(Other(SqliteOpenError::Foreign { path }));
                 }
                 tx.execute_batch(SCHEMA_V1).map_err(fail)?;
+                tx.execute_batch(SCHEMA_V2).map_err(fail)?;
+                tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(fail)?;
+            }
+            // A file from the previous build: add what is new, keep every record.
+            1 => {
+                tx.execute_batch(SCHEMA_V2).map_err(fail)?;
                 tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(fail)?;
             }
             SCHEMA_VERSION => {}
@@ -421,6 +437,68 @@ impl StateStore for SqliteStore {
             Ok(usize::try_from(n).unwrap_or_default())
         })
         .await
+    }
+
+    async fn slots(&self, key: &str) -> Result<Slots, StoreError> {
+        let key = key.to_string();
+        self.run(move |conn| {
+            let row = conn
+                .prepare_cached("SELECT version, document FROM slots WHERE key = ?1")
+                .and_then(|mut st| {
+                    st.query_row(params![key], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))).optional()
+                })
+                .map_err(sql_error)?;
+            match row {
+                None => Ok(Slots::empty(key)),
+                Some((version, document)) => {
+                    let mut slots: Slots = serde_json::from_str(&document)
+                        .map_err(|e| StoreError::Corrupt { request_id: key.clone(), message: e.to_string() })?;
+                    slots.version = version.to_string();
+                    Ok(slots)
+                }
+            }
+        })
+        .await
+    }
+
+    async fn put_slots(&self, slots: &Slots) -> Result<Slots, StoreError> {
+        let mut doc = slots.clone();
+        doc.version.clear();
+        let document = serde_json::to_string(&doc).map_err(|e| StoreError::Invalid {
+            request_id: display_id(&slots.key),
+            field: "slots",
+            message: e.to_string(),
+        })?;
+        let (key, expected) = (slots.key.clone(), slots.version.clone());
+        let stored = self
+            .run(move |conn| {
+                let changed = if expected.is_empty() {
+                    conn.execute(
+                        "INSERT INTO slots (key, version, document) VALUES (?1, 1, ?2) ON CONFLICT DO NOTHING",
+                        params![key, document],
+                    )
+                } else {
+                    let Ok(expected) = expected.parse::<i64>() else {
+                        return Ok(None);
+                    };
+                    conn.execute(
+                        "UPDATE slots SET version = version + 1, document = ?2 WHERE key = ?1 AND version = ?3",
+                        params![key, document, expected],
+                    )
+                }
+                .map_err(sql_error)?;
+                if changed == 0 {
+                    return Ok(None);
+                }
+                conn.query_row("SELECT version FROM slots WHERE key = ?1", params![key], |row| row.get::<_, i64>(0))
+                    .map(Some)
+                    .map_err(sql_error)
+            })
+            .await?;
+        match stored {
+            Some(version) => Ok(Slots { version: version.to_string(), ..slots.clone() }),
+            None => Err(StoreError::Conflict { request_id: slots.key.clone() }),
+        }
     }
 
     fn describe(&self) -> String {

@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 
 use crate::error::StoreError;
 use crate::record::{Record, State};
+use crate::slots::Slots;
 
 /// Which records [`StateStore::list`] returns.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -67,6 +68,14 @@ pub trait StateStore: Send + Sync + std::fmt::Debug {
     /// counted: they have made no Azure write and may still be rejected. The count is a snapshot, not a
     /// reservation: two workers checking at the same moment can both see room for one more.
     async fn count_active(&self, vault_id: &str) -> Result<usize, StoreError>;
+
+    /// The slot document for `key`; an empty one (version `""`) when none is stored.
+    async fn slots(&self, key: &str) -> Result<Slots, StoreError>;
+
+    /// Stores `slots`: created when its version is empty (a document created meanwhile is a `Conflict`),
+    /// else replaced if the stored version is still `slots.version` (else `Conflict`). Returns it with its new
+    /// version.
+    async fn put_slots(&self, slots: &Slots) -> Result<Slots, StoreError>;
 
     /// Which store this is, for the startup log (`sqlite ./restore-state.db`, `blob https://…/container`).
     fn describe(&self) -> String;

@@ -40,6 +40,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::plan::{AzureCall, Plan, PlanError, plan};
 use crate::reconcile::{Reconciled, reconcile};
 use crate::results::{result_for, with_azure_error};
+use crate::slots;
 
 /// Intake settings (app settings in docs/configuration.md).
 #[derive(Debug, Clone)]
@@ -388,7 +389,8 @@ impl Intake {
         let (refusal, checked) = match time_problem(request, now) {
             Some(reason) => (Some(reason), false),
             None => {
-                let active = self.store.count_active(request.operation.vault_id().as_str()).await?;
+                let vault = slots::vault_key(request.operation.vault_id().as_str());
+                let active = slots::in_use(self.store.as_ref(), &vault, request_id, now).await?.len();
                 match self.policy.check(request, active) {
                     Ok(()) => (None, true),
                     // A full vault is waited for in `process`; only outright refusals are settled here.
@@ -536,7 +538,8 @@ impl Intake {
         let mut pause = Duration::from_millis(250);
         let mut record = record;
         loop {
-            let active = self.store.count_active(&record.vault_id).await?;
+            let vault = slots::vault_key(&record.vault_id);
+            let active = slots::in_use(self.store.as_ref(), &vault, &record.request_id, self.now()).await?.len();
             match self.policy.check(request, active) {
                 Err(refusal) if refusal.retryable && self.now() + pause < give_up_at => {
                     tracing::info!(vault = %record.vault_id, active, "vault at its concurrent-restore limit; waiting for a slot");
@@ -592,6 +595,7 @@ impl Intake {
     /// the POST inside its send window.
     async fn write_ahead_and_trigger(&self, record: Record, call: &AzureCall) -> Result<Vec<RestoreResult>, Stop> {
         let ctx = ArmClient::context(&record.request_id);
+        let record = self.take_slots(record, call).await?;
         // A credential, fetched fresh for each attempt and never stored.
         let prepared = prepare(&self.client, &ctx, call).await?;
         let record = self
@@ -602,6 +606,47 @@ impl Intake {
             })
             .await?;
         self.send(record, call, &prepared).await
+    }
+
+    /// Takes the item's slot (restores: one in flight per item) and a slot of the vault's concurrent-restore
+    /// limit, waiting in-process up to `concurrency_wait` (renewing the lease) when either is full, then handing
+    /// the message back. Taken after planning and validation, so a request that will be rejected never waits.
+    async fn take_slots(&self, record: Record, call: &AzureCall) -> Result<Record, Stop> {
+        let mut wanted = Vec::new();
+        if call.is_restore() {
+            wanted.push((slots::item_key(&record.item_id), 1usize, "the item already has a restore in flight"));
+        }
+        wanted.push((
+            slots::vault_key(&record.vault_id),
+            self.policy.max_concurrent_restores_per_vault,
+            "the vault is at the policy's maxConcurrentRestoresPerVault",
+        ));
+        let give_up_at = self.now() + self.settings.concurrency_wait;
+        let mut pause = Duration::from_millis(250);
+        let mut record = record;
+        for (key, capacity, what) in wanted {
+            loop {
+                match slots::take(self.store.as_ref(), &key, capacity, &record.request_id, self.now()).await? {
+                    slots::Taken::Yes => break,
+                    slots::Taken::Full(holders) if self.now() + pause < give_up_at => {
+                        tracing::info!(request_id = %record.request_id, slot = %key, holders = ?holders, "{what}; waiting for a slot");
+                        self.clock.sleep(pause).await;
+                        pause = (pause * 2).min(Duration::from_secs(15));
+                        if record.lease.as_ref().is_some_and(|l| l.until - self.now() < self.settings.lease / 2) {
+                            record = self.write(record, |_| {}).await?;
+                        }
+                    }
+                    slots::Taken::Full(holders) => {
+                        return Err(Stop::Transient {
+                            why: format!("{what} ({}); handed back", holders.join(", ")),
+                            wait: None,
+                            hand_back: true,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(record)
     }
 
     /// Sends the call for a record already in `Triggering` (write-ahead stored) and records what happened.

@@ -7,6 +7,7 @@
 //! * [`intake`]: one message → at most one restore, and an answer.
 //! * [`results`]: restore results built from records.
 //! * [`tracker`]: one timer tick: every due record one step further, results published.
+//! * [`slots`]: the vault's and the item's slots, taken at the write-ahead.
 //! * [`settings`]: app settings with errors that name the setting.
 
 pub mod azure;
@@ -16,4 +17,5 @@ pub mod plan;
 pub mod reconcile;
 pub mod results;
 pub mod settings;
+pub mod slots;
 pub mod tracker;

@@ -10,6 +10,7 @@ use restore_engine::budget::{BucketLimits, BudgetLimits};
 use restore_store::{Lease, State, StateStore};
 use restore_workflow::clock::Clock;
 use restore_workflow::intake::{Delivery, IntakeSettings, Outcome};
+use restore_workflow::slots;
 use serde_json::json;
 
 const ID: &str = "req-1";
@@ -286,31 +287,76 @@ async fn transient_failures_back_off_inside_the_delivery() {
     assert!(h.clock.now() - started >= time::Duration::seconds(1 + 2 + 4), "backed off between attempts");
 }
 
+/// Plants a running restore that holds the item's and the vault's slots, as the intake would have.
+async fn running_restore(h: &Harness, id: &str, instance: &str) {
+    let item = instance_id(instance);
+    let mut r = restore_store::Record::received(id, "diskToNewDisk", VAULT, &item, json!(null), START);
+    r.state = State::Running;
+    h.store.create(&r).await.unwrap();
+    for key in [slots::item_key(&item), slots::vault_key(VAULT)] {
+        let mut doc = h.store.slots(&key).await.unwrap();
+        doc.holders.push(restore_store::Holder { request_id: id.into(), since: START });
+        h.store.put_slots(&doc).await.unwrap();
+    }
+}
+
+async fn finish_later(h: Arc<Harness>, id: &'static str, after: Duration) -> time::OffsetDateTime {
+    tokio::time::sleep(after).await;
+    let mut r = h.record(id).await;
+    r.state = State::Succeeded;
+    h.store.update(&r).await.unwrap();
+    h.clock.now()
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_vault_at_its_limit_is_waited_for_and_the_slot_is_used_once_free() {
     let h = Arc::new(Harness::new());
-    let limit = h.policy.max_concurrent_restores_per_vault;
-    for i in 0..limit {
-        let mut r =
-            restore_store::Record::received(format!("busy-{i}"), "diskToNewDisk", VAULT, INSTANCE, json!(null), START);
-        r.state = State::Running;
-        h.store.create(&r).await.unwrap();
+    for i in 0..h.policy.max_concurrent_restores_per_vault {
+        running_restore(&h, &format!("busy-{i}"), &format!("other-{i}")).await;
     }
-    let freer = {
-        let h = h.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_secs(40)).await;
-            let mut r = h.record("busy-0").await;
-            r.state = State::Succeeded;
-            h.store.update(&r).await.unwrap();
-            h.clock.now()
-        })
-    };
+    let freer = tokio::spawn(finish_later(h.clone(), "busy-0", Duration::from_secs(40)));
     let outcome = h.deliver(&disk_request(ID), 1).await;
     let freed_at = freer.await.unwrap();
     assert!(accepted(&outcome), "{outcome:?}");
-    let first_write = h.azure.writes().first().map(|s| s.at).unwrap();
-    assert!(first_write >= freed_at, "no Azure write before a slot was free");
+    let restore = h.azure.log().into_iter().find(|s| s.is("POST", "/restore")).unwrap();
+    assert!(restore.at >= freed_at, "no restore POST before a slot was free");
+}
+
+#[tokio::test(start_paused = true)]
+async fn one_restore_in_flight_per_item() {
+    let h = Arc::new(Harness::new());
+    running_restore(&h, "earlier", "app-data-01-bi").await;
+    let freer = tokio::spawn(finish_later(h.clone(), "earlier", Duration::from_secs(60)));
+    let outcome = h.deliver(&disk_request(ID), 1).await;
+    let freed_at = freer.await.unwrap();
+    assert!(accepted(&outcome), "{outcome:?}");
+    let restore = h.azure.log().into_iter().find(|s| s.is("POST", "/restore")).unwrap();
+    assert!(restore.at >= freed_at, "the item's second restore waited for the first");
+}
+
+#[tokio::test(start_paused = true)]
+async fn concurrent_requests_never_exceed_the_vaults_limit() {
+    let settings = IntakeSettings { concurrency_wait: Duration::from_secs(30), ..IntakeSettings::default() };
+    let h = Arc::new(Harness::with(settings, Default::default()));
+    let limit = h.policy.max_concurrent_restores_per_vault;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..limit + 3 {
+        let h = h.clone();
+        tasks.spawn(async move { h.deliver(&disk_request_for(&format!("r-{i}"), &format!("disk-{i}")), 1).await });
+    }
+    let mut accepted_count = 0;
+    let mut handed_back = 0;
+    while let Some(outcome) = tasks.join_next().await {
+        match outcome.unwrap() {
+            o if accepted(&o) => accepted_count += 1,
+            Outcome::Retry(why) if why.contains("maxConcurrentRestoresPerVault") => handed_back += 1,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!((accepted_count, handed_back), (limit, 3));
+    assert_eq!(h.azure.count("POST", "/restore"), limit);
+    // Handed back before any Azure write: the extra requests validated, but never posted.
+    assert_eq!(h.azure.count("POST", "/validateRestore"), limit + 3);
 }
 
 #[tokio::test(start_paused = true)]

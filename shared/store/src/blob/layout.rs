@@ -32,6 +32,14 @@ pub fn blob_name(request_id: &str) -> String {
     format!("{RECORD_PREFIX}{}{SUFFIX}", URL_SAFE_NO_PAD.encode(request_id.as_bytes()))
 }
 
+/// Slot documents live under their own prefix, so record listings never see them.
+pub const SLOTS_PREFIX: &str = "slots/";
+
+/// The blob name for a slot key (base64url, like records).
+pub fn slots_blob_name(key: &str) -> String {
+    format!("{SLOTS_PREFIX}{}{SUFFIX}", URL_SAFE_NO_PAD.encode(key.as_bytes()))
+}
+
 /// The request id a blob name encodes; `None` for names that do not follow the rule.
 pub fn request_id_of(blob_name: &str) -> Option<String> {
     let encoded = blob_name.strip_prefix(RECORD_PREFIX)?.strip_suffix(SUFFIX)?;

@@ -32,8 +32,9 @@ use time::OffsetDateTime;
 
 use crate::error::{StoreError, check_request_id, display_id};
 use crate::record::Record;
+use crate::slots::Slots;
 use crate::store::{ListFilter, StateStore};
-use layout::{RECORD_PREFIX, Summary, blob_name, request_id_of};
+use layout::{RECORD_PREFIX, Summary, blob_name, request_id_of, slots_blob_name};
 
 /// How many blobs `due`/`list` download at once.
 const FETCH_CONCURRENCY: usize = 8;
@@ -392,6 +393,63 @@ impl StateStore for BlobStore {
         let active = |r: &Record| r.vault_id == vault_id && r.state.is_active();
         count += self.fetch(&unsummarised, active, usize::MAX).await?.len();
         Ok(count)
+    }
+
+    async fn slots(&self, key: &str) -> Result<Slots, StoreError> {
+        let name = slots_blob_name(key);
+        let blob = self.container.blob_client(&name);
+        let downloaded = match blob.download(None).await {
+            Ok(d) => d,
+            Err(e) if is_blob_not_found(&e) => return Ok(Slots::empty(key)),
+            Err(e) => return Err(storage_error(&e, &format!("reading slots '{}'", display_id(key)))),
+        };
+        let etag =
+            downloaded.properties.etag.clone().map(|e| e.to_string()).ok_or_else(|| {
+                unavailable(format!("reading slots '{}': the response carried no ETag", display_id(key)))
+            })?;
+        let body = downloaded
+            .body
+            .collect()
+            .await
+            .map_err(|e| storage_error(&e, &format!("reading slots '{}'", display_id(key))))?;
+        let mut slots: Slots = serde_json::from_slice(&body)
+            .map_err(|e| StoreError::Corrupt { request_id: key.to_string(), message: e.to_string() })?;
+        slots.version = etag;
+        Ok(slots)
+    }
+
+    async fn put_slots(&self, slots: &Slots) -> Result<Slots, StoreError> {
+        let mut doc = slots.clone();
+        doc.version.clear();
+        let body = serde_json::to_vec(&doc).map_err(|e| StoreError::Invalid {
+            request_id: display_id(&slots.key),
+            field: "slots",
+            message: e.to_string(),
+        })?;
+        let (if_none_match, if_match) = if slots.version.is_empty() {
+            (Some("*".into()), None)
+        } else {
+            (None, Some(slots.version.clone().into()))
+        };
+        let options = BlobClientUploadOptions {
+            blob_content_type: Some("application/json".into()),
+            if_none_match,
+            if_match,
+            ..Default::default()
+        };
+        let blob = self.container.blob_client(&slots_blob_name(&slots.key));
+        match blob.upload(RequestContent::from(body), Some(options)).await {
+            Ok(result) => {
+                let etag = result.etag.map(|e| e.to_string()).ok_or_else(|| {
+                    unavailable(format!("writing slots '{}': the response carried no ETag", display_id(&slots.key)))
+                })?;
+                Ok(Slots { version: etag, ..slots.clone() })
+            }
+            Err(e) if is_condition_lost(&e) || is_blob_not_found(&e) => {
+                Err(StoreError::Conflict { request_id: slots.key.clone() })
+            }
+            Err(e) => Err(storage_error(&e, &format!("writing slots '{}'", display_id(&slots.key)))),
+        }
     }
 
     fn describe(&self) -> String {

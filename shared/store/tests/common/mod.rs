@@ -41,7 +41,9 @@ macro_rules! contract_tests {
             list_by_state_and_vault,
             corrupt_document_is_reported_and_skipped,
             awkward_request_ids_round_trip,
-            unusable_request_ids_are_refused
+            unusable_request_ids_are_refused,
+            slots_are_created_then_compare_and_swapped,
+            concurrent_slot_takers_exactly_one_wins
         );
     };
     (@cases $setup:path; $($case:ident),*) => {
@@ -400,4 +402,53 @@ pub async fn unusable_request_ids_are_refused(b: &impl Backend) {
     let longest = "🚀".repeat(restore_store::record::MAX_REQUEST_ID_BYTES / 4);
     create(&*store, record(&longest, "/v/a", T0)).await;
     assert!(store.get(&longest).await.unwrap().is_some());
+}
+
+pub async fn slots_are_created_then_compare_and_swapped(b: &impl Backend) {
+    let store = b.store();
+    let key = "vault:/subscriptions/s/resourcegroups/g/providers/microsoft.dataprotection/backupvaults/v";
+    let empty = store.slots(key).await.unwrap();
+    assert_eq!(empty, restore_store::Slots::empty(key), "absent: empty and never stored");
+    let mut mine = empty.clone();
+    mine.holders.push(restore_store::Holder { request_id: "r-1".into(), since: T0 });
+    let stored = store.put_slots(&mine).await.unwrap();
+    assert!(!stored.version.is_empty());
+    assert_eq!(store.slots(key).await.unwrap(), stored, "read back with its version");
+    // Creating again over an existing document, or writing with a stale version, is a conflict.
+    assert!(matches!(store.put_slots(&mine).await, Err(StoreError::Conflict { .. })));
+    let mut next = stored.clone();
+    next.holders.clear();
+    let released = store.put_slots(&next).await.unwrap();
+    assert_ne!(released.version, stored.version);
+    assert!(matches!(store.put_slots(&stored).await, Err(StoreError::Conflict { .. })), "stale version");
+    assert!(store.slots(key).await.unwrap().holders.is_empty());
+    // Slot documents are not records.
+    assert!(store.list(&ListFilter::all(), 100).await.unwrap().is_empty());
+}
+
+pub async fn concurrent_slot_takers_exactly_one_wins(b: &impl Backend) {
+    let key = "item:/subscriptions/s/x";
+    let n = 8;
+    let barrier = Arc::new(Barrier::new(n));
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        let store = b.another().await;
+        let barrier = barrier.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut slots = store.slots(key).await.unwrap();
+            slots.holders.push(restore_store::Holder { request_id: format!("r-{i}"), since: T0 });
+            barrier.wait().await;
+            store.put_slots(&slots).await
+        }));
+    }
+    let mut winners = Vec::new();
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(s) => winners.push(s),
+            Err(StoreError::Conflict { .. }) => {}
+            Err(e) => panic!("unexpected error: {e}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one taker wins");
+    assert_eq!(b.store().slots(key).await.unwrap(), winners[0]);
 }

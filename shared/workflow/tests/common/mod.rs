@@ -41,10 +41,22 @@ fn workspace() -> std::path::PathBuf {
 
 /// The disk request from examples/, with `requestId` set.
 pub fn disk_request(request_id: &str) -> Vec<u8> {
+    disk_request_for(request_id, "app-data-01-bi")
+}
+
+/// The disk request for another backup instance of the same vault.
+pub fn disk_request_for(request_id: &str, instance: &str) -> Vec<u8> {
     let path = workspace().join("examples/requests/disk-to-new-disk.json");
     let mut v: Value = serde_json::from_slice(&std::fs::read(path).expect("example request")).expect("json");
     v["requestId"] = json!(request_id);
+    v["operation"]["backupInstanceId"] = json!(format!("{VAULT}/backupInstances/{instance}"));
+    v["operation"]["diskName"] = json!(format!("{instance}-restored"));
     serde_json::to_vec(&v).expect("serialises")
+}
+
+/// The item's id as Azure renders it (`{VAULT}/backupInstances/{instance}`).
+pub fn instance_id(instance: &str) -> String {
+    format!("{VAULT}/backupInstances/{instance}")
 }
 
 /// One request Azure received.
@@ -235,9 +247,10 @@ impl Azure {
         let p = path.to_ascii_lowercase();
         let now = self.clock.now();
         let ok = |v: Value| Reply::Json(200, v, Vec::new());
-        if method == "GET" && p.ends_with("/backupinstances/app-data-01-bi") {
+        if method == "GET" && p.contains("/backupinstances/") && !p.contains("/recoverypoints") {
+            let name = path.rsplit('/').next().unwrap_or_default();
             return ok(json!({
-                "id": INSTANCE, "name": "app-data-01-bi", "type": "Microsoft.DataProtection/backupVaults/backupInstances",
+                "id": path, "name": name, "type": "Microsoft.DataProtection/backupVaults/backupInstances",
                 "properties": {
                     "objectType": "BackupInstance", "friendlyName": "app-data-01",
                     "dataSourceInfo": {
@@ -254,8 +267,9 @@ impl Azure {
         if method == "GET" && p.ends_with("/recoverypoints") {
             let time =
                 (START - time::Duration::hours(1)).format(&time::format_description::well_known::Rfc3339).unwrap();
+            let instance = path.trim_end_matches("/recoveryPoints").trim_end_matches("/recoverypoints");
             return ok(json!({ "value": [{
-                "id": format!("{INSTANCE}/recoveryPoints/rp-1"), "name": "rp-1",
+                "id": format!("{instance}/recoveryPoints/rp-1"), "name": "rp-1",
                 "type": "Microsoft.DataProtection/backupVaults/backupInstances/recoveryPoints",
                 "properties": {
                     "objectType": "AzureBackupDiscreteRecoveryPoint", "recoveryPointId": "rp-1",
@@ -271,7 +285,8 @@ impl Azure {
         if method == "POST" && p.ends_with("/restore") {
             let point =
                 body.and_then(|b| b.get("recoveryPointId")).and_then(Value::as_str).unwrap_or_default().to_string();
-            let job = self.add_job(INSTANCE, &point, now);
+            let instance = path.trim_end_matches("/restore");
+            let job = self.add_job(instance, &point, now);
             return Reply::Json(202, Value::Null, self.op_headers(&format!("job-{job}")));
         }
         if method == "GET" && p.contains("/operationstatus/") {
@@ -454,6 +469,12 @@ impl StateStore for FaultyStore {
     }
     async fn count_active(&self, vault_id: &str) -> Result<usize, StoreError> {
         self.inner.count_active(vault_id).await
+    }
+    async fn slots(&self, key: &str) -> Result<restore_store::Slots, StoreError> {
+        self.inner.slots(key).await
+    }
+    async fn put_slots(&self, slots: &restore_store::Slots) -> Result<restore_store::Slots, StoreError> {
+        self.inner.put_slots(slots).await
     }
     fn describe(&self) -> String {
         format!("faulty {}", self.inner.describe())
