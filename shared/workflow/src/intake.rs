@@ -127,6 +127,13 @@ impl IntakeSettings {
                 });
             }
         }
+        if self.lease <= bound {
+            return Err(crate::settings::SettingError {
+                name: "RESTORE_LEASE_SECONDS",
+                value: format!("{}", self.lease.as_secs_f64()),
+                expected: "more than RESTORE_TRIGGER_SEND_WINDOW_SECONDS + RESTORE_TRIGGER_TIMEOUT_SECONDS (the owner writes nothing while its POST is out)",
+            });
+        }
         Ok(())
     }
 }
@@ -343,8 +350,6 @@ impl Intake {
                 return Err(Stop::transient(why));
             }
             tracing::info!(attempt, wait_ms = wait.as_millis() as u64, why = %why, "transient failure; retrying in this delivery");
-            self.clock.sleep(wait).await;
-            pause = (pause * 2).min(Duration::from_secs(15));
             record = match self.store.get(&request_id).await? {
                 Some(r) => r,
                 None => return Err(Stop::transient("the record vanished")),
@@ -352,9 +357,11 @@ impl Intake {
             if answered(record.state) {
                 return Ok(stored_result(&record).into_iter().collect());
             }
-            if record.lease.as_ref().is_some_and(|l| l.held_by_other(me, self.now())) {
+            if record.lease.as_ref().is_none_or(|l| l.owner != me) {
                 return Err(Stop::Busy("another delivery took over this request".into()));
             }
+            record = self.pause_owned(record, wait).await?;
+            pause = (pause * 2).min(Duration::from_secs(15));
         }
         unreachable!("the loop returns")
     }
@@ -478,6 +485,44 @@ impl Intake {
         }
     }
 
+    /// Waits `duration` while owning `record`, in steps no longer than a third of the lease, renewing the lease
+    /// whenever less than half of it is left: an owner that waits (for a slot, Azure's job list, a backoff)
+    /// never lets its lease lapse and so never has its request taken over while it is alive.
+    async fn pause_owned(&self, record: Record, duration: Duration) -> Result<Record, Stop> {
+        let step = (self.settings.lease / 3).max(Duration::from_millis(10));
+        let until = self.now() + duration;
+        let mut record = record;
+        loop {
+            let now = self.now();
+            if now >= until {
+                return Ok(record);
+            }
+            if record.lease.as_ref().is_some_and(|l| l.until - now < self.settings.lease / 2) {
+                record = self.write(record, |_| {}).await?;
+            }
+            let left = Duration::try_from(until - now).unwrap_or_default();
+            self.clock.sleep(left.min(step)).await;
+        }
+    }
+
+    /// Runs `step` (planning, Azure's validation, the CRR token calls: work that writes nothing for a while)
+    /// while keeping `record`'s lease alive, and returns the record as last written with the step's output.
+    async fn while_owned<T>(&self, record: Record, step: impl Future<Output = T>) -> Result<(Record, T), Stop> {
+        let beat = (self.settings.lease / 3).max(Duration::from_millis(10));
+        let mut record = record;
+        let mut step = std::pin::pin!(step);
+        loop {
+            tokio::select! {
+                output = &mut step => return Ok((record, output)),
+                _ = self.clock.sleep(beat) => {
+                    if record.lease.as_ref().is_some_and(|l| l.until - self.now() < self.settings.lease / 2) {
+                        record = self.write(record, |_| {}).await?;
+                    }
+                }
+            }
+        }
+    }
+
     async fn reread(&self, request_id: &str) -> Result<Record, Stop> {
         self.store.get(request_id).await?.ok_or_else(|| Stop::transient(format!("record {request_id} vanished")))
     }
@@ -543,11 +588,8 @@ impl Intake {
             match self.policy.check(request, active) {
                 Err(refusal) if refusal.retryable && self.now() + pause < give_up_at => {
                     tracing::info!(vault = %record.vault_id, active, "vault at its concurrent-restore limit; waiting for a slot");
-                    self.clock.sleep(pause).await;
+                    record = self.pause_owned(record, pause).await?;
                     pause = (pause * 2).min(Duration::from_secs(15));
-                    if record.lease.as_ref().is_some_and(|l| l.until - self.now() < self.settings.lease / 2) {
-                        record = self.write(record, |_| {}).await?;
-                    }
                 }
                 Ok(()) => return Ok((record, None)),
                 Err(refusal) => return Ok((record, Some(refusal))),
@@ -559,7 +601,10 @@ impl Intake {
     async fn process_checked(&self, record: Record, request: &RestoreRequest) -> Result<Vec<RestoreResult>, Stop> {
         let started = self.now();
         let ctx = ArmClient::context(&record.request_id);
-        let planned = match plan(&self.client, &ctx, request, &record.request_id, &self.policy, started).await {
+        let request_id = record.request_id.clone();
+        let planning = plan(&self.client, &ctx, request, &request_id, &self.policy, started);
+        let (record, planned) = self.while_owned(record, planning).await?;
+        let planned = match planned {
             Ok(p) => p,
             Err(PlanError::Rejected { code, message }) => {
                 return self.finish_rejected(record, code, message, None).await;
@@ -573,14 +618,15 @@ impl Intake {
                 r.azure_request_body = serde_json::to_value(&planned.call).ok();
             })
             .await?;
-        let verdict =
-            match validate(&self.client, &ctx, &planned.call, self.now(), self.settings.validation_timeout).await {
-                Ok(v) => v,
-                Err(PlanError::Rejected { code, message }) => {
-                    return self.finish_rejected(record, code, message, None).await;
-                }
-                Err(PlanError::Transient(e)) => return Err(e.into()),
-            };
+        let validating = validate(&self.client, &ctx, &planned.call, self.now(), self.settings.validation_timeout);
+        let (record, verdict) = self.while_owned(record, validating).await?;
+        let verdict = match verdict {
+            Ok(v) => v,
+            Err(PlanError::Rejected { code, message }) => {
+                return self.finish_rejected(record, code, message, None).await;
+            }
+            Err(PlanError::Transient(e)) => return Err(e.into()),
+        };
         if let Verdict::Refused(error) = &verdict {
             let (code, message) = (error.code.clone(), error.message.clone());
             return self.finish_rejected(record, code, message, Some(error)).await;
@@ -597,7 +643,8 @@ impl Intake {
         let ctx = ArmClient::context(&record.request_id);
         let record = self.take_slots(record, call).await?;
         // A credential, fetched fresh for each attempt and never stored.
-        let prepared = prepare(&self.client, &ctx, call).await?;
+        let (record, prepared) = self.while_owned(record, prepare(&self.client, &ctx, call)).await?;
+        let prepared = prepared?;
         let record = self
             .write(record, |r| {
                 r.state = State::Triggering;
@@ -630,11 +677,8 @@ impl Intake {
                     slots::Taken::Yes => break,
                     slots::Taken::Full(holders) if self.now() + pause < give_up_at => {
                         tracing::info!(request_id = %record.request_id, slot = %key, holders = ?holders, "{what}; waiting for a slot");
-                        self.clock.sleep(pause).await;
+                        record = self.pause_owned(record, pause).await?;
                         pause = (pause * 2).min(Duration::from_secs(15));
-                        if record.lease.as_ref().is_some_and(|l| l.until - self.now() < self.settings.lease / 2) {
-                            record = self.write(record, |_| {}).await?;
-                        }
                     }
                     slots::Taken::Full(holders) => {
                         return Err(Stop::Transient {
@@ -781,11 +825,8 @@ impl Intake {
                 Reconciled::TooEarly(wait) if waits < 3 => {
                     // Azure's job list can lag; wait out the settle window here rather than burn a delivery.
                     tracing::info!(request_id = %record.request_id, wait_ms = wait.as_millis() as u64, "write-ahead too recent to reconcile; waiting");
-                    self.clock.sleep(wait).await;
+                    record = self.pause_owned(record, wait).await?;
                     waits += 1;
-                    if record.lease.as_ref().is_some_and(|l| l.until - self.now() < self.settings.lease / 2) {
-                        record = self.write(record, |_| {}).await?;
-                    }
                 }
                 Reconciled::TooEarly(wait) => {
                     return Err(Stop::Transient {

@@ -335,6 +335,52 @@ async fn one_restore_in_flight_per_item() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn an_owner_waiting_far_longer_than_its_lease_keeps_it() {
+    let settings = IntakeSettings {
+        lease: Duration::from_secs(3),
+        duplicate_wait: Duration::from_secs(1),
+        ..IntakeSettings::default()
+    };
+    let h = Arc::new(Harness::with(settings, Default::default()));
+    running_restore(&h, "earlier", "app-data-01-bi").await;
+    let freer = tokio::spawn(finish_later(h.clone(), "earlier", Duration::from_secs(40)));
+    let owner = {
+        let h = h.clone();
+        tokio::spawn(async move { h.deliver(&disk_request(ID), 1).await })
+    };
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    let duplicate = h.deliver(&disk_request(ID), 2).await;
+    assert!(matches!(&duplicate, Outcome::Retry(why) if why.contains("another delivery")), "{duplicate:?}");
+    freer.await.unwrap();
+    let outcome = owner.await.unwrap();
+    assert!(accepted(&outcome), "the owner was not displaced: {outcome:?}");
+    assert_eq!(h.azure.count("POST", "/restore"), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_validation_that_outlasts_the_lease_does_not_let_a_duplicate_take_over() {
+    let settings = IntakeSettings {
+        lease: Duration::from_secs(3),
+        send_window: Duration::from_millis(500),
+        trigger_timeout: Duration::from_secs(1),
+        duplicate_wait: Duration::from_secs(1),
+        ..IntakeSettings::default()
+    };
+    let h = Arc::new(Harness::with(settings, Default::default()));
+    h.azure.script("POST", "/validateRestore", 1, Reply::Delay(Duration::from_secs(30)));
+    let owner = {
+        let h = h.clone();
+        tokio::spawn(async move { h.deliver(&disk_request(ID), 1).await })
+    };
+    tokio::time::sleep(Duration::from_secs(15)).await;
+    let duplicate = h.deliver(&disk_request(ID), 2).await;
+    assert!(matches!(&duplicate, Outcome::Retry(why) if why.contains("another delivery")), "{duplicate:?}");
+    assert!(accepted(&owner.await.unwrap()));
+    assert_eq!(h.azure.count("POST", "/validateRestore"), 1);
+    assert_eq!(h.azure.count("POST", "/restore"), 1);
+}
+
+#[tokio::test(start_paused = true)]
 async fn concurrent_requests_never_exceed_the_vaults_limit() {
     let settings = IntakeSettings { concurrency_wait: Duration::from_secs(30), ..IntakeSettings::default() };
     let h = Arc::new(Harness::with(settings, Default::default()));
@@ -408,5 +454,7 @@ fn settings_refuse_a_settle_window_that_a_late_post_could_outlast() {
     };
     let error = settings.check().unwrap_err();
     assert_eq!(error.name, "RESTORE_TRIGGER_SETTLE_SECONDS");
+    let short_lease = IntakeSettings { lease: Duration::from_secs(20), ..IntakeSettings::default() };
+    assert_eq!(short_lease.check().unwrap_err().name, "RESTORE_LEASE_SECONDS");
     assert!(IntakeSettings::default().check().is_ok());
 }

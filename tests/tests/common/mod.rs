@@ -35,6 +35,15 @@ pub fn example_json(path: &str) -> Value {
     serde_json::from_slice(&example(path)).unwrap_or_else(|e| panic!("examples/{path}: {e}"))
 }
 
+/// Stops a background tracker when dropped.
+pub struct TickingGuard(tokio::task::JoinHandle<()>);
+
+impl Drop for TickingGuard {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Which state store the functions use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -148,6 +157,21 @@ impl Stack {
 
     pub async fn intake(&self) -> Worker {
         self.worker("intake").await
+    }
+
+    /// The tracker, ticking in the background every 100 ms as its timer does in production (every 30 s there),
+    /// until the returned guard is dropped. Its results are discarded: tests that need them tick themselves.
+    pub async fn ticking_tracker(&self) -> (Worker, TickingGuard) {
+        let tracker = self.worker("tracker").await;
+        let client = tracker.client();
+        let task = tokio::spawn(async move {
+            loop {
+                let invocation = restore_e2e::TimerPayload::without_status().invocation("RestoreTracker", "timer");
+                let _ = client.invoke(&invocation).await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        });
+        (tracker, TickingGuard(task))
     }
 
     /// The store the functions use (SQLite file or Blob container).
