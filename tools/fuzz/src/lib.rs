@@ -45,6 +45,8 @@ pub struct Report {
     pub elapsed: Duration,
     /// The slowest input.
     pub slowest: Duration,
+    /// Inputs that got past the decoder (see [`Target::run`]).
+    pub accepted: u64,
     /// Panics and slow inputs.
     pub findings: Vec<Finding>,
 }
@@ -112,6 +114,7 @@ pub fn run(target: &Target, seeds: Vec<Seed>, options: &Options) -> Report {
 
     let mut findings = Vec::new();
     let mut slowest = Duration::ZERO;
+    let mut accepted = 0u64;
     let mut input = Vec::with_capacity(4096);
     let seed_count = mutator.seeds().len() as u64;
     for execution in 0..options.executions {
@@ -131,6 +134,9 @@ pub fn run(target: &Target, seeds: Vec<Seed>, options: &Options) -> Report {
         let took = start.elapsed();
         watch.started.store(0, Ordering::Release);
         slowest = slowest.max(took);
+        if let Ok(true) = outcome {
+            accepted += 1;
+        }
         if outcome.is_err() {
             let message = LAST_PANIC.with(|p| p.borrow_mut().take()).unwrap_or_else(|| "panic".into());
             let saved = save(options.findings_dir.as_deref(), target.name, "panic", execution, &input);
@@ -144,7 +150,7 @@ pub fn run(target: &Target, seeds: Vec<Seed>, options: &Options) -> Report {
     watch.done.store(true, Ordering::Release);
     watchdog.thread().unpark();
     let _ = watchdog.join();
-    Report { name: target.name, executions: options.executions, elapsed, slowest, findings }
+    Report { name: target.name, executions: options.executions, elapsed, slowest, accepted, findings }
 }
 
 /// A thread that ends the process if one input runs past twice the time limit (a hang cannot be caught from
@@ -209,7 +215,11 @@ mod tests {
                 panic!("bang at {}", bytes.len());
             }
         }
-        let target = Target { name: "boom", corpus: Corpus::Messages, run: boom };
+        fn boom_target(bytes: &[u8]) -> bool {
+            boom(bytes);
+            true
+        }
+        let target = Target { name: "boom", corpus: Corpus::Messages, run: boom_target };
         let report = run(&target, vec![Seed::new(b"{\"a\":\"x\"}".to_vec()), Seed::new(b"!".to_vec())], &options(50));
         assert_eq!(report.executions, 50);
         assert!(report.findings.iter().any(|f| f.kind == "panic" && f.message.contains("bang")), "{report:?}");
@@ -217,7 +227,7 @@ mod tests {
 
     #[test]
     fn a_quiet_decoder_has_no_findings_and_runs_every_execution() {
-        let target = Target { name: "quiet", corpus: Corpus::Messages, run: |_| {} };
+        let target = Target { name: "quiet", corpus: Corpus::Messages, run: |_| true };
         let report = run(&target, vec![Seed::new(b"{}".to_vec())], &options(1000));
         assert_eq!((report.executions, report.findings.len()), (1000, 0));
     }

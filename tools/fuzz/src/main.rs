@@ -1,7 +1,8 @@
 //! `restore-fuzz [EXECUTIONS] [--target NAME]... [--seed N] [--time-limit-ms N] [--shared DIR] [--findings DIR] [--list]`
 //!
 //! Runs every fuzz target (or the named ones) for EXECUTIONS inputs each (default 10,000) and prints one line per
-//! target: executions, time, executions per second, slowest input, findings. Exits 1 if any input panicked or
+//! target: executions, time, executions per second, slowest input, the share of inputs that got past the decoder
+//! (how deep the generated inputs reach), findings. Exits 1 if any input panicked or
 //! ran over the time limit, 3 (from the watchdog) if one hung.
 
 use std::path::PathBuf;
@@ -96,12 +97,13 @@ fn main() -> ExitCode {
         let report = run(target, corpora.for_corpus(target.corpus), &options);
         let secs = report.elapsed.as_secs_f64();
         println!(
-            "{:<30} {:>12} {:>9.1} {:>10.0} {:>10} {:>8}",
+            "{:<30} {:>12} {:>9.1} {:>10.0} {:>10} {:>8.1}% {:>8}",
             report.name,
             report.executions,
             secs,
             report.executions as f64 / secs.max(1e-9),
             format!("{:.1?}", report.slowest),
+            100.0 * report.accepted as f64 / (report.executions.max(1)) as f64,
             report.findings.len()
         );
         total += report.executions;

@@ -38,8 +38,9 @@ pub struct Target {
     pub name: &'static str,
     /// Seed corpus.
     pub corpus: Corpus,
-    /// Runs one input.
-    pub run: fn(&[u8]),
+    /// Runs one input; true when the input got past the decoder (decoded, or for messages: accepted), so the
+    /// report can show how deep the generated inputs reach.
+    pub run: fn(&[u8]) -> bool,
 }
 
 /// Every target, in report order.
@@ -94,7 +95,7 @@ fn check_refusal(e: &RequestError) {
 }
 
 /// A queue message body, as the intake reads it: classify, then policy check or alert mapping.
-fn classify(bytes: &[u8]) {
+fn classify(bytes: &[u8]) -> bool {
     let limit = policy().map_or(restore_contract::request::DEFAULT_MAX_MESSAGE_BYTES, |p| p.max_message_bytes);
     match classify_with_limit(bytes, limit) {
         Ok(Incoming::Request(request)) => {
@@ -102,6 +103,7 @@ fn classify(bytes: &[u8]) {
                 let _ = policy.check(&request, 0).map_err(|refusal| refusal.to_string());
             }
             let _ = serde_json::to_vec(&request);
+            true
         }
         Ok(Incoming::Alert(alert)) => {
             if let Some(policy) = policy()
@@ -109,15 +111,19 @@ fn classify(bytes: &[u8]) {
             {
                 let _ = policy.check(&request, 0).map_err(|refusal| refusal.to_string());
             }
+            true
         }
-        Err(e) => check_refusal(&e),
+        Err(e) => {
+            check_refusal(&e);
+            false
+        }
     }
 }
 
 /// The host's envelope, as the runtime reads it, then each trigger decoder and the contract on the message body.
-fn envelope(bytes: &[u8]) {
+fn envelope(bytes: &[u8]) -> bool {
     let Ok(request) = InvocationRequest::parse(bytes) else {
-        return;
+        return false;
     };
     let ctx = Invocation::new("RestoreIntake", Some("00000000-0000-0000-0000-000000000000".into()), &request);
     let _ = format!("{ctx:?}");
@@ -130,18 +136,20 @@ fn envelope(bytes: &[u8]) {
     if let Ok(http) = HttpRequest::from_invocation("req", &request) {
         let _ = format!("{http:?}");
     }
+    true
 }
 
 /// An ARM id, through every parser and accessor the engine and the contract use.
-fn arm_id(bytes: &[u8]) {
+fn arm_id(bytes: &[u8]) -> bool {
     let text = String::from_utf8_lossy(bytes);
-    if let Ok(id) = ResourceId::parse(&text) {
+    let parsed = ResourceId::parse(&text);
+    if let Ok(id) = &parsed {
         let (_, _, _, _) = (id.subscription(), id.resource_group(), id.namespace(), id.name());
         let _ = id.chain().len();
         let _ = id.resource_group_id();
         let again = ResourceId::parse(id.as_str());
         assert!(
-            again.as_ref().is_ok_and(|a| a == &id),
+            again.as_ref().is_ok_and(|a| a == id),
             "an ARM id that parsed does not re-parse to itself: {id:?} → {again:?}"
         );
         let _ = id.to_string();
@@ -182,10 +190,11 @@ fn arm_id(bytes: &[u8]) {
     // As the contract reads ids: a JSON string through Deserialize.
     let _ = serde_json::from_slice::<ResourceId>(bytes);
     let _ = serde_json::from_slice::<BackupInstanceId>(bytes);
+    parsed.is_ok()
 }
 
 /// The tolerant string readers of `wire`: statuses, job ids and timestamps as Azure writes them.
-fn wire_strings(bytes: &[u8]) {
+fn wire_strings(bytes: &[u8]) -> bool {
     let text = String::from_utf8_lossy(bytes);
     let op = OperationState::from_wire(&text);
     let _ = (op.is_terminal(), op.is_success());
@@ -195,30 +204,37 @@ fn wire_strings(bytes: &[u8]) {
     let stamp = Timestamp::new(text.as_ref());
     let _ = (stamp.is_unset_sentinel(), stamp.datetime());
     let _ = serde_json::from_slice::<Timestamp>(bytes).map(|t| t.datetime());
+    stamp.datetime().is_some() || !matches!(op, OperationState::Other(_))
 }
 
 /// A response model: decode, then re-serialise (the engine stores some of them on records).
-fn model<T: DeserializeOwned + Serialize>(bytes: &[u8]) {
-    if let Ok(value) = serde_json::from_slice::<T>(bytes) {
-        let _ = serde_json::to_vec(&value);
-    }
+fn model<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> bool {
+    let Ok(value) = serde_json::from_slice::<T>(bytes) else {
+        return false;
+    };
+    let _ = serde_json::to_vec(&value);
+    true
 }
 
 /// ARM's error body, with the helpers the engine classifies errors by.
-fn cloud_error(bytes: &[u8]) {
-    if let Ok(e) = serde_json::from_slice::<arm_error::CloudError>(bytes) {
-        let _ = e.error.is_retryable();
-        if let Some(user) = e.error.user_facing() {
-            let _ = user.detailed_message();
-        }
-        let _ = serde_json::to_vec(&e);
+fn cloud_error(bytes: &[u8]) -> bool {
+    let Ok(e) = serde_json::from_slice::<arm_error::CloudError>(bytes) else {
+        return false;
+    };
+    let _ = e.error.is_retryable();
+    if let Some(user) = e.error.user_facing() {
+        let _ = user.detailed_message();
     }
+    let _ = serde_json::to_vec(&e);
+    true
 }
 
 /// The CRR access token, whose fields the engine reads before the restore POST.
-fn crr_access_token(bytes: &[u8]) {
-    if let Ok(token) = serde_json::from_slice::<crr::CrrAccessTokenResource>(bytes) {
-        let _ = token.properties.fields();
-        let _ = serde_json::to_vec(&token);
-    }
+fn crr_access_token(bytes: &[u8]) -> bool {
+    let Ok(token) = serde_json::from_slice::<crr::CrrAccessTokenResource>(bytes) else {
+        return false;
+    };
+    let _ = token.properties.fields();
+    let _ = serde_json::to_vec(&token);
+    true
 }
