@@ -78,9 +78,10 @@ fn main() -> ExitCode {
         );
     }
     println!(
-        "seeds: {} messages, {} envelopes, {} strings, {} responses ({} example files); seed {}, time limit {:?}",
+        "seeds: {} messages, {} envelopes, {} ARM ids, {} strings, {} responses ({} example files); seed {}, time limit {:?}",
         corpora.messages.len(),
         corpora.envelopes.len(),
+        corpora.arm_ids.len(),
         corpora.strings.len(),
         corpora.responses.len(),
         corpora.conformance_files,
@@ -88,8 +89,8 @@ fn main() -> ExitCode {
         options.time_limit
     );
     println!(
-        "{:<30} {:>12} {:>9} {:>10} {:>10} {:>8}",
-        "target", "executions", "seconds", "exec/s", "slowest", "findings"
+        "{:<30} {:>12} {:>9} {:>10} {:>10} {:>9} {:>8}",
+        "target", "executions", "seconds", "exec/s", "slowest", "decoded", "findings"
     );
     let mut failed = false;
     let mut total = 0u64;

@@ -16,7 +16,9 @@ pub struct Corpora {
     pub messages: Vec<Vec<u8>>,
     /// Host envelopes.
     pub envelopes: Vec<Vec<u8>>,
-    /// ARM ids and other short strings (statuses, timestamps, job ids).
+    /// ARM ids (strings starting with `/`).
+    pub arm_ids: Vec<Vec<u8>>,
+    /// Every short string (statuses, timestamps, job ids, names, ids).
     pub strings: Vec<Vec<u8>>,
     /// Azure response bodies.
     pub responses: Vec<Vec<u8>>,
@@ -30,7 +32,8 @@ impl Corpora {
         let list = match corpus {
             Corpus::Messages => &self.messages,
             Corpus::Envelopes => &self.envelopes,
-            Corpus::ArmIds => &self.strings,
+            Corpus::ArmIds => &self.arm_ids,
+            Corpus::Strings => &self.strings,
             Corpus::Responses => &self.responses,
         };
         list.iter().cloned().map(Seed::new).collect()
@@ -92,6 +95,10 @@ pub fn load(shared: &Path) -> Corpora {
     strings.sort();
     strings.dedup();
     for s in strings {
+        if s.starts_with('/') {
+            c.arm_ids.push(Value::String(s.clone()).to_string().into_bytes());
+            c.arm_ids.push(s.clone().into_bytes());
+        }
         c.strings.push(Value::String(s.clone()).to_string().into_bytes());
         c.strings.push(s.into_bytes());
     }

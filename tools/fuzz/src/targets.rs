@@ -6,6 +6,7 @@
 use std::sync::OnceLock;
 
 use custom_handler::{FromInvocation, HttpRequest, Invocation, InvocationRequest, ServiceBusMessage, TimerInfo};
+use restore_contract::RequestErrorKind as K;
 use restore_contract::catalogue::EXAMPLE_POLICY;
 use restore_contract::policy::PolicyOrigin;
 use restore_contract::{AlertOutcome, Incoming, Policy, RequestError, classify_with_limit, map_alert};
@@ -25,8 +26,10 @@ pub enum Corpus {
     Messages,
     /// The host's invocation envelopes carrying those messages (and timer and HTTP triggers).
     Envelopes,
-    /// ARM resource ids.
+    /// ARM resource ids (every string starting with `/`).
     ArmIds,
+    /// Other short strings Azure writes: statuses, timestamps, job ids, names.
+    Strings,
     /// Azure response bodies from the REST API spec examples.
     Responses,
 }
@@ -38,8 +41,9 @@ pub struct Target {
     pub name: &'static str,
     /// Seed corpus.
     pub corpus: Corpus,
-    /// Runs one input; true when the input got past the decoder (decoded, or for messages: accepted), so the
-    /// report can show how deep the generated inputs reach.
+    /// Runs one input; true when the input got past the parser into the typed decoder (a response model
+    /// decoded; an ARM id parsed; a message accepted or refused by a field-level check), so the report can show
+    /// how deep the generated inputs reach.
     pub run: fn(&[u8]) -> bool,
 }
 
@@ -51,7 +55,7 @@ pub fn all() -> Vec<Target> {
         t("host-envelope", Envelopes, envelope),
         t("contract-classify", Messages, classify),
         t("arm-id", ArmIds, arm_id),
-        t("wire-strings", ArmIds, wire_strings),
+        t("wire-strings", Strings, wire_strings),
         t("arm-cloud-error", Responses, cloud_error),
         t("dpp-operation-status", Responses, model::<dpp::OperationResource>),
         t("dpp-operation-extended-info", Responses, model::<dpp::OperationExtendedInfo>),
@@ -115,7 +119,9 @@ fn classify(bytes: &[u8]) -> bool {
         }
         Err(e) => {
             check_refusal(&e);
-            false
+            // Refused by the field-level checks still counts as reaching the typed decoder; refused as a whole
+            // message (not JSON, too large, not an object, a duplicated key) does not.
+            !matches!(e.kind, K::MalformedJson | K::TooLarge | K::NotAnObject | K::DuplicateKey)
         }
     }
 }
