@@ -3,7 +3,7 @@
 # (default 1,000,000), on the stable toolchain. Extra arguments go to the harness (e.g. --target arm-id, --seed 7).
 # Inputs that panic or hang are saved under target/fuzz-findings/ (relative to the checkout); the exit status is non-zero if there were any.
 #   bash scripts/fuzz.sh            # the full run the README reports
-#   bash scripts/fuzz.sh 20000      # a short budget (scripts/test.sh runs this)
+#   bash scripts/fuzz.sh 100000     # a short budget, about a second per target (scripts/test.sh runs this)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"

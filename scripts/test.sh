@@ -56,7 +56,7 @@ fi
 cargo deny --locked check --hide-inclusion-graph licenses bans sources
 
 step "fuzz: a short budget per target (scripts/fuzz.sh runs the full 1,000,000)"
-bash scripts/fuzz.sh 20000
+bash scripts/fuzz.sh 100000
 
 step "cargo build --bins (the end-to-end tests start the handler binaries as the Functions host does)"
 cargo build --workspace --bins --locked
