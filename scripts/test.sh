@@ -48,6 +48,16 @@ if ! grep -qs "\"version\": \"$azurite_version\"" "$root/.tools/azurite/node_mod
 fi
 "$root/.tools/azurite/node_modules/.bin/azurite-blob" --version
 
+step "cargo deny (licences, bans, sources; advisories need the RustSec database from github.com, see README)"
+if ! cargo deny --version 2>/dev/null | grep -q '^cargo-deny 0.20.2$'; then
+  step "installing cargo-deny"
+  cargo install cargo-deny@0.20.2 --locked
+fi
+cargo deny --locked check --hide-inclusion-graph licenses bans sources
+
+step "fuzz: a short budget per target (scripts/fuzz.sh runs the full 1,000,000)"
+bash scripts/fuzz.sh 100000
+
 step "cargo build --bins (the end-to-end tests start the handler binaries as the Functions host does)"
 cargo build --workspace --bins --locked
 

@@ -136,6 +136,21 @@ fn bytes(v: &Value) -> Vec<u8> {
     v.to_string().into_bytes()
 }
 
+/// `body` as text with the key at `path` written twice: first `first`, then the value `body` has. serde keeps
+/// the last value, so without the duplicate-key check these bodies would be accepted as the valid request
+/// (the check is what refuses them). The key is found by its key-and-value text, which is unique in these
+/// bodies; if it were not, the entry would be accepted and the catalogue test would say so.
+fn twice(body: &Value, path: &[&str], first: Value) -> Vec<u8> {
+    let text = body.to_string();
+    let pointer: String = path.iter().map(|p| format!("/{p}")).collect();
+    let (Some(key), Some(value)) = (path.last(), body.pointer(&pointer)) else {
+        return text.into_bytes();
+    };
+    let written = format!("{}:{value}", Value::String((*key).to_string()));
+    let doubled = format!("{}:{first},{written}", Value::String((*key).to_string()));
+    text.replacen(&written, &doubled, 1).into_bytes()
+}
+
 fn req(name: &'static str, body: Value, kind: K, field: &'static str, rule: Option<&'static str>) -> BadInput {
     raw(name, bytes(&body), kind, field, rule)
 }
@@ -182,6 +197,70 @@ pub fn bad_inputs() -> Vec<BadInput> {
             bytes(&set(d(), &["source", "reference"], Value::String("x".repeat(70 * 1024)))),
             K::TooLarge,
             "",
+            None,
+        ),
+        // One meaning per message: a key written twice anywhere. Only the requestId entry keeps a requestId: the
+        // end-to-end replay gives other entries fresh requestIds by re-serialising them, which would drop the
+        // duplicate.
+        raw(
+            "duplicate-request-id",
+            twice(&d(), &["requestId"], json!("someone-elses-request")),
+            K::DuplicateKey,
+            "requestId",
+            None,
+        ),
+        raw(
+            "duplicate-target-resource-group",
+            twice(
+                &with(d(), |v| remove(v, &["requestId"])),
+                &["operation", "targetResourceGroupId"],
+                json!(format!("{other_sub}/resourceGroups/rg-prod")),
+            ),
+            K::DuplicateKey,
+            "operation.targetResourceGroupId",
+            None,
+        ),
+        raw(
+            "duplicate-backup-instance-id",
+            twice(
+                &with(d(), |v| remove(v, &["requestId"])),
+                &["operation", "backupInstanceId"],
+                json!(format!("{BV}/backupInstances/payroll-db-bi")),
+            ),
+            K::DuplicateKey,
+            "operation.backupInstanceId",
+            None,
+        ),
+        raw(
+            "duplicate-key-same-value",
+            twice(&with(d(), |v| remove(v, &["requestId"])), &["source", "reference"], json!("INC0012345")),
+            K::DuplicateKey,
+            "source.reference",
+            None,
+        ),
+        raw(
+            "duplicate-tag",
+            twice(
+                &with(d(), |v| {
+                    remove(v, &["requestId"]);
+                    v["options"] = json!({"tags": {"cost": "cc-1"}});
+                }),
+                &["options", "tags", "cost"],
+                json!("cc-2"),
+            ),
+            K::DuplicateKey,
+            "options.tags.cost",
+            None,
+        ),
+        raw(
+            "duplicate-key-escaped",
+            {
+                // `\u0073ource` is `source` once unescaped: the check compares keys as the decoder reads them.
+                let text = with(d(), |v| remove(v, &["requestId"])).to_string();
+                text.replacen("{", "{\"\\u0073ource\":{\"kind\":\"ticket\",\"reference\":\"x\"},", 1).into_bytes()
+            },
+            K::DuplicateKey,
+            "source",
             None,
         ),
         // version
@@ -614,6 +693,18 @@ pub fn bad_inputs() -> Vec<BadInput> {
             ),
             K::InvalidAlert,
             "data.essentials.monitorCondition",
+            None,
+        ),
+        raw(
+            "alert-duplicate-key",
+            twice(
+                &json!({"schemaId": "azureMonitorCommonAlertSchema", "data": {"essentials": {"alertId": "a",
+                        "alertRule": "backup-failed", "monitorCondition": "Fired"}}}),
+                &["data", "essentials", "alertRule"],
+                json!("restore-everything"),
+            ),
+            K::DuplicateKey,
+            "data.essentials.alertRule",
             None,
         ),
         // policy

@@ -75,3 +75,17 @@ fn results_round_trip_and_measure_restore_time() {
     let validator = jsonschema::validator_for(&restore_contract::schema::result_schema()).unwrap();
     assert!(validator.is_valid(&serde_json::to_value(&r).unwrap()));
 }
+
+#[test]
+fn a_duplicated_key_refuses_the_message_before_any_field_is_read() {
+    // Two versions: without the duplicate check serde would read "2" and answer unsupportedVersion.
+    let text = valid_disk_request().to_string().replacen(r#""version":"1""#, r#""version":"1","version":"2""#, 1);
+    let e = parse_request(text.as_bytes()).unwrap_err();
+    assert_eq!(e.code(), "request.duplicateKey", "{e}");
+    assert_eq!(e.field_path(), "version");
+    assert!(e.message.contains("'version'") && e.fix.contains("'version' once"), "{e}");
+    // The same check guards classify, alerts included.
+    let alert = r#"{"schemaId":"azureMonitorCommonAlertSchema","data":{"essentials":{"alertId":"a","alertId":"b"}}}"#;
+    let e = classify(alert.as_bytes()).unwrap_err();
+    assert_eq!((e.code(), e.field_path()), ("request.duplicateKey", "data.essentials.alertId"), "{e}");
+}

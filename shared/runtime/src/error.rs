@@ -80,6 +80,29 @@ pub enum DecodeError {
     },
 }
 
+/// An invocation whose body is over the runtime's [`crate::BodyLimit`]: refused before the envelope is parsed.
+/// An app registers [`crate::Runtime::on_oversize`] to answer it (the intake answers a `Rejected` result, so the
+/// message is settled instead of redelivered and dead-lettered); without a hook the host gets a `413`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the invocation body is {received} bytes{more}, over the limit of {limit} bytes (the policy's maxMessageBytes \
+     {max_message_bytes} plus the host envelope's overhead); send a message of at most {max_message_bytes} bytes, \
+     or raise maxMessageBytes in the policy",
+    more = if *.truncated { " or more" } else { "" }
+)]
+pub struct Oversize {
+    /// The function the host invoked.
+    pub function: String,
+    /// The body limit in bytes.
+    pub limit: usize,
+    /// The policy's message size the limit was derived from.
+    pub max_message_bytes: usize,
+    /// Bytes received (a lower bound when `truncated`).
+    pub received: u64,
+    /// The runtime stopped reading before the end of a very large body.
+    pub truncated: bool,
+}
+
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// The error a handler returns. The runtime writes it to stderr and answers the host with a

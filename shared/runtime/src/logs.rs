@@ -15,6 +15,7 @@
 //! The subscriber must be built on [`tracing_subscriber::Registry`] (as [`init_tracing`]
 //! does) for the runtime to read the buffers back.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::sync::{Arc, Mutex};
@@ -142,12 +143,46 @@ impl Visit for LabelVisitor {
     }
 }
 
-/// Format an event as a `Logs` line: `LEVEL target: message key=value ...`.
+/// Makes untrusted text safe for a one-line log: control characters (newlines, carriage returns, ANSI escapes,
+/// NUL, DEL and the C1 range), the Unicode line and paragraph separators and the bidirectional overrides are
+/// written as escapes (`\n`, `\r`, `\t`, `\u{1b}`), so a request id, MessageId or alert field cannot start a
+/// forged log line, recolour a terminal or reorder what a reader sees. Everything else is kept as it is.
+pub fn escape_control(text: &str) -> Cow<'_, str> {
+    fn unsafe_char(c: char) -> bool {
+        c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if unsafe_char(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Format an event as a `Logs` line: `LEVEL target: message key=value ...`. Messages and field values often
+/// carry what a caller sent (`request_id = %id`, `"bad message {text}"`): both are escaped, so one event is
+/// always exactly one line ([`escape_control`]).
 fn format_line(event: &Event<'_>) -> String {
     let mut visitor = LineVisitor::default();
     event.record(&mut visitor);
     let meta = event.metadata();
-    format!("{} {}: {}{}", meta.level(), meta.target(), visitor.message, visitor.fields)
+    format!(
+        "{} {}: {}{}",
+        meta.level(),
+        meta.target(),
+        escape_control(&visitor.message),
+        escape_control(&visitor.fields)
+    )
 }
 
 fn is_invocation_span(meta: &tracing::Metadata<'_>) -> bool {
@@ -167,7 +202,8 @@ where
         attrs.record(&mut label);
         let mut ext = span.extensions_mut();
         ext.insert(LogBuffer::default());
-        ext.insert(Label(format!("[{} {}]", label.function, label.invocation_id)));
+        let text = format!("[{} {}]", label.function, label.invocation_id);
+        ext.insert(Label(escape_control(&text).into_owned()));
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
@@ -298,6 +334,26 @@ mod tests {
             assert_eq!(lb.len(), 1);
             assert!(lb[0].ends_with("b1"), "{lb:?}");
         });
+    }
+
+    #[test]
+    fn untrusted_text_cannot_forge_a_log_line() {
+        tracing::subscriber::with_default(subscriber(), || {
+            let span =
+                tracing::info_span!(target: INVOCATION_TARGET, INVOCATION_SPAN, function = "F", invocation_id = "id");
+            span.in_scope(|| {
+                let id = "r1\nINFO forged: restore approved\r\u{1b}[2J\u{202e}";
+                tracing::info!(request_id = %id, message_id = id, "received {id}");
+            });
+            let logs = take_logs(&span);
+            assert_eq!(logs.len(), 1);
+            let line = &logs[0];
+            assert!(!line.chars().any(|c| c.is_control() || c == '\u{202e}'), "{line:?}");
+            assert!(line.contains("received r1\\nINFO forged: restore approved\\r\\u{1b}[2J\\u{202e}"), "{line}");
+            assert!(line.contains("request_id=r1\\nINFO forged"), "{line}");
+        });
+        assert_eq!(escape_control("plain é 漢"), Cow::Borrowed("plain é 漢"));
+        assert_eq!(escape_control("a\tb\u{7f}\u{85}"), "a\\tb\\u{7f}\\u{85}");
     }
 
     #[test]

@@ -11,8 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::body::{Body, Bytes, HttpBody as _};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -22,12 +21,13 @@ use tokio::net::TcpListener;
 use tracing::Instrument as _;
 
 use crate::envelope::{INVOCATION_ID_HEADER, Invocation, InvocationRequest, InvocationResponse};
-use crate::error::{DecodeError, HandlerError, LEGACY_PORT_VAR, PORT_VAR, ServeError, StartupError};
+use crate::error::{DecodeError, HandlerError, LEGACY_PORT_VAR, Oversize, PORT_VAR, ServeError, StartupError};
 use crate::events::FromInvocation;
 use crate::events::http::HttpRequest;
 use crate::events::service_bus::ServiceBusMessage;
 use crate::events::timer::TimerInfo;
-use crate::logs::{INVOCATION_SPAN, INVOCATION_TARGET, take_logs};
+use crate::limits::BodyLimit;
+use crate::logs::{INVOCATION_SPAN, INVOCATION_TARGET, escape_control, take_logs};
 use crate::outputs::Outputs;
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -38,6 +38,13 @@ enum Failure {
 }
 
 type Invoke = Arc<dyn Fn(InvocationRequest, Invocation) -> BoxFuture<Result<Outputs, Failure>> + Send + Sync>;
+type OnOversize = Arc<dyn Fn(Oversize, Invocation) -> BoxFuture<Result<Outputs, HandlerError>> + Send + Sync>;
+
+/// A body is read to its end even when it is not used (a 404, an oversized message), so the client can finish
+/// sending and read the answer: answering and closing while the client is still writing resets the connection,
+/// and the client sees a broken pipe instead of the answer. Past this many bytes the runtime stops reading and
+/// lets the connection close (only a client that is not the Functions host sends that much to a wrong path).
+const DRAIN_LIMIT_BYTES: u64 = 256 * 1024 * 1024;
 
 struct Function {
     binding: String,
@@ -47,6 +54,8 @@ struct Function {
 struct Shared {
     functions: HashMap<String, Function>,
     in_flight: AtomicUsize,
+    body_limit: Option<BodyLimit>,
+    on_oversize: Option<OnOversize>,
 }
 
 /// The custom-handler runtime: a set of functions, each registered by its function (folder)
@@ -84,13 +93,19 @@ struct Shared {
 #[derive(Default)]
 pub struct Runtime {
     functions: HashMap<String, Function>,
+    body_limit: Option<BodyLimit>,
+    on_oversize: Option<OnOversize>,
 }
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut names: Vec<_> = self.functions.iter().map(|(k, v)| format!("{k}({})", v.binding)).collect();
         names.sort();
-        f.debug_struct("Runtime").field("functions", &names).finish()
+        f.debug_struct("Runtime")
+            .field("functions", &names)
+            .field("body_limit", &self.body_limit.as_ref().map(BodyLimit::envelope_bytes))
+            .field("on_oversize", &self.on_oversize.is_some())
+            .finish()
     }
 }
 
@@ -182,6 +197,29 @@ impl Runtime {
         self.function(name, binding, handler)
     }
 
+    /// Refuse invocation bodies over `limit` ([`BodyLimit::envelope_bytes`]: the policy's `maxMessageBytes` plus
+    /// the host envelope's overhead) before parsing them; the body is still read to its end (and dropped) so the
+    /// host gets an answer. Without a limit the runtime buffers any body (the default: HTTP triggers may be
+    /// large). Oversized invocations go to [`Runtime::on_oversize`], or get a `413` naming the limit.
+    pub fn body_limit(mut self, limit: BodyLimit) -> Self {
+        self.body_limit = Some(limit);
+        self
+    }
+
+    /// Answer invocations over the [`Runtime::body_limit`] with `handler` instead of a `413`. Its outputs are
+    /// sent like any function's (a `200`), so a Service Bus message is settled rather than redelivered ten
+    /// times and dead-lettered: the intake answers with a `Rejected` result naming the limit
+    /// ([`Oversize`]'s text says what and how to fix it). The [`Invocation`] has the function name and the
+    /// invocation id; there is no metadata, since the envelope is not parsed.
+    pub fn on_oversize<H, Fut>(mut self, handler: H) -> Self
+    where
+        H: Fn(Oversize, Invocation) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Outputs, HandlerError>> + Send + 'static,
+    {
+        self.on_oversize = Some(Arc::new(move |oversize, ctx| Box::pin(handler(oversize, ctx))));
+        self
+    }
+
     /// Bind `127.0.0.1:$FUNCTIONS_CUSTOMHANDLER_PORT` (see [`bind_from_env`]).
     pub async fn bind_from_env() -> Result<TcpListener, StartupError> {
         bind_from_env().await
@@ -189,8 +227,16 @@ impl Runtime {
 
     /// The axum router: `GET /` (readiness), `POST /{function}`, JSON 404/405 otherwise.
     pub fn into_router(self) -> Router {
-        let shared = Arc::new(Shared { functions: self.functions, in_flight: AtomicUsize::new(0) });
-        router(shared)
+        router(self.into_shared())
+    }
+
+    fn into_shared(self) -> Arc<Shared> {
+        Arc::new(Shared {
+            functions: self.functions,
+            in_flight: AtomicUsize::new(0),
+            body_limit: self.body_limit,
+            on_oversize: self.on_oversize,
+        })
     }
 
     /// Serve until SIGTERM or SIGINT, then stop accepting, let in-flight invocations finish and
@@ -213,7 +259,7 @@ impl Runtime {
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        let shared = Arc::new(Shared { functions: self.functions, in_flight: AtomicUsize::new(0) });
+        let shared = self.into_shared();
         let app = router(Arc::clone(&shared));
         let announce = async move {
             shutdown.await;
@@ -312,7 +358,8 @@ fn router(shared: Arc<Shared>) -> Router {
         // axum limits `Bytes` bodies to 2 MB by default. The host's envelope grows every Service
         // Bus body (double encoding escapes quotes; base64 adds a third), Premium messages reach
         // 100 MB and HTTP triggers 100 MB, so a limit here would turn large but valid messages
-        // into failures and dead letters. The host is the only client (loopback), so no limit.
+        // into failures and dead letters. The limit that matters is the app's message limit, applied by `invoke`
+        // while it reads the body ([`Runtime::body_limit`]), so axum's is off.
         .layer(DefaultBodyLimit::disable())
         .with_state(shared)
 }
@@ -326,43 +373,97 @@ fn error_response(status: StatusCode, message: &str) -> Response {
     json_response(status, json!({ "error": message }))
 }
 
+/// One line on stderr; the text often holds what a client sent (paths, decode errors naming keys), so control
+/// characters are escaped and the line stays one line.
 fn stderr_line(text: &str) {
-    let _ = std::io::stderr().lock().write_all(format!("{text}\n").as_bytes());
+    let _ = std::io::stderr().lock().write_all(format!("{}\n", escape_control(text)).as_bytes());
+}
+
+/// What reading a body found.
+enum BodyRead {
+    /// The whole body, within the limit.
+    Complete(Bytes),
+    /// Over the limit: `received` bytes were read (and dropped); `truncated` when reading stopped early.
+    Oversize { received: u64, truncated: bool },
+}
+
+/// Reads `body` to its end, keeping it only while it stays within `limit` (no limit: keep all). Past the limit
+/// the bytes are counted and dropped, up to [`DRAIN_LIMIT_BYTES`].
+async fn read_body(mut body: Body, limit: Option<usize>) -> Result<BodyRead, axum::Error> {
+    let mut kept: Vec<u8> = Vec::new();
+    let mut received: u64 = 0;
+    let mut over = false;
+    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+        let Ok(data) = frame?.into_data() else {
+            continue; // trailers
+        };
+        received = received.saturating_add(data.len() as u64);
+        if !over && limit.is_some_and(|limit| received > limit as u64) {
+            over = true;
+            kept = Vec::new();
+        }
+        if over {
+            if received > DRAIN_LIMIT_BYTES {
+                return Ok(BodyRead::Oversize { received, truncated: true });
+            }
+        } else {
+            kept.extend_from_slice(&data);
+        }
+    }
+    Ok(if over { BodyRead::Oversize { received, truncated: false } } else { BodyRead::Complete(Bytes::from(kept)) })
+}
+
+/// Reads and drops a body that will not be used (see [`DRAIN_LIMIT_BYTES`]).
+async fn drain(body: Body) {
+    let _ = read_body(body, Some(0)).await;
 }
 
 async fn ready() -> Response {
     json_response(StatusCode::OK, json!({}))
 }
 
-async fn not_found(uri: Uri) -> Response {
+async fn not_found(uri: Uri, body: Body) -> Response {
+    drain(body).await;
+    not_found_answer(&uri)
+}
+
+fn not_found_answer(uri: &Uri) -> Response {
     let message = format!("no function is registered at {}", uri.path());
     stderr_line(&format!("custom handler: 404: {message}"));
     error_response(StatusCode::NOT_FOUND, &message)
 }
 
-async fn method_not_allowed(uri: Uri) -> Response {
+async fn method_not_allowed(uri: Uri, body: Body) -> Response {
+    drain(body).await;
     error_response(StatusCode::METHOD_NOT_ALLOWED, &format!("{} accepts POST (invocations) only", uri.path()))
 }
 
-async fn invoke(
-    State(shared): State<Arc<Shared>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+async fn invoke(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap, body: Body) -> Response {
     let name = uri.path().trim_start_matches('/').to_string();
     let invocation_id = headers.get(INVOCATION_ID_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
     let id_text = invocation_id.as_deref().unwrap_or("-").to_string();
     let Some(function) = shared.functions.get(&name) else {
-        return not_found(uri).await;
+        drain(body).await;
+        return not_found_answer(&uri);
     };
     let bad_request = |e: &dyn std::fmt::Display| {
         let message = e.to_string();
         stderr_line(&format!("ERROR [{name} {id_text}] 400 bad request: {message}"));
         error_response(StatusCode::BAD_REQUEST, &message)
     };
-    let body = match body {
-        Ok(body) => body,
+    let limit = shared.body_limit.as_ref();
+    let body = match read_body(body, limit.map(BodyLimit::envelope_bytes)).await {
+        Ok(BodyRead::Complete(body)) => body,
+        Ok(BodyRead::Oversize { received, truncated }) => {
+            let oversize = Oversize {
+                function: name.clone(),
+                limit: limit.map_or(usize::MAX, BodyLimit::envelope_bytes),
+                max_message_bytes: limit.map_or(usize::MAX, BodyLimit::message_bytes),
+                received,
+                truncated,
+            };
+            return answer_oversize(&shared, oversize, invocation_id).await;
+        }
         Err(e) => return bad_request(&format!("cannot read the request body: {e}")),
     };
     let request = match InvocationRequest::parse(&body) {
@@ -370,13 +471,35 @@ async fn invoke(
         Err(e) => return bad_request(&e),
     };
     let ctx = Invocation::new(name.clone(), invocation_id, &request);
+    let future = (function.invoke)(request, ctx);
+    run_invocation(&shared, &name, &id_text, future).await
+}
+
+/// An invocation over the body limit: the app's [`Runtime::on_oversize`] answer, or a `413` naming the limit.
+async fn answer_oversize(shared: &Arc<Shared>, oversize: Oversize, invocation_id: Option<String>) -> Response {
+    let name = oversize.function.clone();
+    let id_text = invocation_id.as_deref().unwrap_or("-").to_string();
+    stderr_line(&format!("WARN [{name} {id_text}] refused before parsing: {oversize}"));
+    let Some(hook) = shared.on_oversize.clone() else {
+        return error_response(StatusCode::PAYLOAD_TOO_LARGE, &oversize.to_string());
+    };
+    let ctx = Invocation::new(name.clone(), invocation_id, &InvocationRequest::default());
+    let future: BoxFuture<Result<Outputs, Failure>> =
+        Box::pin(async move { hook(oversize, ctx).await.map_err(Failure::Handler) });
+    run_invocation(shared, &name, &id_text, future).await
+}
+
+/// Runs one invocation in its own task (a panic becomes a JoinError instead of tearing down the connection, and
+/// the process keeps serving) inside the invocation span, and turns the outcome into the host's answer.
+async fn run_invocation(
+    shared: &Arc<Shared>,
+    name: &str,
+    id_text: &str,
+    future: BoxFuture<Result<Outputs, Failure>>,
+) -> Response {
     let span =
         tracing::info_span!(target: INVOCATION_TARGET, INVOCATION_SPAN, function = %name, invocation_id = %id_text);
-    let future = (function.invoke)(request, ctx);
-
     shared.in_flight.fetch_add(1, Ordering::SeqCst);
-    // Run the handler in its own task: a panic becomes a JoinError instead of tearing down
-    // the connection, and the process keeps serving.
     let joined = tokio::spawn(future.instrument(span.clone())).await;
     shared.in_flight.fetch_sub(1, Ordering::SeqCst);
 
@@ -394,7 +517,11 @@ async fn invoke(
                 }
             }
         }
-        Ok(Err(Failure::BadRequest(e))) => bad_request(&e),
+        Ok(Err(Failure::BadRequest(e))) => {
+            let message = e.to_string();
+            stderr_line(&format!("ERROR [{name} {id_text}] 400 bad request: {message}"));
+            error_response(StatusCode::BAD_REQUEST, &message)
+        }
         Ok(Err(Failure::Handler(e))) => {
             // The host drops `Logs` on a non-2xx answer: stderr is where this is seen.
             let message = e.to_string();
@@ -456,6 +583,132 @@ mod tests {
     fn shutdown_codes_are_never_zero() {
         assert_eq!(Shutdown::Terminate.code(), 143);
         assert_eq!(Shutdown::Interrupt.code(), 130);
+    }
+
+    mod bodies {
+        use std::sync::atomic::AtomicBool;
+
+        use axum::http::Request;
+        use futures::StreamExt as _;
+        use tower::ServiceExt as _;
+
+        use super::*;
+        use crate::limits::envelope_limit_for;
+
+        /// A body sent in `chunks` that records when it has been read to its end.
+        fn tracked_body(chunks: Vec<Vec<u8>>) -> (Body, Arc<AtomicBool>) {
+            let finished = Arc::new(AtomicBool::new(false));
+            let flag = Arc::clone(&finished);
+            let end = futures::stream::once(async move {
+                flag.store(true, Ordering::SeqCst);
+                Ok::<_, std::io::Error>(Bytes::new())
+            });
+            let stream =
+                futures::stream::iter(chunks.into_iter().map(|c| Ok::<_, std::io::Error>(Bytes::from(c)))).chain(end);
+            (Body::from_stream(stream), finished)
+        }
+
+        async fn echo(m: ServiceBusMessage, _: Invocation) -> Result<Outputs, HandlerError> {
+            Ok(Outputs::new().service_bus("out", [m.body_str()?.to_string()]))
+        }
+
+        fn envelope(body_text: &str) -> Vec<u8> {
+            json!({"Data": {"message": Value::String(body_text.to_string()).to_string()}, "Metadata": {}})
+                .to_string()
+                .into_bytes()
+        }
+
+        async fn send(router: Router, path: &str, chunks: Vec<Vec<u8>>) -> (StatusCode, Value, bool) {
+            let (body, finished) = tracked_body(chunks);
+            let request = Request::post(path).body(body).expect("a valid test request");
+            let response = router.oneshot(request).await.expect("the router is infallible");
+            let status = response.status();
+            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("a readable answer");
+            let value = serde_json::from_slice(&bytes).expect("every answer is JSON");
+            (status, value, finished.load(Ordering::SeqCst))
+        }
+
+        // The intermittent failure of runtime_protocol's `every_response_is_a_json_object_with_a_json_content_type`:
+        // the 404 for an unrouted path (`/a/b`) was answered without reading the chunked body, and the connection
+        // closed; a client still writing its body (slowed by load) got a broken pipe instead of the answer.
+        #[tokio::test]
+        async fn answers_without_a_function_still_read_the_body_to_its_end() {
+            for (method_ok, path) in [(true, "/a/b"), (true, "/Nope"), (false, "/Echo")] {
+                let router = Runtime::new().service_bus("Echo", "message", echo).into_router();
+                let (body, finished) = tracked_body(vec![b"{".to_vec(), b"}".to_vec()]);
+                let request = if method_ok { Request::post(path).body(body) } else { Request::put(path).body(body) }
+                    .expect("a valid test request");
+                let response = router.oneshot(request).await.expect("the router is infallible");
+                assert!(response.status().is_client_error(), "{path}: {}", response.status());
+                assert!(finished.load(Ordering::SeqCst), "{path}: answered before the body was read");
+            }
+        }
+
+        #[tokio::test]
+        async fn a_body_over_the_limit_goes_to_the_oversize_hook_and_is_never_parsed() {
+            let limit = BodyLimit::for_message_bytes(1024);
+            let seen = Arc::new(std::sync::Mutex::new(None));
+            let record = Arc::clone(&seen);
+            let router = Runtime::new()
+                .service_bus("Echo", "message", echo)
+                .body_limit(limit.clone())
+                .on_oversize(move |o: Oversize, ctx: Invocation| {
+                    let record = Arc::clone(&record);
+                    async move {
+                        let text = o.to_string();
+                        *record.lock().unwrap_or_else(|p| p.into_inner()) = Some((o, ctx.function_name));
+                        Ok(Outputs::new().service_bus("out", [text]))
+                    }
+                })
+                .into_router();
+            // Not even JSON: proves the envelope is not parsed. Sent in pieces, as the host streams it.
+            let size = envelope_limit_for(1024) + 10;
+            let chunks: Vec<Vec<u8>> = b"x".repeat(size).chunks(4096).map(<[u8]>::to_vec).collect();
+            let (status, value, finished) = send(router.clone(), "/Echo", chunks).await;
+            assert_eq!(status, StatusCode::OK, "{value}");
+            assert!(finished, "the body is read to its end before answering");
+            let recorded = seen.lock().unwrap_or_else(|p| p.into_inner()).take();
+            let (oversize, function) = recorded.expect("the hook ran");
+            assert_eq!(function, "Echo");
+            assert_eq!((oversize.limit, oversize.max_message_bytes), (envelope_limit_for(1024), 1024));
+            assert_eq!((oversize.received, oversize.truncated), (size as u64, false));
+            let text = value["Outputs"]["out"][0].as_str().unwrap_or_default().to_string();
+            assert!(text.contains(&format!("limit of {} bytes", envelope_limit_for(1024))), "{text}");
+            assert!(text.contains("maxMessageBytes"), "{text}");
+
+            // Within the limit: the function runs as usual.
+            let (status, value, _) = send(router, "/Echo", vec![envelope("hello")]).await;
+            assert_eq!(status, StatusCode::OK, "{value}");
+            assert_eq!(value["Outputs"]["out"][0], "hello");
+        }
+
+        #[tokio::test]
+        async fn without_a_hook_an_oversized_body_is_a_413_naming_the_limit() {
+            let router = Runtime::new()
+                .service_bus("Echo", "message", echo)
+                .body_limit(BodyLimit::for_message_bytes(1))
+                .into_router();
+            let body = envelope(&"y".repeat(envelope_limit_for(1) + 1));
+            let (status, value, finished) = send(router, "/Echo", vec![body]).await;
+            assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+            assert!(finished);
+            let error = value["error"].as_str().unwrap_or_default();
+            assert!(error.contains(&format!("limit of {} bytes", envelope_limit_for(1))), "{error}");
+        }
+
+        #[tokio::test]
+        async fn the_limit_follows_the_policy_set_after_start() {
+            let limit = BodyLimit::for_message_bytes(64 * 1024);
+            let router = Runtime::new().service_bus("Echo", "message", echo).body_limit(limit.clone()).into_router();
+            // Within 64 KiB's envelope limit, over 1 KiB's.
+            let big = envelope(&"z".repeat(200_000));
+            assert!(big.len() < envelope_limit_for(64 * 1024) && big.len() > envelope_limit_for(1024));
+            let (status, _, _) = send(router.clone(), "/Echo", vec![big.clone()]).await;
+            assert_eq!(status, StatusCode::OK);
+            limit.set_message_bytes(1024);
+            let (status, _, _) = send(router, "/Echo", vec![big]).await;
+            assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        }
     }
 
     #[test]

@@ -16,6 +16,9 @@ pub enum RequestErrorKind {
     MalformedJson,
     /// The JSON is not an object.
     NotAnObject,
+    /// A key appears twice in one object (anywhere in the message): parsers disagree on which value wins, so the
+    /// message has no single meaning.
+    DuplicateKey,
     /// `version` is not "1".
     UnsupportedVersion,
     /// A required field is missing.
@@ -43,6 +46,7 @@ impl RequestErrorKind {
             RequestErrorKind::TooLarge => "request.tooLarge",
             RequestErrorKind::MalformedJson => "request.malformedJson",
             RequestErrorKind::NotAnObject => "request.notAnObject",
+            RequestErrorKind::DuplicateKey => "request.duplicateKey",
             RequestErrorKind::UnsupportedVersion => "request.unsupportedVersion",
             RequestErrorKind::MissingField => "request.missingField",
             RequestErrorKind::UnknownField => "request.unknownField",

@@ -1,6 +1,8 @@
 //! The restore request, contract v1: the types ([`types`]), how a message body becomes one ([`parse`]), the
-//! cross-field rules a parsed request must meet ([`validate`]), and the error that names the field ([`error`]).
+//! cross-field rules a parsed request must meet ([`validate`]), the
+//! one-meaning-per-message check ([`duplicates`]), and the error that names the field ([`error`]).
 
+pub mod duplicates;
 pub mod error;
 pub mod ids;
 pub mod parse;

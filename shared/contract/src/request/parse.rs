@@ -47,14 +47,37 @@ pub(crate) fn parse_json(bytes: &[u8], max_bytes: usize) -> Result<Value, Reques
             "send a JSON object with \"version\": \"1\" (see docs/contract.md)",
         ));
     }
-    serde_json::from_slice(bytes).map_err(|e| {
+    let value = serde_json::from_slice(bytes).map_err(|e| {
         RequestError::new(
             K::MalformedJson,
             None,
             format!("the message body is not valid JSON: {e}"),
             "send UTF-8 JSON; check quotes, commas and brackets near the position given",
         )
-    })
+    })?;
+    // `value` kept the last of any repeated key; refuse before any field of it is read (see `duplicates`).
+    // The scan runs on text the parse above accepted, so an error from it cannot be a syntax error we missed;
+    // it is still answered (as malformed) rather than assumed away.
+    match super::duplicates::find_duplicate_key(bytes) {
+        Ok(None) => Ok(value),
+        Ok(Some(dup)) => Err(RequestError::new(
+            K::DuplicateKey,
+            Some(&dup.path),
+            format!(
+                "the key '{}' appears more than once in the same object; JSON parsers disagree on which value \
+                 wins (this intake would take the last, many validators the first), so the message has no single \
+                 meaning",
+                dup.key
+            ),
+            format!("send '{}' once, with the value you mean, and remove the other copies", dup.path),
+        )),
+        Err(e) => Err(RequestError::new(
+            K::MalformedJson,
+            None,
+            format!("the message body is not valid JSON: {e}"),
+            "send UTF-8 JSON; check quotes, commas and brackets near the position given",
+        )),
+    }
 }
 
 /// Parses and validates an already-decoded JSON value.
