@@ -545,3 +545,23 @@ async fn a_configuration_error_stops_the_worker_and_names_the_setting() {
     };
     assert!(stderr.contains("configuration error") && stderr.contains("RESTORE_STORE"), "{stderr}");
 }
+
+/// A message far over the policy's size is never buffered or parsed: it is answered Rejected with
+/// `request.tooLarge` naming the limit, and settled (not redelivered until it dead-letters).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_message_is_rejected_naming_the_limit_not_redelivered() {
+    let stack = Stack::start().await;
+    let intake = stack.intake().await;
+    let mut q = queue();
+    let huge = format!("{{\"version\":\"1\",\"padding\":\"{}\"}}", "x".repeat(3 * 1024 * 1024));
+    q.send(SbMessage::new(huge).message_id("huge"));
+    q.run(&intake.client()).await;
+    assert!(q.dead_letters.is_empty());
+    assert_eq!(q.deliveries.len(), 1, "settled on the first delivery");
+    let results = results(&q);
+    assert_eq!(results.len(), 1, "{results:#?}");
+    assert_eq!(results[0]["status"], "Rejected");
+    assert_eq!(results[0]["reason"]["code"], "request.tooLarge");
+    assert!(results[0]["reason"]["fix"].as_str().unwrap_or_default().contains("maxMessageBytes"), "{:#}", results[0]);
+    assert!(stack.azure_writes().await.is_empty());
+}

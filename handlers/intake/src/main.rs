@@ -5,16 +5,19 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use custom_handler::{HandlerError, Invocation, Outputs, ServiceBusMessage};
-use restore_contract::Policy;
+use custom_handler::{BodyLimit, HandlerError, Invocation, Outputs, Oversize, ServiceBusMessage};
+use restore_contract::request::DEFAULT_MAX_MESSAGE_BYTES;
+use restore_contract::{Policy, RequestError, RequestErrorKind, RestoreResult};
 use restore_workflow::intake::{Delivery, Intake, IntakeSettings, Outcome};
 
-async fn build() -> Result<Intake, String> {
+async fn build(limit: BodyLimit) -> Result<Intake, String> {
     let (client, source) = restore_engine::config::client_from_env(false).map_err(|e| e.to_string())?;
     tracing::info!(credential = ?source, endpoint = %client.pipeline().endpoint(), "ARM client ready");
     let store = restore_store::from_env().await.map_err(|e| e.to_string())?;
     tracing::info!(store = %store.describe(), "state store ready");
     let policy = Policy::from_env().map_err(|e| e.to_string())?;
+    // The host envelope's limit follows the policy's message size (the runtime reads it per invocation).
+    limit.set_message_bytes(policy.max_message_bytes);
     let settings = IntakeSettings::from_env().map_err(|e| e.to_string())?;
     Ok(Intake::new(client, store, Arc::new(policy), settings))
 }
@@ -37,11 +40,37 @@ async fn handle(intake: Arc<Intake>, message: ServiceBusMessage) -> Result<Outpu
     }
 }
 
+/// A message over the policy's size never reaches the decoder: it is answered `Rejected` (naming the limit) and
+/// settled, instead of failing the invocation, which Service Bus would redeliver until it dead-letters. The
+/// envelope was not parsed, so the answer carries the invocation id, and nothing is stored.
+async fn oversize(oversize: Oversize, ctx: Invocation) -> Result<Outputs, HandlerError> {
+    let error = RequestError::new(
+        RequestErrorKind::TooLarge,
+        None,
+        oversize.to_string(),
+        format!("send at most {} bytes, or raise maxMessageBytes in the policy", oversize.max_message_bytes),
+    );
+    let id = ctx.invocation_id.unwrap_or_else(|| "unidentified-message".into());
+    tracing::warn!(limit = oversize.limit, received = oversize.received, "oversized message rejected");
+    let text = serde_json::to_string(&RestoreResult::rejected(id, &error)).map_err(HandlerError::msg)?;
+    Ok(Outputs::new().service_bus("results", [text]))
+}
+
 fn main() -> ExitCode {
-    custom_handler::app::main("intake", build, |runtime, ready| {
-        runtime.service_bus("RestoreIntake", "message", move |message, _ctx: Invocation| {
-            let ready = ready.clone();
-            async move { handle(ready.get().await, message).await }
-        })
-    })
+    let limit = BodyLimit::for_message_bytes(DEFAULT_MAX_MESSAGE_BYTES);
+    let for_build = limit.clone();
+    custom_handler::app::main(
+        "intake",
+        move || build(for_build),
+        |runtime, ready| {
+            runtime.body_limit(limit).on_oversize(oversize).service_bus(
+                "RestoreIntake",
+                "message",
+                move |message, _ctx: Invocation| {
+                    let ready = ready.clone();
+                    async move { handle(ready.get().await, message).await }
+                },
+            )
+        },
+    )
 }
