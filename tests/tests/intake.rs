@@ -68,8 +68,12 @@ async fn every_kind_is_accepted_with_the_blob_store() {
 }
 
 async fn every_kind_is_accepted(backend: Backend) {
-    let stack = Stack::start_with(backend).await;
+    let mut stack = Stack::start_with(backend).await;
+    stack.set("RESTORE_JOB_POLL_SECONDS", "0.05");
+    stack.set("RESTORE_JOB_POLL_MAX_SECONDS", "0.2");
     let intake = stack.intake().await;
+    // Three of the cases restore the same VM: each waits until the tracker sees the previous job end.
+    let (_tracker, _ticking) = stack.ticking_tracker().await;
     let cases = [
         ("disk-to-new-disk.json", "Accepted"),
         ("vm-restore-disks.json", "Accepted"),

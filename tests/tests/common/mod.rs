@@ -102,6 +102,8 @@ impl Stack {
                 ("RESTORE_LEASE_SECONDS", "3".into()),
                 ("RESTORE_DUPLICATE_WAIT_SECONDS", "5".into()),
                 ("RESTORE_TRANSIENT_RETRY_SECONDS", "2".into()),
+                // A request waits this long for its item's or vault's slot before handing its message back.
+                ("RESTORE_CONCURRENCY_WAIT_SECONDS", "20".into()),
                 ("RESTORE_MAX_DELIVERY_COUNT", "5".into()),
                 ("RUST_LOG", "info".into()),
             ]
