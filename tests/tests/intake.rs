@@ -569,3 +569,92 @@ async fn an_oversized_message_is_rejected_naming_the_limit_not_redelivered() {
     assert!(results[0]["reason"]["fix"].as_str().unwrap_or_default().contains("maxMessageBytes"), "{:#}", results[0]);
     assert!(stack.azure_writes().await.is_empty());
 }
+
+/// An alert storm: 50 "disk unavailable" alerts for 50 disks of one Backup vault whose policy limit is 3.
+/// Azure's own job times show never more than 3 restores running at once, and every alert ends restored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alert_storm_never_runs_more_restores_than_the_vaults_limit() {
+    const DISKS: usize = 50;
+    let mut stack = Stack::start_custom(Backend::Sqlite, |scenario| {
+        let app = &mut scenario["subscriptions"][0]["resourceGroups"][1];
+        assert_eq!(app["name"], "rg-app");
+        for i in 0..DISKS {
+            app["disks"].as_array_mut().unwrap().push(json!({ "name": format!("storm-{i}"), "sizeGb": 32 }));
+        }
+        let vault = &mut scenario["subscriptions"][0]["backupVaults"][0];
+        assert_eq!(vault["name"], "bv-disks");
+        // Azure's own limit is not what is tested: the policy's is.
+        vault["maxConcurrentRestores"] = json!(50);
+        for i in 0..DISKS {
+            vault["backupInstances"].as_array_mut().unwrap().push(json!({
+                "name": format!("storm-{i}-bi"),
+                "disk": format!("/subscriptions/{SUB}/resourceGroups/rg-app/providers/Microsoft.Compute/disks/storm-{i}"),
+                "recoveryPoints": [ { "id": format!("{i:032x}"), "ageHours": 3 } ]
+            }));
+        }
+    })
+    .await;
+    stack.set("RESTORE_JOB_POLL_SECONDS", "0.05");
+    stack.set("RESTORE_JOB_POLL_MAX_SECONDS", "0.2");
+    stack.set("RESTORE_MAX_DELIVERY_COUNT", "10");
+    let intake = stack.intake().await;
+    let (_tracker, _ticking) = stack.ticking_tracker().await;
+    let mut q = restore_e2e::ServiceBusQueue::new(
+        restore_e2e::QueueConfig::new("RestoreIntake", trigger())
+            .max_delivery_count(10)
+            .output(restore_e2e::OutputBinding::service_bus("results")),
+    );
+    for n in 0..50 {
+        let disk = format!("storm-{}", n % DISKS);
+        let mut alert = example_json("requests/alert-metric-disk.json");
+        let essentials = &mut alert["data"]["essentials"];
+        essentials["alertId"] = json!(format!(
+            "/subscriptions/{SUB}/providers/Microsoft.AlertsManagement/alerts/00000000-0000-4000-8000-{n:012}"
+        ));
+        essentials["alertTargetIDs"] =
+            json!([format!("/subscriptions/{SUB}/resourcegroups/rg-app/providers/microsoft.compute/disks/{disk}")]);
+        essentials["configurationItems"] = json!([disk]);
+        q.send(SbMessage::new(alert.to_string()).message_id(format!("alert-{n}")));
+    }
+    q.run(&intake.client()).await;
+    assert!(q.dead_letters.is_empty(), "{:#?}", q.dead_letters);
+    let answers: std::collections::BTreeMap<String, usize> = results(&q).iter().fold(Default::default(), |mut m, r| {
+        *m.entry(format!("{} {}", r["status"], r["reason"]["code"])).or_default() += 1;
+        m
+    });
+    assert_eq!(
+        answers.into_iter().collect::<Vec<_>>(),
+        [("\"Accepted\" null".to_string(), 50)],
+        "every alert answered"
+    );
+    // Every alert restored: wait for the tracker to see the last jobs end.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let jobs = stack.jobs().await;
+        let done = jobs.iter().filter(|j| j["operation"] == "Restore" && j["status"] == "Completed").count();
+        if done == 50 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{done} of 50 restores completed");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The most restore jobs running at any moment, from Azure's own start and end times.
+    let jobs: Vec<(String, String)> = stack
+        .jobs()
+        .await
+        .iter()
+        .filter(|j| j["operation"] == "Restore")
+        .map(|j| (j["startTime"].as_str().unwrap().to_string(), j["endTime"].as_str().unwrap().to_string()))
+        .collect();
+    let parse = |t: &str| time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).unwrap();
+    let most = jobs
+        .iter()
+        .map(|(start, _)| {
+            let at = parse(start);
+            jobs.iter().filter(|(s, e)| parse(s) <= at && at < parse(e)).count()
+        })
+        .max()
+        .unwrap();
+    assert!(most <= 3, "{most} restores ran at once; the policy allows 3");
+    assert_eq!(most, 3, "the storm used the vault's 3 slots");
+}
