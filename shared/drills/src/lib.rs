@@ -1,1 +1,23 @@
-//! placeholder
+//! Scheduled recovery drills, the pure core: no I/O, no clock (every function takes the time it reasons about).
+//!
+//! * [`plan`] – the [`DrillPlan`] document; [`ids`] – item and vault ids; [`duration`] – ISO 8601 durations.
+//! * [`parse`] – bytes → validated plan ([`parse_plan`]), refusing duplicate keys and unknown fields with paths.
+//! * [`validate`] – the rules a plan must meet, against the restore policy; [`error`] – [`PlanError`].
+//! * [`schedule`] – NCRONTAB in an IANA time zone: occurrences, run ids, due and missed runs, the DST rule.
+//! * [`select`] – selection, sampling and coverage over a list of candidate items.
+//! * [`rto`] – measured RTO, targets, regressions and the run outcome.
+//! * [`result`] – the drill result message; [`schema`] – the published JSON Schemas.
+//!
+//! Plans are described in docs/drills.md.
+
+pub mod duration;
+pub mod error;
+pub mod ids;
+pub mod plan;
+pub mod schedule;
+
+pub use duration::IsoDuration;
+pub use error::{PlanError, PlanErrorKind};
+pub use ids::{ItemId, ItemKind, VaultId};
+pub use plan::DrillPlan;
+pub use schedule::{Occurrence, PlanSchedule, run_id};
