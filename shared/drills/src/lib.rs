@@ -13,11 +13,14 @@
 pub mod duration;
 pub mod error;
 pub mod ids;
+pub mod parse;
 pub mod plan;
 pub mod schedule;
+pub mod validate;
 
 pub use duration::IsoDuration;
 pub use error::{PlanError, PlanErrorKind};
 pub use ids::{ItemId, ItemKind, VaultId};
+pub use parse::{ValidPlan, parse_document, parse_plan};
 pub use plan::DrillPlan;
 pub use schedule::{Occurrence, PlanSchedule, run_id};

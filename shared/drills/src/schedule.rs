@@ -185,6 +185,13 @@ impl PlanSchedule {
         occ.windows(2).map(|w| w[1].at - w[0].at).min()
     }
 
+    /// The longest interval between two consecutive occurrences in the three years from `from` (what a coverage
+    /// window has to bridge), or `None` when the schedule fires fewer than twice in that time.
+    pub fn longest_interval(&self, from: OffsetDateTime) -> Option<time::Duration> {
+        let occ = self.occurrences(from, from + time::Duration::days(3 * 366), MAX_OCCURRENCES);
+        occ.windows(2).map(|w| w[1].at - w[0].at).max()
+    }
+
     /// The occurrences due at `now`: started no later than `now`, with their start window (`[at, at + window)`)
     /// still open, and no run yet (`has_run(run_id)` false). Oldest first.
     pub fn due(&self, now: OffsetDateTime, has_run: impl Fn(&str) -> bool) -> Vec<Occurrence> {
@@ -462,10 +469,16 @@ mod tests {
     fn shortest_interval_counts_dst() {
         let daily = sched("0 0 1 * * *", "Europe/Berlin", "PT1H");
         assert_eq!(daily.shortest_interval(datetime!(2026-01-01 00:00 UTC)), Some(time::Duration::hours(23)));
+        assert_eq!(daily.longest_interval(datetime!(2026-01-01 00:00 UTC)), Some(time::Duration::hours(25)));
         let weekly = sched("0 0 2 * * 6", "UTC", "PT1H");
         assert_eq!(weekly.shortest_interval(datetime!(2026-01-01 00:00 UTC)), Some(time::Duration::days(7)));
+        // 1st and 20th of each month: 19 days one way, 9 to 12 the other.
+        let twice = sched("0 0 2 1,20 * *", "UTC", "PT1H");
+        assert_eq!(twice.longest_interval(datetime!(2026-01-01 00:00 UTC)), Some(time::Duration::days(19)));
+        assert_eq!(twice.shortest_interval(datetime!(2026-01-01 00:00 UTC)), Some(time::Duration::days(9)));
         let never = sched("0 0 0 30 2 *", "UTC", "PT1H");
         assert_eq!(never.shortest_interval(datetime!(2026-01-01 00:00 UTC)), None);
+        assert_eq!(never.longest_interval(datetime!(2026-01-01 00:00 UTC)), None);
     }
 
     #[test]
