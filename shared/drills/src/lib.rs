@@ -15,7 +15,9 @@ pub mod error;
 pub mod ids;
 pub mod parse;
 pub mod plan;
+pub mod rng;
 pub mod schedule;
+pub mod select;
 pub mod validate;
 
 pub use duration::IsoDuration;
