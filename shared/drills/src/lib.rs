@@ -15,8 +15,12 @@ pub mod error;
 pub mod ids;
 pub mod parse;
 pub mod plan;
+pub mod point;
+pub mod result;
 pub mod rng;
+pub mod rto;
 pub mod schedule;
+pub mod schema;
 pub mod select;
 pub mod validate;
 
