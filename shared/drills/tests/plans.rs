@@ -272,6 +272,12 @@ fn cases() -> Vec<Case> {
             "restore.luns[1]",
             Rule("lunRange"),
         ),
+        case(
+            "lun-twice",
+            with(|p| p["restore"] = json!({"vm": "restoreDisks", "luns": [1, 1]})),
+            "restore.luns[1]",
+            Rule("lunUnique"),
+        ),
         // Sandbox and policy.
         case(
             "sandbox-group-outside-policy",
@@ -408,6 +414,137 @@ fn cases() -> Vec<Case> {
             "vaultConcurrencyShare",
             Kind(K::WrongType),
         ),
+        // Rules with fewer obvious triggers, so every rule of validate.rs is exercised.
+        case(
+            "description-too-long",
+            with(|p| p["description"] = json!("x".repeat(1025))),
+            "description",
+            Rule("descriptionLength"),
+        ),
+        case(
+            "sample-too-large",
+            with(|p| p["sampling"] = json!({"random": 1001})),
+            "sampling.random",
+            Rule("sampleTooLarge"),
+        ),
+        case(
+            "tag-name-with-slash",
+            with(|p| p["selection"]["tags"] = json!({"a/b": "1"})),
+            "selection.tags.a/b",
+            Rule("tagFormat"),
+        ),
+        case(
+            "duplicate-vault",
+            with(|p| {
+                let v = p["selection"]["vaults"][0].clone();
+                p["selection"]["vaults"] = json!([v.clone(), v]);
+            }),
+            "selection.vaults[1]",
+            Rule("duplicateVault"),
+        ),
+        case(
+            "duplicate-excluded-item",
+            with(|p| p["selection"]["excludeItems"] = json!([pi("vm-a"), pi("vm-a")])),
+            "selection.excludeItems[1]",
+            Rule("duplicateItem"),
+        ),
+        case(
+            "completion-window-too-long",
+            with(|p| p["completionWindow"] = json!("P8D")),
+            "completionWindow",
+            Rule("completionWindowRange"),
+        ),
+        case(
+            "rto-override-zero",
+            with(|p| p["rto"]["overrides"] = json!([{"item": pi("vm-web-01"), "target": "PT0S"}])),
+            "rto.overrides[0].target",
+            Rule("rtoTargetRange"),
+        ),
+        case(
+            "vm-agent-timeout-too-long",
+            with(|p| p["checks"]["vmAgentTimeout"] = json!("PT3H")),
+            "checks.vmAgentTimeout",
+            Rule("vmAgentTimeoutRange"),
+        ),
+        case(
+            "run-command-empty-script",
+            with(|p| p["checks"]["runCommand"]["script"] = json!("")),
+            "checks.runCommand.script",
+            Rule("scriptLength"),
+        ),
+        case(
+            "run-command-expected-output-too-long",
+            with(|p| p["checks"]["runCommand"]["expectedOutput"] = json!("x".repeat(5000))),
+            "checks.runCommand.expectedOutput",
+            Rule("expectedOutputLength"),
+        ),
+        case(
+            "webhook-url-not-a-url",
+            with(|p| p["checks"]["webhook"]["url"] = json!("not a url")),
+            "checks.webhook.url",
+            Rule("webhookUrlInvalid"),
+        ),
+        case(
+            "webhook-credentials-in-url",
+            with(|p| p["checks"]["webhook"]["url"] = json!("https://drill:pw@drill-checks.contoso.example/verify")),
+            "checks.webhook.url",
+            Rule("inlineSecret"),
+        ),
+        case(
+            "webhook-timeout-too-long",
+            with(|p| p["checks"]["webhook"]["timeout"] = json!("PT10M")),
+            "checks.webhook.timeout",
+            Rule("webhookTimeoutRange"),
+        ),
+        case(
+            "webhook-password-field",
+            with(|p| p["checks"]["webhook"]["password"] = json!("x")),
+            "checks.webhook.password",
+            Rule("inlineSecret"),
+        ),
+        Case {
+            name: "staging-not-allowed-for-restores",
+            body: with(|_| {}),
+            policy: Some({
+                let mut p = policy_value();
+                p["allowedStagingStorageAccounts"]
+                    .as_array_mut()
+                    .unwrap()
+                    .retain(|a| !a.as_str().unwrap().ends_with("stdrillsandbox"));
+                p
+            }),
+            field: "sandbox.stagingStorageAccountId",
+            want: Rule("stagingNotAllowedForRestores"),
+        },
+        Case {
+            name: "sandbox-in-another-subscription",
+            body: with(|p| {
+                p["sandbox"]["resourceGroupId"] =
+                    json!("/subscriptions/99999999-1111-2222-3333-444444444444/resourceGroups/rg-drill")
+            }),
+            policy: Some({
+                let mut p = policy_value();
+                p["sandbox"]["resourceGroups"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!("/subscriptions/99999999-1111-2222-3333-444444444444/resourceGroups/rg-drill"));
+                p
+            }),
+            field: "sandbox.resourceGroupId",
+            want: Rule("sandboxSubscription"),
+        },
+        Case {
+            name: "tags-with-a-policy-without-vaults",
+            body: with(|p| p["selection"] = json!({"tags": {"tier": "1"}})),
+            policy: Some({
+                let mut p = policy_value();
+                p["allowedVaults"] = json!([]);
+                p["allowedTargetResourceGroups"] = json!([]);
+                p
+            }),
+            field: "selection.tags",
+            want: Rule("vaultNotAllowed"),
+        },
         // Shape.
         case("plan-name-with-dot", with(|p| p["name"] = json!("weekly.vms")), "name", Rule("planNameFormat")),
         case("unknown-top-level-field", with(|p| p["schedul"] = json!({})), "schedul", Kind(K::UnknownField)),
