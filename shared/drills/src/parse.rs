@@ -314,3 +314,45 @@ pub(crate) fn printable(s: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_walker_finds_duplicates_at_any_depth_and_keeps_values() {
+        let dup = |text: &str| read_json(text.as_bytes()).unwrap_err();
+        let e = dup(r#"{"a": [{"b": 1}, {"c": {"d": true, "d": false}}]}"#);
+        assert_eq!((e.field_path(), e.kind, e.rule), ("a[1].c.d", K::DuplicateKey, Some("duplicateKey")));
+        assert_eq!(dup(r#"{"x": 1, "x": 1}"#).field_path(), "x", "even with equal values");
+        let v =
+            read_json(br#"{"n": -1, "u": 18446744073709551615, "f": 1.5, "s": "t", "b": false, "z": null, "l": []}"#)
+                .unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"n": -1, "u": 18446744073709551615u64, "f": 1.5, "s": "t", "b": false, "z": null, "l": []})
+        );
+        assert_eq!(read_json(b"{} {}").unwrap_err().kind, K::MalformedJson, "trailing data");
+        assert_eq!(read_json(b"{\"a\":").unwrap_err().kind, K::MalformedJson);
+    }
+
+    #[test]
+    fn serde_messages_map_to_kinds_and_rules() {
+        let c = convert("restore.vm", "unknown variant `inPlace`, expected `restoreDisks` or `newVm`");
+        assert_eq!((c.kind, c.rule), (K::Forbidden, Some("destructiveMode")));
+        let c = convert("sampling", "unknown variant `some`, expected one of `all`, `random`");
+        assert_eq!((c.kind, c.rule), (K::InvalidValue, None));
+        assert!(c.fix.contains("`all`"), "{c}");
+        let c = convert("checks.webhook", "unknown field `hmacKey`, expected one of `url`");
+        assert_eq!((c.field_path(), c.rule), ("checks.webhook.hmacKey", Some("inlineSecret")));
+        let c = convert("", "unknown field `nmae`, expected one of `name`");
+        assert_eq!((c.field_path(), c.kind), ("nmae", K::UnknownField));
+        let c = convert("checks", "missing field `url`");
+        assert_eq!((c.field_path(), c.kind), ("checks.url", K::MissingField));
+        let c = convert("keepFor", "invalid type: integer `3`, expected a string");
+        assert_eq!(c.kind, K::WrongType);
+        let c = convert("x", "something else entirely");
+        assert_eq!((c.kind, c.field_path()), (K::InvalidValue, "x"));
+        assert_eq!(printable(&"é".repeat(150)).chars().count(), 101);
+    }
+}
