@@ -39,6 +39,9 @@ use crate::plan::Schedule;
 /// The most occurrences any one call returns: bounds the work of a tick that looks back over a long outage.
 pub const MAX_OCCURRENCES: usize = 1000;
 
+/// The most occurrences the interval checks look at (a sanity bound on validation work).
+const MAX_SCANNED: usize = 50_000;
+
 /// How far back from `from` (in local time) the search starts, so that the first pass of a repeated hour whose
 /// wall-clock time lies after `from`'s is still seen. Larger than any DST shift in the tz database (2 h).
 const LOOKBACK: SignedDuration = SignedDuration::from_hours(3);
@@ -181,15 +184,41 @@ impl PlanSchedule {
     /// the schedule fires fewer than twice in that time. DST changes count: a daily 01:00 in Berlin is 23 hours
     /// apart across the spring change.
     pub fn shortest_interval(&self, from: OffsetDateTime) -> Option<time::Duration> {
-        let occ = self.occurrences(from, from + time::Duration::days(3 * 366), MAX_OCCURRENCES);
-        occ.windows(2).map(|w| w[1].at - w[0].at).min()
+        self.interval_bounds(from).map(|(min, _)| min)
     }
 
     /// The longest interval between two consecutive occurrences in the three years from `from` (what a coverage
     /// window has to bridge), or `None` when the schedule fires fewer than twice in that time.
     pub fn longest_interval(&self, from: OffsetDateTime) -> Option<time::Duration> {
-        let occ = self.occurrences(from, from + time::Duration::days(3 * 366), MAX_OCCURRENCES);
-        occ.windows(2).map(|w| w[1].at - w[0].at).max()
+        self.interval_bounds(from).map(|(_, max)| max)
+    }
+
+    /// (shortest, longest) interval over three years, paging through the occurrences: a count limit alone would
+    /// cover only weeks of an hourly schedule and could miss the DST change that makes its shortest interval.
+    /// Bounded at [`MAX_SCANNED`] occurrences (an hourly schedule over three years is about 26,000).
+    fn interval_bounds(&self, from: OffsetDateTime) -> Option<(time::Duration, time::Duration)> {
+        let to = from + time::Duration::days(3 * 366);
+        let (mut cursor, mut prev, mut scanned) = (from, None::<OffsetDateTime>, 0usize);
+        let mut bounds: Option<(time::Duration, time::Duration)> = None;
+        while scanned < MAX_SCANNED {
+            let page = self.occurrences(cursor, to, MAX_OCCURRENCES);
+            for o in &page {
+                if let Some(p) = prev {
+                    let gap = o.at - p;
+                    bounds = Some(match bounds {
+                        None => (gap, gap),
+                        Some((lo, hi)) => (lo.min(gap), hi.max(gap)),
+                    });
+                }
+                prev = Some(o.at);
+            }
+            scanned += page.len();
+            match page.last() {
+                Some(last) if page.len() == MAX_OCCURRENCES => cursor = last.at + time::Duration::seconds(1),
+                _ => break,
+            }
+        }
+        bounds
     }
 
     /// The occurrences due at `now`: started no later than `now`, with their start window (`[at, at + window)`)
@@ -479,6 +508,11 @@ mod tests {
         let never = sched("0 0 0 30 2 *", "UTC", "PT1H");
         assert_eq!(never.shortest_interval(datetime!(2026-01-01 00:00 UTC)), None);
         assert_eq!(never.longest_interval(datetime!(2026-01-01 00:00 UTC)), None);
+        // Every six hours from April: the spring change that makes a 5-hour interval is eleven months (about 1,400
+        // occurrences) away, past one page of occurrences.
+        let six = sched("0 0 */6 * * *", "Europe/Berlin", "PT1H");
+        assert_eq!(six.shortest_interval(datetime!(2026-04-01 00:00 UTC)), Some(time::Duration::hours(5)));
+        assert_eq!(six.longest_interval(datetime!(2026-04-01 00:00 UTC)), Some(time::Duration::hours(7)));
     }
 
     #[test]

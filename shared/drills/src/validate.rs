@@ -86,7 +86,15 @@ fn check_name(name: &str) -> Result<(), PlanError> {
 
 fn check_schedule(plan: &DrillPlan, now: OffsetDateTime) -> Result<PlanSchedule, PlanError> {
     let schedule = PlanSchedule::compile(&plan.name, &plan.schedule)?;
-    let Some(period) = schedule.shortest_interval(now) else {
+    // Plans are validated on every tick; settle a far too frequent cron from its next few runs instead of scanning
+    // three years of them.
+    let first = schedule.occurrences(now, now + time::Duration::days(2), 3);
+    let early = first.windows(2).map(|w| w[1].at - w[0].at).min();
+    let shortest = match early {
+        Some(gap) if gap.whole_seconds() < MIN_PERIOD_SECONDS => Some(gap),
+        _ => schedule.shortest_interval(now),
+    };
+    let Some(period) = shortest else {
         return Err(err(
             K::InvalidValue,
             "schedule.cron",
