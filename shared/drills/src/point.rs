@@ -6,7 +6,8 @@
 //! `"snapshot"` means points with `InstantRP`. Archive-only points need rehydration first and are never chosen.
 //! Disk backups have the snapshot tier only, so the tier is ignored for disks.
 
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::ids::{ItemId, ItemKind};
@@ -14,7 +15,7 @@ use crate::plan::{Pick, RecoveryPointPlan, VmTier};
 use crate::rng::SplitMix64;
 
 /// A recovery point tier as `recoveryPointTierDetails` reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum PointTier {
     /// `InstantRP`: the snapshot.

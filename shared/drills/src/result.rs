@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{ItemId, ItemKind};
 use crate::plan::Region;
+use crate::point::PointTier;
 
 /// A drill result message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -114,9 +115,9 @@ pub struct RecoveryPointUsed {
     pub name: String,
     /// When it was taken.
     pub time: Timestamp,
-    /// The tier restored from, when Azure says (`snapshot` or `vault`).
+    /// The tier restored from, when Azure says (disks: always the snapshot tier).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tier: Option<String>,
+    pub tier: Option<PointTier>,
     /// The region restored from.
     pub region: Region,
 }

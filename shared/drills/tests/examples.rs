@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use restore_contract::Policy;
+use restore_drills::point::PointTier;
 use restore_drills::result::{
     CoverageGapEntry, DrillResult, Failure, FailureStage, ItemOutcome, ItemResult, Leftover, RecoveryPointUsed,
     ResultVersion, Signal, Timeline,
@@ -95,7 +96,7 @@ fn a_result_message_matches_its_schema_and_round_trips() {
         recovery_point: Some(RecoveryPointUsed {
             name: "a3d02fc3ab8a4c3a8cc26688c26d3356".into(),
             time: datetime!(2026-12-04 22:00 UTC).into(),
-            tier: Some("snapshot".into()),
+            tier: Some(PointTier::Snapshot),
             region: Region::Primary,
         }),
         timeline,
