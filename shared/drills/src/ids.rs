@@ -138,6 +138,20 @@ impl VaultId {
     }
 }
 
+/// The restore request id of `item` in the run `run_id`: `{runId}.{16 hex digits}`, the digits being the FNV-1a 64
+/// hash of the item id in lower case. Deterministic, so a resent request is deduplicated by the intake's
+/// exactly-once core; within the contract's request-id alphabet and length (at most 50 + 17 + 17 = 84 characters).
+/// A hash rather than the item's name: names carry `;` and may be long, and one run drills few items, so a 64-bit
+/// collision is not a practical concern.
+pub fn drill_request_id(run_id: &str, item: &ItemId) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in item.canonical().bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{run_id}.{h:016x}")
+}
+
 fn printable(s: &str) -> String {
     s.chars().filter(|c| !c.is_control()).take(200).collect()
 }
@@ -223,5 +237,19 @@ pub(crate) mod tests {
             VaultId::parse(&format!("{SUB}/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v")).unwrap();
         assert_eq!(rsv.item_kind(), ItemKind::Vm);
         assert!(VaultId::parse(&disk).unwrap_err().contains("neither"));
+    }
+
+    #[test]
+    fn drill_request_ids_are_deterministic_valid_and_distinct() {
+        let run = format!("{}.20261205T060000Z", "p".repeat(50));
+        let a = ItemId::parse(&bi("d1")).unwrap();
+        let upper = ItemId::parse(&bi("d1").replace("rg-backup", "RG-BACKUP")).unwrap();
+        let b = ItemId::parse(&pi("vm1")).unwrap();
+        let id = drill_request_id(&run, &a);
+        assert_eq!(id, drill_request_id(&run, &upper), "ARM ids ignore case, so must the request id");
+        assert_ne!(id, drill_request_id(&run, &b));
+        assert_ne!(id, drill_request_id("p.20261206T060000Z", &a));
+        restore_contract::request::validate::check_request_id(&id).unwrap();
+        assert!(id.starts_with(&run) && id.len() == run.len() + 17, "{id}");
     }
 }

@@ -26,7 +26,7 @@ pub mod validate;
 
 pub use duration::IsoDuration;
 pub use error::{PlanError, PlanErrorKind};
-pub use ids::{ItemId, ItemKind, VaultId};
+pub use ids::{ItemId, ItemKind, VaultId, drill_request_id};
 pub use parse::{ValidPlan, parse_document, parse_plan};
 pub use plan::DrillPlan;
 pub use schedule::{Occurrence, PlanSchedule, run_id};

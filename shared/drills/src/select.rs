@@ -228,6 +228,17 @@ pub fn apply_cost_guard(items: &[ItemCost], guard: CostGuard) -> CostDecision {
     out
 }
 
+/// How many more drill restores may start in a vault now. Drills hold at most `share` of the vault's `limit`
+/// concurrent restores (the policy's `maxConcurrentRestoresPerVault`), and a drill starts only if `limit - share`
+/// slots stay free afterwards, whatever else is running: with `drills_running` drill restores and `others_running`
+/// other restores, that is `share - drills_running - others_running` (never below 0). So the next incident restore
+/// always finds a slot a drill did not take; the drill waits instead.
+pub fn drill_slots(share: u32, limit: usize, drills_running: usize, others_running: usize) -> usize {
+    // A share above the limit (a policy lowered after the plan was validated) counts as the limit.
+    let share = (share as usize).min(limit);
+    share.saturating_sub(drills_running + others_running)
+}
+
 #[cfg(test)]
 mod tests {
     use time::macros::datetime;
@@ -358,6 +369,22 @@ mod tests {
             ["d01", "d02"]
         );
         assert_eq!(gaps[1].last_drilled, None);
+    }
+
+    #[test]
+    fn drills_keep_their_share_and_leave_the_reserve_free() {
+        // Limit 3, share 1: one drill at a time, two slots always left for incidents.
+        assert_eq!(drill_slots(1, 3, 0, 0), 1);
+        assert_eq!(drill_slots(1, 3, 1, 0), 0, "share used");
+        assert_eq!(drill_slots(1, 3, 0, 2), 0, "only the reserve is left");
+        assert_eq!(drill_slots(1, 3, 0, 1), 0, "a drill now would leave 1 free, less than the reserve of 2");
+        // Limit 3, share 2.
+        assert_eq!(drill_slots(2, 3, 0, 0), 2);
+        assert_eq!(drill_slots(2, 3, 1, 1), 0);
+        assert_eq!(drill_slots(2, 3, 1, 0), 1);
+        // Share above the limit (a policy lowered after validation) counts as the limit.
+        assert_eq!(drill_slots(5, 2, 0, 0), 2);
+        assert_eq!(drill_slots(1, 2, 0, 5), 0, "over-full vault");
     }
 
     #[test]
