@@ -144,12 +144,7 @@ impl VaultId {
 /// A hash rather than the item's name: names carry `;` and may be long, and one run drills few items, so a 64-bit
 /// collision is not a practical concern.
 pub fn drill_request_id(run_id: &str, item: &ItemId) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in item.canonical().bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("{run_id}.{h:016x}")
+    format!("{run_id}.{:016x}", crate::rng::fnv1a64(&item.canonical()))
 }
 
 fn printable(s: &str) -> String {

@@ -64,8 +64,9 @@ pub struct DrillPlan {
     pub keep_for: IsoDuration,
     /// Per-run limits on what a drill may restore.
     pub cost_guard: CostGuard,
-    /// How many of each vault's concurrent restore slots (the policy's `maxConcurrentRestoresPerVault`) drills may
-    /// occupy at once, so that a restore during an incident is not kept waiting by a drill. 1 to that limit.
+    /// A drill restore starts in a vault only while fewer than this many restores of any kind run there, so the
+    /// rest of the policy's `maxConcurrentRestoresPerVault` stays free for restores during an incident. 1 to that
+    /// limit.
     pub vault_concurrency_share: u32,
 }
 

@@ -7,6 +7,16 @@
 //! dependency. It is not cryptographic, and nothing here needs it to be: the seed (the run id) is public anyway.
 //! The seed is the run id hashed with 64-bit FNV-1a, which is equally fixed.
 
+/// 64-bit FNV-1a (Fowler, Noll, Vo) of the UTF-8 bytes of `text`: fixed forever, which is all it is used for.
+pub fn fnv1a64(text: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
 /// SplitMix64.
 #[derive(Debug, Clone)]
 pub struct SplitMix64(u64);
@@ -14,12 +24,7 @@ pub struct SplitMix64(u64);
 impl SplitMix64 {
     /// Seeds from text (FNV-1a 64 of its UTF-8 bytes).
     pub fn from_text(text: &str) -> Self {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in text.bytes() {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        SplitMix64(h)
+        SplitMix64(fnv1a64(text))
     }
 
     /// The next 64 random bits.
