@@ -25,6 +25,7 @@ fn absent_policy_refuses_every_vault_and_says_why() {
 fn defaults_are_safe() {
     let p = Policy::default();
     assert!(!p.allow_replace_disks && !p.allow_delete_backup_data);
+    assert!(p.sandbox.is_empty(), "no drill sandbox unless listed");
     assert_eq!(
         p.effective_kinds(),
         vec![OperationKind::DiskToNewDisk, OperationKind::VmRestoreDisks, OperationKind::VmNewVm]
@@ -54,6 +55,9 @@ fn file_policy_loads() {
     let p = Policy::from_settings(Some(path.to_str().unwrap()), None).unwrap();
     assert_eq!(p.allowed_vaults.len(), 2);
     assert_eq!(p.alert_rules.len(), 2);
+    assert_eq!(p.sandbox.resource_groups.len(), 1);
+    assert_eq!(p.sandbox.virtual_networks.len(), 1);
+    assert_eq!(p.sandbox.staging_storage_accounts.len(), 1);
     p.check(&disk_request(), 2).unwrap();
 }
 
@@ -94,6 +98,8 @@ fn load_errors_name_the_field() {
             "every alert",
         ),
         (r#"{"allowReplaceDisks": "yes"}"#.into(), "allowReplaceDisks", "invalid type"),
+        (r#"{"sandbox": {"resourceGroups": ["/subscriptions/s"]}}"#.into(), "sandbox.resourceGroups[0]", "resource group"),
+        (r#"{"sandbox": {"networks": []}}"#.into(), "sandbox.networks", "unknown field"),
         ("{".into(), "", "EOF"),
     ];
     for (json, field, needle) in cases {

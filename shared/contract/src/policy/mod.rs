@@ -12,7 +12,7 @@ pub mod naming;
 
 use std::collections::BTreeMap;
 
-use restore_models::arm_id::{ResourceGroupId, ResourceId, StorageAccountId};
+use restore_models::arm_id::{ResourceGroupId, ResourceId, StorageAccountId, VirtualNetworkId};
 use serde::{Deserialize, Serialize};
 
 pub use check::{PolicyRefusal, PolicyRule};
@@ -59,9 +59,37 @@ pub struct Policy {
     /// Alert rules (first match wins).
     #[serde(default)]
     pub alert_rules: Vec<AlertRule>,
+    /// Where scheduled recovery drills may put what they restore. Empty lists: every drill plan is refused.
+    #[serde(default, skip_serializing_if = "SandboxPolicy::is_empty")]
+    pub sandbox: SandboxPolicy,
     /// Where the policy came from (for messages); not part of the document.
     #[serde(skip)]
     pub origin: PolicyOrigin,
+}
+
+/// The sandbox of recovery drills: explicit lists, no wildcards, because a drill restores a clone of production
+/// (same host name, same data) on a schedule with nobody watching, and cleanup deletes what lies in these groups.
+/// A drill plan must name a resource group, network and staging account from these lists (restore-drills checks
+/// it); the restore requests a drill sends still pass [`Policy::check`] like any other.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SandboxPolicy {
+    /// Resource groups drills may restore into (and clean up in).
+    #[serde(default)]
+    pub resource_groups: Vec<ResourceGroupId>,
+    /// Virtual networks new-VM drills may attach restored VMs to.
+    #[serde(default)]
+    pub virtual_networks: Vec<VirtualNetworkId>,
+    /// Staging storage accounts VM drills may use.
+    #[serde(default)]
+    pub staging_storage_accounts: Vec<StorageAccountId>,
+}
+
+impl SandboxPolicy {
+    /// Whether no sandbox is configured (so it is left out when serialising).
+    pub fn is_empty(&self) -> bool {
+        self.resource_groups.is_empty() && self.virtual_networks.is_empty() && self.staging_storage_accounts.is_empty()
+    }
 }
 
 /// Allowed target resource groups for one vault, or for every vault in one subscription.
@@ -100,6 +128,7 @@ impl Default for Policy {
             tags: BTreeMap::new(),
             max_message_bytes: default_max_bytes(),
             alert_rules: Vec::new(),
+            sandbox: SandboxPolicy::default(),
             origin: PolicyOrigin::Absent,
         }
     }

@@ -1,0 +1,32 @@
+//! Scheduled recovery drills, the pure core: no I/O, no clock (every function takes the time it reasons about).
+//!
+//! * [`plan`] – the [`DrillPlan`] document; [`ids`] – item and vault ids; [`duration`] – ISO 8601 durations.
+//! * [`parse`] – bytes → validated plan ([`parse_plan`]), refusing duplicate keys and unknown fields with paths.
+//! * [`validate`] – the rules a plan must meet, against the restore policy; [`error`] – [`PlanError`].
+//! * [`schedule`] – NCRONTAB in an IANA time zone: occurrences, run ids, due and missed runs, the DST rule.
+//! * [`select`] – selection, sampling and coverage over a list of candidate items.
+//! * [`rto`] – measured RTO, targets, regressions and the run outcome.
+//! * [`result`] – the drill result message; [`schema`] – the published JSON Schemas.
+//!
+//! Plans are described in docs/drills.md.
+
+pub mod duration;
+pub mod error;
+pub mod ids;
+pub mod parse;
+pub mod plan;
+pub mod point;
+pub mod result;
+pub mod rng;
+pub mod rto;
+pub mod schedule;
+pub mod schema;
+pub mod select;
+pub mod validate;
+
+pub use duration::IsoDuration;
+pub use error::{PlanError, PlanErrorKind};
+pub use ids::{ItemId, ItemKind, VaultId, drill_request_id};
+pub use parse::{ValidPlan, parse_document, parse_plan};
+pub use plan::DrillPlan;
+pub use schedule::{Occurrence, PlanSchedule, run_id};
