@@ -185,6 +185,8 @@ var trackerAppSettings = {
   AZURE_CLIENT_ID: trackerIdentity.properties.clientId
   ServiceBusConnection__clientId: trackerIdentity.properties.clientId
   RESTORE_TRACKER_SCHEDULE: trackerSchedule
+  // The tracker sends results itself (REST, its identity) so it knows they were delivered before marking them.
+  RESTORE_SERVICEBUS_NAMESPACE: serviceBus.outputs.fullyQualifiedNamespace
 }
 
 // ---- function apps ---------------------------------------------------------------------------------------------

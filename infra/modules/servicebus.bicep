@@ -58,8 +58,11 @@ resource resultsTopic 'Microsoft.ServiceBus/namespaces/topics@2022-10-01-preview
   name: resultsTopicName
   properties: {
     defaultMessageTimeToLive: messageTimeToLive
-    // Results carry no MessageId we control (the binding cannot set it), so duplicate detection would not help.
-    requiresDuplicateDetection: false
+    // The tracker sends its results itself with a MessageId derived from request id and status: a batch sent
+    // again after a lost answer is dropped here. (The intake's results go through the output binding, which
+    // cannot set a MessageId; consumers still dedupe on requestId + status.)
+    requiresDuplicateDetection: true
+    duplicateDetectionHistoryTimeWindow: duplicateDetectionWindow
     enablePartitioning: false
     maxSizeInMegabytes: 1024
   }

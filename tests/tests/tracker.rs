@@ -432,3 +432,48 @@ async fn under_a_fifth_of_answers_faulted_every_restore_succeeds_with_one_job() 
         .count();
     assert_eq!(restore_jobs, ids.len(), "one job per request");
 }
+
+/// Results are marked published only once delivered: the tracker sends them itself to Service Bus (here a
+/// stand-in that fails the first send whatever the tracker's retries do), so a failed send is repeated by the
+/// next tick, and duplicate detection on the derived MessageId leaves each result delivered exactly once. On
+/// the deployed store (Blob, Azurite).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_result_send_is_repeated_and_every_result_arrives_once_on_blob() {
+    let mut stack = Stack::start_with(Backend::Blob).await;
+    tracker_settings(&mut stack);
+    let bus = common::servicebus::FakeServiceBus::start(&stack.dir.path().join("certs")).await;
+    stack.set("RESTORE_SERVICEBUS_ENDPOINT", &bus.endpoint);
+    stack.set("RESTORE_RESULTS_TOPIC", "restore-results");
+    let cases = [("requests/disk-to-new-disk.json", "disk"), ("requests/vm-restore-disks-crr.json", "crr")];
+    accept(&stack, &cases).await;
+    // The first send fails on every try (the first and the tracker's two retries).
+    bus.fail_next(3, 503);
+    let tracker = stack.worker("tracker").await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        assert!(tick(&tracker).await.is_empty(), "nothing goes through the output binding");
+        let mut done = true;
+        for (_, id) in &cases {
+            let record = stack.record(id).await;
+            done &= record.state.is_terminal() && record.result_published;
+        }
+        if done {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{:#?}\n{}", bus.attempts(), tracker.stderr().text());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A few more ticks: nothing is sent again once marked.
+    for _ in 0..5 {
+        tick(&tracker).await;
+    }
+    let attempts = bus.attempts();
+    assert!(attempts.iter().all(|(entity, authorized, _)| entity == "restore-results" && *authorized), "{attempts:?}");
+    assert!(attempts.len() >= 4, "the failed send was repeated: {attempts:?}");
+    let delivered = bus.delivered();
+    for (_, id) in &cases {
+        let mine: Vec<_> = delivered.iter().filter(|d| d.body["requestId"] == *id).collect();
+        assert_eq!(mine.len(), 1, "{id}: delivered exactly once: {delivered:#?}");
+        assert_eq!(mine[0].body["status"], "Succeeded", "{id}");
+    }
+}

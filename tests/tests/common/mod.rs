@@ -3,6 +3,8 @@
 //! the Functions host starts them, configured only through app settings.
 #![allow(dead_code)]
 
+pub mod servicebus;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;

@@ -12,7 +12,6 @@ mod package;
 mod policy;
 mod render;
 mod schema;
-mod servicebus;
 mod status;
 mod store;
 mod submit;

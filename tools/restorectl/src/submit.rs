@@ -15,8 +15,8 @@ use url::Url;
 use crate::check::{Verdict, check};
 use crate::exit;
 use crate::policy::PolicyArgs;
-use crate::servicebus::{Sender, check_endpoint, check_namespace, check_queue, messages_url};
 use crate::validate::{print, read_message};
+use restore_servicebus::{Sender, check_endpoint, check_namespace, check_queue, messages_url};
 
 /// Flags of `restorectl submit`.
 #[derive(Debug, Args)]

@@ -231,7 +231,7 @@ async fn tokens_never_go_over_plain_http_or_to_a_malformed_destination() {
         (&["--queue", "q1", "--endpoint", &plain], "not https"),
         (&["--queue", "q1", "--namespace", "http://bus.servicebus.windows.net"], "plain http"),
         (&["--queue", "q1", "--namespace", "https://bus.servicebus.windows.net"], "scheme"),
-        (&["--queue", "q1/../other", "--namespace", "bus.servicebus.windows.net"], "not a queue name"),
+        (&["--queue", "q1/../other", "--namespace", "bus.servicebus.windows.net"], "is not a queue or topic name"),
         (&["--namespace", "bus.servicebus.windows.net"], "RESTORE_REQUESTS_QUEUE"),
     ];
     for (flags, expected) in cases {

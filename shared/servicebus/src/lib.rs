@@ -1,5 +1,7 @@
-//! Sending one message to a Service Bus queue through its REST API (`POST https://{namespace}/{queue}/messages`),
-//! with an Entra token, through an azure_core pipeline.
+//! Sending to a Service Bus queue or topic through its REST API (`POST https://{namespace}/{entity}/messages`),
+//! with an Entra token, through an azure_core pipeline: one message (`restorectl submit`) or a batch (the
+//! tracker's results, each with a MessageId derived from its content, so that Service Bus duplicate detection
+//! drops a batch sent again after an answer was lost).
 //!
 //! There is no maintained Rust Service Bus crate with Entra authentication (README), and one send needs no AMQP
 //! session. The pipeline is azure_core's: `BearerTokenAuthorizationPolicy` for the Service Bus scope (which also
@@ -13,7 +15,9 @@ use std::sync::Arc;
 use azure_core::credentials::TokenCredential;
 use azure_core::http::policies::Policy;
 use azure_core::http::policies::auth::BearerTokenAuthorizationPolicy;
-use azure_core::http::{ClientOptions, Context, Method, Pipeline, PipelineSendOptions, Request, Transport};
+use azure_core::http::{
+    ClientOptions, Context, Method, Pipeline, PipelineSendOptions, Request, RetryOptions, Transport,
+};
 use url::Url;
 
 /// The token scope of Service Bus data-plane calls (the same in every cloud).
@@ -81,6 +85,11 @@ pub fn check_endpoint(text: &str) -> Result<Url, String> {
 /// Checks a queue name: 1–260 of letters, digits, `.`, `_`, `-`, and `/` between non-empty segments, starting
 /// and ending with a letter or digit (Service Bus's rules), so it is safe as a URL path.
 pub fn check_queue(text: &str) -> Result<String, String> {
+    check_entity(text, "--queue / RESTORE_REQUESTS_QUEUE", "restore-requests")
+}
+
+/// [`check_queue`] for any queue or topic, naming `setting` and an `example` in the error.
+pub fn check_entity(text: &str, setting: &str, example: &str) -> Result<String, String> {
     let queue = text.trim();
     let ok_chars = queue.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'));
     let ends_ok =
@@ -88,8 +97,8 @@ pub fn check_queue(text: &str) -> Result<String, String> {
     let segments_ok = queue.split('/').all(|s| !s.is_empty() && s != "." && s != "..");
     if queue.len() > 260 || !ok_chars || !ends_ok || !segments_ok {
         return Err(format!(
-            "--queue / RESTORE_REQUESTS_QUEUE '{queue}' is not a queue name. Fix: use letters, digits, '.', '_', '-' \
-             (and '/' between parts), starting and ending with a letter or digit, e.g. restore-requests"
+            "{setting} '{queue}' is not a queue or topic name. Fix: use letters, digits, '.', '_', '-' \
+             (and '/' between parts), starting and ending with a letter or digit, e.g. {example}"
         ));
     }
     Ok(queue.to_string())
@@ -103,6 +112,34 @@ pub fn messages_url(base: &Url, queue: &str) -> Url {
     url
 }
 
+/// The content type of a batch send.
+pub const BATCH_CONTENT_TYPE: &str = "application/vnd.microsoft.servicebus.json";
+
+/// The most messages the tracker puts in one batch (Service Bus allows up to 256 KB per batch on Standard).
+pub const MAX_BATCH: usize = 50;
+
+/// One message of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// The body, as text.
+    pub body: String,
+    /// Its MessageId (at most 128 characters).
+    pub message_id: String,
+}
+
+/// A MessageId derived from `parts` (e.g. a request id and a result status): the same parts give the same id,
+/// so a message sent again is a duplicate Service Bus can drop. 128 bits of two FNV-1a hashes, in hex: within
+/// Service Bus's 128-character limit whatever the parts' length.
+pub fn derived_message_id(prefix: &str, parts: &[&str]) -> String {
+    let hash = |seed: u64| {
+        parts
+            .iter()
+            .flat_map(|p| p.bytes().chain(std::iter::once(0)))
+            .fold(seed, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+    };
+    format!("{prefix}-{:016x}{:016x}", hash(0xcbf2_9ce4_8422_2325), hash(0x6c62_272e_07bb_0142))
+}
+
 /// Sends messages through one pipeline.
 #[derive(Debug)]
 pub struct Sender {
@@ -110,10 +147,15 @@ pub struct Sender {
 }
 
 impl Sender {
-    /// A sender authenticating with `credential` over `transport`.
+    /// A sender authenticating with `credential` over `transport`, with azure_core's default retry
+    /// (8 retries from 200 ms, 60 s in all): right for a person waiting at a terminal.
     pub fn new(credential: Arc<dyn TokenCredential>, transport: Transport) -> Self {
-        // ClientOptions' default retry is azure_core's exponential policy (8 retries from 200 ms, 60 s in all).
-        let options = ClientOptions { transport: Some(transport), ..Default::default() };
+        Self::with_retry(credential, transport, RetryOptions::default())
+    }
+
+    /// A sender with its own retry bounds (the tracker keeps them short: its next tick sends again).
+    pub fn with_retry(credential: Arc<dyn TokenCredential>, transport: Transport, retry: RetryOptions) -> Self {
+        let options = ClientOptions { transport: Some(transport), retry, ..Default::default() };
         let per_try: Vec<Arc<dyn Policy>> = vec![Arc::new(BearerTokenAuthorizationPolicy::new(credential, [SCOPE]))];
         let pipeline = Pipeline::new(
             Some(env!("CARGO_PKG_NAME")),
@@ -128,11 +170,33 @@ impl Sender {
 
     /// Sends `body` to `url` with this MessageId. The error explains what to do.
     pub async fn send(&self, url: &Url, body: Vec<u8>, message_id: &str) -> Result<(), String> {
-        let host = url.host_str().unwrap_or_default().to_string();
         let mut request = Request::new(url.clone(), Method::Post);
         request.insert_header("content-type", "application/json");
         request.insert_header("brokerproperties", serde_json::json!({ "MessageId": message_id }).to_string());
         request.set_body(body);
+        self.post(url, request).await
+    }
+
+    /// Sends `messages` (text bodies with their MessageIds) to `url` in one batch request (Service Bus's
+    /// `application/vnd.microsoft.servicebus.json`: all or nothing). An error means nothing may be assumed
+    /// delivered; sending the same batch again is safe, since duplicate detection drops repeated MessageIds.
+    pub async fn send_batch(&self, url: &Url, messages: &[Message]) -> Result<(), String> {
+        if messages.is_empty() {
+            return Ok(());
+        }
+        let batch: Vec<serde_json::Value> = messages
+            .iter()
+            .map(|m| serde_json::json!({ "Body": m.body, "BrokerProperties": { "MessageId": m.message_id } }))
+            .collect();
+        let body = serde_json::to_vec(&batch).map_err(|e| format!("cannot encode the batch: {e}"))?;
+        let mut request = Request::new(url.clone(), Method::Post);
+        request.insert_header("content-type", BATCH_CONTENT_TYPE);
+        request.set_body(body);
+        self.post(url, request).await
+    }
+
+    async fn post(&self, url: &Url, mut request: Request) -> Result<(), String> {
+        let host = url.host_str().unwrap_or_default().to_string();
         // The status is interpreted below, with advice, instead of azure_core's generic error.
         let options = PipelineSendOptions { skip_checks: true, ..Default::default() };
         let response = self.pipeline.send(&Context::new(), &mut request, Some(options)).await.map_err(|e| {
@@ -164,7 +228,9 @@ impl Sender {
                 "Fix: sign in to the namespace's tenant (az login --tenant …), or check RESTORE_CREDENTIAL / AZURE_CLIENT_ID"
             }
             403 => "Fix: grant the identity the 'Azure Service Bus Data Sender' role on the queue or the namespace",
-            404 => "Fix: check --queue / RESTORE_REQUESTS_QUEUE and --namespace / RESTORE_SERVICEBUS_NAMESPACE",
+            404 => {
+                "Fix: check the queue or topic name (--queue / RESTORE_REQUESTS_QUEUE, RESTORE_RESULTS_TOPIC) and the namespace (RESTORE_SERVICEBUS_NAMESPACE)"
+            }
             413 => "Fix: the message is larger than the queue accepts; shorten it",
             _ => "Fix: retry later; if it persists, check the namespace's health in the Azure portal",
         };
@@ -195,6 +261,16 @@ mod tests {
         assert!(check_endpoint("https://h/q/messages").unwrap_err().contains("path"));
         assert!(check_endpoint("https://u:p@h").unwrap_err().contains("user"));
         assert!(check_endpoint("https://h/?x=1").unwrap_err().contains("query"));
+    }
+
+    #[test]
+    fn derived_message_ids_are_stable_short_and_distinct() {
+        let a = derived_message_id("result", &["req-1", "Succeeded"]);
+        assert_eq!(a, derived_message_id("result", &["req-1", "Succeeded"]));
+        assert_ne!(a, derived_message_id("result", &["req-1", "Failed"]));
+        assert_ne!(a, derived_message_id("result", &["req-1S", "ucceeded"]), "parts are delimited");
+        let long = "x".repeat(512);
+        assert!(derived_message_id("result", &[&long, "Succeeded"]).len() <= 128);
     }
 
     #[test]
