@@ -551,6 +551,24 @@ async fn handle_unscaled(
                 .insert("content-type", hyper::header::HeaderValue::from_static("application/json; charset=utf-8"));
             return Ok(r);
         }
+        Some(FaultKind::Respond { status, headers, body }) => {
+            shared.log_finish(seq, Some(*status), fault.as_ref());
+            let mut r = respond(ApiResponse::empty(*status), &extra);
+            for (name, value) in headers {
+                if let (Ok(name), Ok(value)) = (
+                    hyper::header::HeaderName::from_bytes(name.as_bytes()),
+                    hyper::header::HeaderValue::from_str(value),
+                ) {
+                    r.headers_mut().insert(name, value);
+                }
+            }
+            if let Some(body) = body {
+                r.headers_mut()
+                    .insert("content-type", hyper::header::HeaderValue::from_static("application/json; charset=utf-8"));
+                *r.body_mut() = Body::from(body.to_string());
+            }
+            return Ok(r);
+        }
         Some(FaultKind::Hang { timeout_ms }) => shared.hang(*timeout_ms).await,
         Some(FaultKind::ProcessThenHang { timeout_ms }) => process_then_hang = Some(*timeout_ms),
     }

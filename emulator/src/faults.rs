@@ -37,6 +37,19 @@ pub enum FaultKind {
         #[serde(default, rename = "timeoutMs", skip_serializing_if = "Option::is_none")]
         timeout_ms: Option<u64>,
     },
+    /// Answer with exactly this status, these headers and this JSON body, without processing: for clients'
+    /// handling of answers Azure should never give (an operation URL on another host, a `nextLink` elsewhere,
+    /// a redirect).
+    Respond {
+        /// The status.
+        status: u16,
+        /// Response headers.
+        #[serde(default)]
+        headers: std::collections::BTreeMap<String, String>,
+        /// The JSON body (none: empty).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        body: Option<serde_json::Value>,
+    },
     /// Process the request, then withhold the response until released (or `timeoutMs`), then close the
     /// connection without answering: the client cannot know whether its write happened.
     ProcessThenHang {

@@ -658,3 +658,59 @@ async fn an_alert_storm_never_runs_more_restores_than_the_vaults_limit() {
     assert!(most <= 3, "{most} restores ran at once; the policy allows 3");
     assert_eq!(most, 3, "the storm used the vault's 3 slots");
 }
+
+/// Tokens go only where they belong (DESIGN invariant 4), proven with a second TLS listener on loopback that
+/// the functions trust and that records every Authorization header: a restore whose operation URLs point at
+/// it, a list whose nextLink points at it, and a redirect to it. It receives no bearer token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_bearer_token_ever_reaches_another_host() {
+    let mut stack = Stack::start().await;
+    stack.set("RESTORE_JOB_POLL_SECONDS", "0.05");
+    let trap = common::servicebus::TokenTrap::start(&stack.dir.path().join("certs")).await;
+    let elsewhere = trap.endpoint.clone();
+    let respond = |route: &str, status: u16, headers: Value, body: Value| json!({"route": route, "fault": {"kind": "respond", "status": status, "headers": headers, "body": body}, "times": 1});
+    // The disk restore's 202 names operation URLs on the other host.
+    let op_headers = json!({
+        "Azure-AsyncOperation": format!("{elsewhere}/subscriptions/{SUB}/providers/Microsoft.DataProtection/locations/westus/operationStatus/x?api-version=2025-07-01"),
+        "Location": format!("{elsewhere}/subscriptions/{SUB}/providers/Microsoft.DataProtection/locations/westus/operationResults/x?api-version=2025-07-01"),
+        "Retry-After": "1",
+    });
+    stack.fault(respond("dpp.restore", 202, op_headers, Value::Null)).await;
+    // The VM request is first redirected there, then given a nextLink there.
+    stack
+        .fault(respond(
+            "rsv.protectedItems.get",
+            302,
+            json!({ "Location": format!("{elsewhere}/redirected") }),
+            Value::Null,
+        ))
+        .await;
+    stack
+        .fault(respond(
+            "rsv.recoveryPoints.list",
+            200,
+            json!({}),
+            json!({ "value": [], "nextLink": format!("{elsewhere}/next?api-version=2025-02-01") }),
+        ))
+        .await;
+    let intake = stack.intake().await;
+    let (_tracker, ticking) = stack.ticking_tracker().await;
+    let mut q = queue();
+    q.send(request("requests/disk-to-new-disk.json", "op-elsewhere"));
+    q.send(request("requests/vm-restore-disks.json", "links-elsewhere"));
+    q.run(&intake.client()).await;
+    // The tracker follows the disk restore (its status URL refused, so through the job list) for a while.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    drop(ticking);
+    let record = stack.record("op-elsewhere").await;
+    assert_eq!(record.reason.as_ref().map(|r| r.code.as_str()), Some("UnsafeOperationUrl"), "{record:?}");
+    let vm = stack.record("links-elsewhere").await;
+    assert_eq!(vm.state, State::Rejected, "{vm:?}");
+    let requests = trap.requests();
+    let tokens: Vec<_> = requests
+        .iter()
+        .filter(|(_, auth)| auth.as_deref().is_some_and(|a| a.to_ascii_lowercase().starts_with("bearer")))
+        .collect();
+    assert!(tokens.is_empty(), "bearer tokens reached the other host: {tokens:?}");
+    assert!(requests.is_empty(), "nothing was sent to the other host at all: {requests:?}");
+}

@@ -72,26 +72,13 @@ async fn messages(
 impl FakeServiceBus {
     /// Starts the stand-in with a server certificate from the CA in `ca_dir`.
     pub async fn start(ca_dir: &Path) -> FakeServiceBus {
-        let tls = CertAuthority::load(ca_dir).unwrap().server_config(&default_sans()).unwrap();
-        let acceptor = tokio_rustls::TlsAcceptor::from(tls);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let fake = FakeServiceBus {
             endpoint: format!("https://127.0.0.1:{}", listener.local_addr().unwrap().port()),
             ..Default::default()
         };
         let router = Router::new().route("/{entity}/messages", post(messages)).with_state(fake.clone());
-        tokio::spawn(async move {
-            loop {
-                let Ok((tcp, _)) = listener.accept().await else { continue };
-                let (acceptor, router) = (acceptor.clone(), router.clone());
-                tokio::spawn(async move {
-                    let Ok(stream) = acceptor.accept(tcp).await else { return };
-                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                        .serve_connection(TokioIo::new(stream), TowerToHyperService::new(router))
-                        .await;
-                });
-            }
-        });
+        serve_tls(listener, router, ca_dir);
         fake
     }
 
@@ -108,5 +95,59 @@ impl FakeServiceBus {
     /// What consumers receive (after duplicate detection).
     pub fn delivered(&self) -> Vec<Delivered> {
         self.inner.lock().unwrap().delivered.clone()
+    }
+}
+
+/// Serves `router` over HTTPS on `listener`, with a server certificate from the CA in `ca_dir` (the emulator's,
+/// which the functions trust through RESTORE_EXTRA_CA_FILES).
+pub fn serve_tls(listener: tokio::net::TcpListener, router: Router, ca_dir: &Path) {
+    let tls = CertAuthority::load(ca_dir).unwrap().server_config(&default_sans()).unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else { continue };
+            let (acceptor, router) = (acceptor.clone(), router.clone());
+            tokio::spawn(async move {
+                let Ok(stream) = acceptor.accept(tcp).await else { return };
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(stream), TowerToHyperService::new(router))
+                    .await;
+            });
+        }
+    });
+}
+
+/// A host that is not ARM, on loopback, over TLS the functions trust: it answers anything and records every
+/// request it gets with its `Authorization` header, so a test can prove no bearer token ever reached it.
+#[derive(Clone, Default)]
+pub struct TokenTrap {
+    requests: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    /// `https://127.0.0.1:PORT`
+    pub endpoint: String,
+}
+
+impl TokenTrap {
+    pub async fn start(ca_dir: &Path) -> TokenTrap {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let trap = TokenTrap {
+            endpoint: format!("https://127.0.0.1:{}", listener.local_addr().unwrap().port()),
+            ..Default::default()
+        };
+        let recorder = trap.requests.clone();
+        let router = Router::new().fallback(move |uri: axum::http::Uri, headers: HeaderMap| {
+            let recorder = recorder.clone();
+            async move {
+                let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_string);
+                recorder.lock().unwrap().push((uri.to_string(), auth));
+                (StatusCode::OK, "{}")
+            }
+        });
+        serve_tls(listener, router, ca_dir);
+        trap
+    }
+
+    /// Every request received: (URI, Authorization header).
+    pub fn requests(&self) -> Vec<(String, Option<String>)> {
+        self.requests.lock().unwrap().clone()
     }
 }
