@@ -7,9 +7,9 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::*;
-use restore_test_support::catalogue::{Expected, bad_inputs};
 use restore_e2e::SbMessage;
 use restore_store::State;
+use restore_test_support::catalogue::{Expected, bad_inputs};
 use serde_json::{Value, json};
 
 /// Dotted paths of the non-null leaves of a JSON document (array items as `[]`).
