@@ -39,7 +39,7 @@ resource requestsQueue 'Microsoft.ServiceBus/namespaces/queues@2022-10-01-previe
   parent: namespace
   name: requestsQueueName
   properties: {
-    // A short lock: the host renews it while the invocation runs (maxAutoLockRenewalDuration in host.json), and
+    // A short lock: the host renews it while the invocation runs (maxAutoLockRenewalDuration in handlers/intake/host.app.json), and
     // a crashed instance's message comes back after one minute instead of five.
     lockDuration: 'PT1M'
     maxDeliveryCount: maxDeliveryCount

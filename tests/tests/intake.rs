@@ -8,9 +8,9 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::*;
-use restore_contract::catalogue::{Expected, bad_inputs};
 use restore_e2e::SbMessage;
 use restore_store::State;
+use restore_test_support::catalogue::{Expected, bad_inputs};
 use serde_json::{Value, json};
 
 /// Dotted paths of the non-null leaves of a JSON document (array items as `[]`).
@@ -173,7 +173,7 @@ async fn bad_inputs_are_rejected_with_a_precise_reason_and_no_azure_write() {
     assert!(catalogue.len() >= 40, "only {} entries replayable with the example policy", catalogue.len());
     // Entries share the example's requestId; give each its own (unless the requestId is what is wrong), or later
     // ones would be answered as duplicates of the first.
-    let unique = |i: usize, bad: &restore_contract::catalogue::BadInput| -> Vec<u8> {
+    let unique = |i: usize, bad: &restore_test_support::catalogue::BadInput| -> Vec<u8> {
         match serde_json::from_slice::<Value>(&bad.body) {
             Ok(mut v)
                 if v.get("requestId").is_some_and(Value::is_string)

@@ -5,12 +5,14 @@
 //! * the zip holds exactly `host.json`, the handler binary and one `<Function>/function.json` per function;
 //! * the binary is at host.json's `customHandler.description.defaultExecutablePath`, is a static x86-64 ELF,
 //!   carries the execute bit in the zip's external attributes, and starts from the unpacked folder;
-//! * host.json is final (custom handler, bundle range, Service Bus settings, console logging);
+//! * host.json is exactly what the host expects of that app ([`expected_host_json`]): the packaging writes it
+//!   from the top-level host.json (shared settings) and `handlers/<app>/host.app.json` (the app's own);
 //! * every binding's `connection` and `%SETTING%` names a setting that infra/ sets for that app, identity-based
 //!   (no connection strings), and every app setting infra/ sets is documented in docs/configuration.md;
 //! * binary sizes (printed; target ≤ 10 MB, limit 25 MB).
 //!
-//! One test, so the packaging runs once. Needs python3 (the packaging script uses it to zip).
+//! One test, so the packaging runs once. Needs python3 (the packaging script uses it to zip and to merge host.json).
+//! The fast tests below check the host.json merge alone, without the release build.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -18,7 +20,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use restore_e2e::Worker;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const TARGET_BYTES: u64 = 10 * 1024 * 1024;
 const LIMIT_BYTES: u64 = 25 * 1024 * 1024;
@@ -83,6 +85,10 @@ async fn package_layout_settings_and_sizes() {
         if exe != app.name {
             p(format!("defaultExecutablePath is {exe:?}, expected the binary name {:?}", app.name));
         }
+        let expected = expected_host_json(app.name);
+        if host != expected {
+            p(format!("packaged host.json differs from what the host expects:\n{host:#}\nexpected:\n{expected:#}"));
+        }
         check_host_json(&host, app, &mut p);
 
         // Layout: exactly host.json, the binary and the function folders.
@@ -141,6 +147,129 @@ async fn package_layout_settings_and_sizes() {
         );
     }
     assert!(problems.is_empty(), "package problems:\n  {}", problems.join("\n  "));
+}
+
+/// The host.json each app must be deployed with, stated in full and independently of the two files it is merged
+/// from, so a change to either that alters an app's settings fails here (docs/deploy.md explains each value).
+fn expected_host_json(app: &str) -> Value {
+    let (timeout, service_bus) = match app {
+        "intake" => (
+            "00:10:00",
+            json!({
+                "prefetchCount": 0,
+                "autoCompleteMessages": true,
+                "maxConcurrentCalls": 8,
+                "maxAutoLockRenewalDuration": "00:15:00",
+            }),
+        ),
+        "tracker" => ("00:05:00", json!({})),
+        other => panic!("no expected host.json for app {other:?}: add it to expected_host_json and APPS"),
+    };
+    let mut service_bus = service_bus;
+    service_bus["clientRetryOptions"] = json!({
+        "mode": "exponential",
+        "tryTimeout": "00:01:00",
+        "delay": "00:00:00.80",
+        "maxDelay": "00:01:00",
+        "maxRetries": 3,
+    });
+    json!({
+        "version": "2.0",
+        "functionTimeout": timeout,
+        "extensionBundle": { "id": "Microsoft.Azure.Functions.ExtensionBundle", "version": "[4.*, 5.0.0)" },
+        "customHandler": {
+            "description": { "defaultExecutablePath": app, "workingDirectory": "", "arguments": [] },
+            "enableForwardingHttpRequest": false,
+        },
+        "extensions": { "serviceBus": service_bus },
+        "logging": {
+            "logLevel": {
+                "default": "Warning",
+                "Host.Function.Console": "Information",
+                "Function": "Information",
+                "Host.Results": "Information",
+                "Host.Aggregator": "Information",
+            },
+            "applicationInsights": { "samplingSettings": { "isEnabled": false } },
+        },
+    })
+}
+
+/// Runs the packaging's merge (scripts/hostjson.py) of `base` and `overlay` into a file in `dir`.
+fn merge_host_json(root: &Path, base: &Path, overlay: &Path, dir: &Path) -> Result<Value, String> {
+    let out = dir.join("host.json");
+    let run = Command::new("python3")
+        .arg(root.join("scripts/hostjson.py"))
+        .args([base, overlay, &out])
+        .output()
+        .expect("run python3 scripts/hostjson.py");
+    if !run.status.success() {
+        return Err(String::from_utf8_lossy(&run.stderr).into_owned());
+    }
+    Ok(read_json(&out))
+}
+
+/// The apps the packaging will build: every handlers/<app>/ with a host.app.json.
+fn overlay_apps(root: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(root.join("handlers"))
+        .expect("read handlers/")
+        .map(|entry| entry.expect("handlers/ entry").path())
+        .filter(|dir| dir.join("host.app.json").is_file())
+        .map(|dir| dir.file_name().expect("folder name").to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn each_apps_host_json_is_the_shared_one_plus_its_overlay_and_what_the_host_expects() {
+    let root = root();
+    let apps = overlay_apps(&root);
+    let known: BTreeSet<String> = APPS.iter().map(|a| a.name.to_string()).collect();
+    assert_eq!(apps, known, "handlers/*/host.app.json and this test's APPS name different apps");
+    let dir = tempfile::tempdir().unwrap();
+    for app in APPS {
+        // A per-app copy next to the function folders would be a second source (and the packaging refuses it).
+        let stale = root.join("handlers").join(app.name).join("app/host.json");
+        assert!(!stale.exists(), "{} exists: host.json is generated, delete it", stale.display());
+        let overlay = root.join("handlers").join(app.name).join("host.app.json");
+        let host = merge_host_json(&root, &root.join("host.json"), &overlay, dir.path())
+            .unwrap_or_else(|e| panic!("{}: merge failed: {e}", app.name));
+        assert_eq!(host, expected_host_json(app.name), "{}: merged host.json", app.name);
+        let mut problems = Vec::new();
+        check_host_json(&host, app, &mut |m| problems.push(m));
+        assert!(problems.is_empty(), "{}: {problems:?}", app.name);
+    }
+}
+
+#[test]
+fn an_overlay_that_restates_a_shared_setting_or_omits_its_own_is_refused() {
+    let root = root();
+    let dir = tempfile::tempdir().unwrap();
+    let base = root.join("host.json");
+    let overlay = dir.path().join("host.app.json");
+    let write = |value: Value| std::fs::write(&overlay, value.to_string()).unwrap();
+
+    // Restating a shared setting, even with the same value, would let the apps drift apart unnoticed.
+    write(json!({
+        "functionTimeout": "00:05:00",
+        "customHandler": { "description": { "defaultExecutablePath": "x" } },
+        "logging": { "logLevel": { "default": "Warning" } },
+    }));
+    let err = merge_host_json(&root, &base, &overlay, dir.path()).unwrap_err();
+    assert!(err.contains("logging.logLevel.default") && err.contains("state it in one place"), "{err}");
+
+    // Every app names its own executable.
+    write(json!({ "functionTimeout": "00:05:00" }));
+    let err = merge_host_json(&root, &base, &overlay, dir.path()).unwrap_err();
+    assert!(err.contains("customHandler.description.defaultExecutablePath"), "{err}");
+
+    // The minimal overlay merges.
+    write(json!({
+        "functionTimeout": "00:05:00",
+        "customHandler": { "description": { "defaultExecutablePath": "x" } },
+    }));
+    let host = merge_host_json(&root, &base, &overlay, dir.path()).unwrap();
+    assert_eq!(host["customHandler"]["description"]["defaultExecutablePath"], "x");
+    assert_eq!(host["customHandler"]["enableForwardingHttpRequest"], false);
 }
 
 fn read_json(path: &Path) -> Value {

@@ -10,12 +10,10 @@
 //! * [`incoming`] – [`classify`]: request or alert.
 //! * [`policy`] – [`Policy`], loading and [`Policy::check`].
 //! * [`schema`] – the published JSON Schemas.
-//! * [`catalogue`] – bad inputs with the error each must produce, for replay through the real intake.
 //!
 //! The wire format is described in docs/contract.md and docs/policy.md.
 
 pub mod alert;
-pub mod catalogue;
 pub mod incoming;
 pub mod policy;
 pub mod request;

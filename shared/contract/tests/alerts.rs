@@ -3,10 +3,10 @@
 
 use restore_contract::alert::rules::alert_request_id;
 use restore_contract::alert::{AlertOutcome, AlertRule, map_alert};
-use restore_contract::catalogue::EXAMPLE_POLICY;
 use restore_contract::policy::PolicyOrigin;
 use restore_contract::request::{Operation, SourceKind};
 use restore_contract::{CommonAlert, Incoming, Policy, classify};
+use restore_test_support::catalogue::EXAMPLE_POLICY;
 use serde_json::{Value, json};
 
 fn example(file: &str) -> Value {

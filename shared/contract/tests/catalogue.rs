@@ -3,9 +3,9 @@
 
 use std::collections::HashSet;
 
-use restore_contract::catalogue::{EXAMPLE_POLICY, Expected, bad_inputs};
 use restore_contract::policy::PolicyOrigin;
 use restore_contract::{Incoming, Policy, classify_with_limit};
+use restore_test_support::catalogue::{EXAMPLE_POLICY, Expected, bad_inputs};
 
 #[test]
 fn catalogue_is_large_and_names_are_unique() {

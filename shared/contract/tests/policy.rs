@@ -1,9 +1,9 @@
 //! Policy loading errors name the setting and the field; defaults are safe; check() names rule and value.
 
-use restore_contract::catalogue::{EXAMPLE_POLICY, valid_disk_request};
 use restore_contract::policy::{POLICY_FILE_SETTING, POLICY_INLINE_SETTING, PolicyOrigin};
 use restore_contract::request::OperationKind;
 use restore_contract::{Policy, PolicyRule, parse_request};
+use restore_test_support::catalogue::{EXAMPLE_POLICY, valid_disk_request};
 
 fn disk_request() -> restore_contract::RestoreRequest {
     parse_request(valid_disk_request().to_string().as_bytes()).unwrap()

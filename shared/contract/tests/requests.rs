@@ -1,9 +1,9 @@
 //! Accepted requests: defaults, CRR across subscriptions, typed ids, classification.
 
-use restore_contract::catalogue::valid_disk_request;
 use restore_contract::request::{OperationKind, RecoveryPointChoice};
 use restore_contract::result::{RestoreResult, ResultStatus, Timings};
 use restore_contract::{Incoming, Timestamp, classify, parse_request};
+use restore_test_support::catalogue::valid_disk_request;
 use serde_json::json;
 
 #[test]

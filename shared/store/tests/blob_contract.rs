@@ -14,7 +14,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use azure_core::credentials::TokenCredential;
-use azure_core::http::RequestContent;
+use azure_core::http::{ClientOptions, RequestContent, Url};
+use azure_storage_blob::{BlobContainerClient, BlobContainerClientOptions};
 use backup_emulator::scenario::Scenario;
 use backup_emulator::tls::CertAuthority;
 use backup_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
@@ -99,9 +100,15 @@ impl Backend for Blob {
     }
 
     async fn plant(&self, request_id: &str, bytes: &[u8]) {
-        // An unconditional upload without our metadata, as a person or another tool might write it.
-        self.store
-            .container()
+        // An unconditional upload without our metadata, as a person or another tool might write it: through a
+        // container client of the test's own, so the store needs no test-only accessor to its client.
+        let options = BlobContainerClientOptions {
+            client_options: ClientOptions { transport: Some(transport_for(&self.ca_file)), ..Default::default() },
+            ..Default::default()
+        };
+        let url = Url::parse(&self.container_url).unwrap();
+        BlobContainerClient::new(url, Some(self.credential.clone()), Some(options))
+            .unwrap()
             .blob_client(&blob_name(request_id))
             .upload(RequestContent::from(bytes.to_vec()), None)
             .await

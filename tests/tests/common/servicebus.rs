@@ -119,9 +119,12 @@ pub fn serve_tls(listener: tokio::net::TcpListener, router: Router, ca_dir: &Pat
 
 /// A host that is not ARM, on loopback, over TLS the functions trust: it answers anything and records every
 /// request it gets with its `Authorization` header, so a test can prove no bearer token ever reached it.
+/// Requests a trap received: (URI, Authorization header).
+type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
 #[derive(Clone, Default)]
 pub struct TokenTrap {
-    requests: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    requests: Seen,
     /// `https://127.0.0.1:PORT`
     pub endpoint: String,
 }

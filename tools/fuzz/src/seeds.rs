@@ -53,8 +53,8 @@ fn workspace_dir() -> PathBuf {
 pub fn load(shared: &Path) -> Corpora {
     let mut c = Corpora::default();
     // Messages: the catalogue (every way a message can be refused) and the examples (every way it is accepted).
-    c.messages.push(restore_contract::catalogue::valid_disk_request().to_string().into_bytes());
-    for bad in restore_contract::catalogue::bad_inputs() {
+    c.messages.push(restore_test_support::catalogue::valid_disk_request().to_string().into_bytes());
+    for bad in restore_test_support::catalogue::bad_inputs() {
         // The oversize entries are 70 KB of 'x': they test the limit, not the decoder, and would slow every run.
         if bad.body.len() <= 8 * 1024 {
             c.messages.push(bad.body);

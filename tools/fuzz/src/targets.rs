@@ -7,7 +7,6 @@ use std::sync::OnceLock;
 
 use custom_handler::{FromInvocation, HttpRequest, Invocation, InvocationRequest, ServiceBusMessage, TimerInfo};
 use restore_contract::RequestErrorKind as K;
-use restore_contract::catalogue::EXAMPLE_POLICY;
 use restore_contract::policy::PolicyOrigin;
 use restore_contract::{AlertOutcome, Incoming, Policy, RequestError, classify_with_limit, map_alert};
 use restore_models::arm_id::{
@@ -16,6 +15,7 @@ use restore_models::arm_id::{
 };
 use restore_models::wire::{JobState, OperationState, ResourceList, Timestamp, job_guid};
 use restore_models::{crr, dataprotection as dpp, error as arm_error, recoveryservices as rsv};
+use restore_test_support::catalogue::EXAMPLE_POLICY;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 

@@ -7,6 +7,8 @@
 mod check;
 mod exit;
 mod list;
+// The local run links the host simulator and the emulator: only with the `local` feature (default).
+#[cfg(feature = "local")]
 mod local;
 mod package;
 mod policy;
@@ -36,6 +38,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the product locally in one command: emulator, store, intake and tracker on loopback.
+    #[cfg(feature = "local")]
     Local(local::LocalArgs),
     /// Check a request offline, then send it to the requests queue (Service Bus REST, Entra token).
     Submit(submit::SubmitArgs),
@@ -78,6 +81,7 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<ExitCode, String> {
     let json = cli.json;
     match cli.command {
+        #[cfg(feature = "local")]
         Command::Local(args) => local::run(args, json).await,
         Command::Submit(args) => submit::run(args, json).await,
         Command::Status(args) => status::run(args, json).await,

@@ -18,7 +18,8 @@ pub struct PackageArgs {
     /// that holds it.
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
-    /// Apps to package (intake, tracker); default both. Passed to the script as they are.
+    /// Apps to package (each handlers/<app>/ with a host.app.json: intake, tracker); default every one. Passed to
+    /// the script as they are.
     #[arg(value_name = "APP")]
     pub apps: Vec<String>,
 }

@@ -111,11 +111,6 @@ impl BlobStore {
         Ok(BlobStore { container, url })
     }
 
-    /// The container client (tests use it to plant documents the store did not write).
-    pub fn container(&self) -> &BlobContainerClient {
-        &self.container
-    }
-
     /// Checks that the container exists and the identity may read it; the startup probe.
     pub async fn check(&self) -> Result<(), StoreError> {
         match self.container.exists().await {

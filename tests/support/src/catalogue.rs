@@ -1,12 +1,13 @@
-//! The catalogue of bad inputs: every way a message can be refused, with the error it must produce. The unit
-//! tests prove each entry against [`crate::classify`] and [`crate::Policy::check`]; end-to-end tests replay the
-//! same entries through the real intake binary (configure it with `policy`, if given, as `RESTORE_POLICY`; report
-//! `active_restores` running restores in the vault) and compare the `Rejected` result's `reason`.
+//! The catalogue of bad inputs: every way a message can be refused, with the error it must produce.
+//! shared/contract/tests/catalogue.rs proves each entry against [`restore_contract::classify`] and
+//! [`restore_contract::Policy::check`]; end-to-end tests replay the same entries through the real intake binary
+//! (configure it with `policy`, if given, as `RESTORE_POLICY`; report `active_restores` running restores in the
+//! vault) and compare the `Rejected` result's `reason`.
 
 use serde_json::{Value, json};
 
-use crate::policy::PolicyRule;
-use crate::request::RequestErrorKind as K;
+use restore_contract::policy::PolicyRule;
+use restore_contract::request::RequestErrorKind as K;
 
 const SUB: &str = "00000000-1111-2222-3333-444444444444";
 const BV: &str = "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg-backup/providers/Microsoft.DataProtection/backupVaults/bv-disks";
