@@ -15,7 +15,8 @@
 //!   were written for, and re-pinning (.NET's behaviour) buys nothing but risk. Only a URL with no
 //!   `api-version` at all gets the provider's current one, because ARM rejects such a request.
 //! * Delay: `Retry-After` (seconds or HTTP-date, also `retry-after-ms`) when Azure sends it, clamped to
-//!   [1 s, 10 min]; otherwise 2, 4, 8, 16, then every 30 s. The SDKs wait a flat 30 s without a header; a
+//!   [100 ms, 10 min] (100 ms, not 1 s: the emulator's accelerated clock sends sub-second `retry-after-ms`, and
+//!   Azure never sends less than a second); otherwise 2, 4, 8, 16, then every 30 s. The SDKs wait a flat 30 s without a header; a
 //!   restore's operation usually resolves to a job within seconds, so starting short gets the job id to the
 //!   record sooner while the cap keeps a slow operation at the SDKs' rate.
 
@@ -174,13 +175,24 @@ fn with_api_version(mut url: Url, provider: Provider) -> Url {
     url
 }
 
+/// The job id in an operation's body (`properties.jobId`, `properties.jobIds[0]` or a top-level `jobId`), as a
+/// GUID: the one reader of it, for operation statuses, final results and synchronous trigger answers.
+pub fn job_id_in(body: &serde_json::Value) -> Option<String> {
+    StatusBody::deserialize(body).ok()?.job_id()
+}
+
+/// Azure's `Retry-After` in `headers` (`x-ms-retry-after-ms`, `retry-after-ms`, or `Retry-After` in seconds or
+/// as an HTTP-date), read by azure_core's parser: the one reader for the LROs and the ARM budget.
+pub fn retry_after(headers: &azure_core::http::headers::Headers) -> Option<Duration> {
+    let names: [HeaderName; 3] = [X_MS_RETRY_AFTER_MS, RETRY_AFTER_MS, RETRY_AFTER];
+    azure_core::http::policies::get_retry_after(headers, OffsetDateTime::now_utc, &names)
+        .and_then(|d| u64::try_from(d.whole_milliseconds()).ok())
+        .map(Duration::from_millis)
+}
+
 /// The delay before the next poll: Azure's `Retry-After` if given, else the backoff schedule.
 fn delay(response: &ArmResponse, polls: u32) -> Duration {
-    let headers: [HeaderName; 3] = [X_MS_RETRY_AFTER_MS, RETRY_AFTER_MS, RETRY_AFTER];
-    let told = azure_core::http::policies::get_retry_after(&response.headers, OffsetDateTime::now_utc, &headers)
-        .and_then(|d| u64::try_from(d.whole_milliseconds()).ok())
-        .map(Duration::from_millis);
-    match told {
+    match retry_after(&response.headers) {
         Some(d) => d.clamp(Duration::from_millis(100), Duration::from_secs(600)),
         None => backoff(polls),
     }

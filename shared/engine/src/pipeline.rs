@@ -394,8 +394,8 @@ impl Policy for BudgetPolicy {
             self.budget.observe_remaining(&subscription, kind, remaining);
         }
         if u16::from(response.status()) == 429 {
-            let wait = header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(5);
-            self.budget.observe_throttled(&subscription, kind, Duration::from_secs(wait));
+            let wait = crate::lro::retry_after(headers).unwrap_or(Duration::from_secs(5));
+            self.budget.observe_throttled(&subscription, kind, wait);
         }
         Ok(response)
     }

@@ -721,7 +721,7 @@ impl Intake {
                 }
             }
             Ok(Started::Done(body)) => {
-                let job = body.as_ref().and_then(job_id_in);
+                let job = body.as_ref().and_then(restore_engine::lro::job_id_in);
                 match (job, call.is_restore()) {
                     (Some(job_id), _) => {
                         let running = self
@@ -1180,12 +1180,6 @@ fn item_of(request: &RestoreRequest) -> String {
 
 fn stored_result(record: &Record) -> Option<RestoreResult> {
     record.result.as_ref().and_then(|v| serde_json::from_value(v.clone()).ok())
-}
-
-fn job_id_in(body: &Value) -> Option<String> {
-    let raw = body.get("jobId").or_else(|| body.get("properties").and_then(|p| p.get("jobId")))?.as_str()?;
-    let guid = restore_models::wire::job_guid(raw);
-    (!guid.is_empty()).then(|| guid.to_string())
 }
 
 /// Deadlines and point-in-time choices that cannot be met (the contract has no clock; this is where "now" is).

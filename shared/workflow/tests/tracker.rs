@@ -132,3 +132,28 @@ async fn a_result_whose_publication_was_not_confirmed_is_published_again() {
     assert!(published.iter().all(|p| format!("{:?}", p.status) == "Succeeded"));
     assert!(!h.record(ID).await.result_published);
 }
+
+#[tokio::test(start_paused = true)]
+async fn azures_retry_after_empties_the_budget_until_it_passes() {
+    use restore_engine::budget::RequestKind;
+    use restore_engine::pipeline::Retry;
+    let h = Harness::new();
+    let arm = client(&h.azure);
+    let headers = vec![("retry-after-ms".to_string(), "7000".to_string())];
+    h.azure.script(
+        "POST",
+        "/throttled",
+        1,
+        Reply::Json(429, json!({"error": {"code": "TooManyRequests", "message": "slow down"}}), headers),
+    );
+    let url = arm.pipeline().url(&format!("/subscriptions/{SUB}/throttled"), "2025-01-01", &[]);
+    let ctx = restore_engine::client::ArmClient::context("budget-test");
+    let answer = arm.call(&ctx, azure_core::http::Method::Post, url, Some(b"{}".to_vec()), Retry::Never).await;
+    assert!(answer.is_err(), "{answer:?}");
+    let budget = arm.pipeline().budget();
+    assert!(budget.available(SUB, RequestKind::Write) < 1, "a 429 empties the bucket until its Retry-After");
+    tokio::time::sleep(Duration::from_millis(6900)).await;
+    assert!(budget.available(SUB, RequestKind::Write) < 1, "still inside the 7 s Azure asked for");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(budget.available(SUB, RequestKind::Write) >= 1, "refilling once it passed");
+}
