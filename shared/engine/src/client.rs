@@ -54,10 +54,12 @@ pub enum CallError {
 }
 
 impl CallError {
-    /// Whether repeating the call later may succeed (transport failures, throttling, 5xx).
+    /// Whether repeating the call later may succeed (transport failures, throttling, 5xx). A credential that
+    /// cannot produce a token and a URL refused for its origin are not: they need a fix, not a retry.
     pub fn is_transient(&self) -> bool {
         match self {
-            CallError::Send(_) => true,
+            CallError::Send(SendError::NotSent { .. } | SendError::NoResponse { .. }) => true,
+            CallError::Send(SendError::Credential(_) | SendError::Unsafe(_)) => false,
             CallError::Azure(e) => matches!(e.retry, crate::error::Retryability::Transient),
             _ => false,
         }

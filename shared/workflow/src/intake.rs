@@ -77,9 +77,13 @@ pub struct IntakeSettings {
     /// (`RESTORE_DUPLICATE_WAIT_SECONDS`, default 30).
     pub duplicate_wait: Duration,
     /// How long one delivery keeps retrying transient failures with backoff before handing its message back
-    /// (`RESTORE_TRANSIENT_RETRY_SECONDS`, default 60; a missing role, which takes minutes to propagate, is
-    /// retried across deliveries).
+    /// (`RESTORE_TRANSIENT_RETRY_SECONDS`, default 60).
     pub transient_retry: Duration,
+    /// How long one delivery waits for a missing role to arrive (Azure answered 403 or a permission error),
+    /// retrying every 30 s, before handing its message back (`RESTORE_ROLE_WAIT_SECONDS`, default 240). Role
+    /// assignments take up to ~15 minutes to propagate: with ten deliveries this waits about 40 minutes in all
+    /// instead of spending the deliveries in seconds.
+    pub role_wait: Duration,
 }
 
 impl IntakeSettings {
@@ -100,6 +104,7 @@ impl IntakeSettings {
             lease: seconds("RESTORE_LEASE_SECONDS", d.lease)?,
             duplicate_wait: seconds("RESTORE_DUPLICATE_WAIT_SECONDS", d.duplicate_wait)?,
             transient_retry: seconds("RESTORE_TRANSIENT_RETRY_SECONDS", d.transient_retry)?,
+            role_wait: seconds("RESTORE_ROLE_WAIT_SECONDS", d.role_wait)?,
         };
         settings.check()?;
         Ok(settings)
@@ -153,6 +158,7 @@ impl Default for IntakeSettings {
             lease: Duration::from_secs(300),
             duplicate_wait: Duration::from_secs(30),
             transient_retry: Duration::from_secs(60),
+            role_wait: Duration::from_secs(240),
         }
     }
 }
@@ -201,6 +207,8 @@ enum Stop {
     },
     /// Another live delivery owns the record: answer nothing, make no Azure call.
     Busy(String),
+    /// Azure refused for lack of a role, which may still be propagating: waited for up to `role_wait`.
+    MissingRole(String),
 }
 
 impl Stop {
@@ -217,10 +225,15 @@ impl From<StoreError> for Stop {
 
 impl From<CallError> for Stop {
     fn from(e: CallError) -> Self {
-        let hand_back = matches!(&e, CallError::Azure(a) if a.retry == Retryability::AfterRoleAssignment);
-        Stop::Transient { why: e.to_string(), wait: None, hand_back }
+        if matches!(&e, CallError::Azure(a) if a.retry == Retryability::AfterRoleAssignment) {
+            return Stop::MissingRole(e.to_string());
+        }
+        Stop::Transient { why: e.to_string(), wait: None, hand_back: false }
     }
 }
+
+/// How often a delivery tries again while a missing role propagates.
+const ROLE_RETRY: Duration = Duration::from_secs(30);
 
 /// A bound on every loop that re-reads after a conflict: a livelock shows up as a log line and a handed-back
 /// message, never as a spin.
@@ -260,7 +273,7 @@ impl Intake {
                 Outcome::Complete(Vec::new())
             }
             Err(Stop::Busy(why)) => Outcome::Retry(why),
-            Err(Stop::Transient { why, .. }) => {
+            Err(Stop::Transient { why, .. } | Stop::MissingRole(why)) => {
                 tracing::warn!(delivery = delivery.delivery_count, why = %why, "transient failure");
                 match (last, request_id) {
                     (true, Some(id)) => match self.give_up(&id, &me, &why).await {
@@ -329,6 +342,7 @@ impl Intake {
     ) -> Result<Vec<RestoreResult>, Stop> {
         let request_id = record.request_id.clone();
         let give_up_at = self.now() + self.settings.transient_retry;
+        let role_give_up_at = self.now() + self.settings.role_wait;
         let mut pause = Duration::from_secs(1);
         let mut record = record;
         let mut checked = checked;
@@ -341,12 +355,15 @@ impl Intake {
                 _ => return Ok(stored_result(&record).into_iter().collect()),
             };
             checked = false;
-            let (why, wait) = match outcome {
-                Err(Stop::Transient { why, wait, hand_back: false }) => (why, wait),
+            let (why, wait, deadline) = match outcome {
+                Err(Stop::Transient { why, wait, hand_back: false }) => {
+                    (why, wait.unwrap_or(pause).max(pause), give_up_at)
+                }
+                // Roles take minutes to propagate: retry every 30 s for up to `role_wait` in this delivery.
+                Err(Stop::MissingRole(why)) => (why, ROLE_RETRY, role_give_up_at),
                 other => return other,
             };
-            let wait = wait.unwrap_or(pause).max(pause);
-            if self.now() + wait >= give_up_at {
+            if self.now() + wait >= deadline {
                 return Err(Stop::transient(why));
             }
             tracing::info!(attempt, wait_ms = wait.as_millis() as u64, why = %why, "transient failure; retrying in this delivery");
@@ -772,6 +789,14 @@ impl Intake {
                 .await?;
                 Err(Stop::Transient { why: format!("trigger not sent: {error}"), wait, hand_back })
             }
+            TriggerFailure::MissingRole => {
+                self.write(record, |r| {
+                    r.state = State::Planned;
+                    r.write_ahead_at = None;
+                })
+                .await?;
+                Err(Stop::MissingRole(format!("trigger refused: {error}")))
+            }
             TriggerFailure::UnsafeStatusUrl => {
                 // Azure accepted the restore but pointed its status at another host: follow the job instead.
                 let now = self.now();
@@ -1092,6 +1117,8 @@ enum TriggerFailure {
         /// Not worth retrying in this delivery.
         hand_back: bool,
     },
+    /// Azure refused for lack of a role (nothing started).
+    MissingRole,
     /// Azure accepted the restore but its status URL points at another host.
     UnsafeStatusUrl,
     /// The restore may have started (no answer, a 5xx, an unreadable body): reconcile.
@@ -1114,8 +1141,8 @@ impl TriggerFailure {
                 Retryability::Later => {
                     TriggerFailure::NotStarted { wait: Some(Duration::from_secs(15)), hand_back: false }
                 }
-                // A role still propagating takes minutes: hand the message back instead of holding a call.
-                Retryability::AfterRoleAssignment => TriggerFailure::NotStarted { wait: None, hand_back: true },
+                // A role still propagating takes minutes: waited for with `role_wait`.
+                Retryability::AfterRoleAssignment => TriggerFailure::MissingRole,
                 Retryability::Transient => TriggerFailure::NotStarted { wait: None, hand_back: false },
             },
             CallError::Unsafe(_) => TriggerFailure::UnsafeStatusUrl,

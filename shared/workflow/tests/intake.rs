@@ -218,16 +218,30 @@ async fn a_throttled_post_started_nothing_and_is_sent_again() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_missing_role_hands_the_message_back_for_a_later_delivery() {
+async fn a_missing_role_is_waited_for_inside_the_delivery() {
     let h = Harness::new();
-    h.azure.script("POST", "/restore", 1, azure_error(403, "AuthorizationFailed"));
+    // The role assignment propagates after two refusals.
+    h.azure.script("POST", "/restore", 2, azure_error(403, "AuthorizationFailed"));
+    let started = h.clock.now();
+    let outcome = h.deliver(&disk_request(ID), 1).await;
+    assert!(accepted(&outcome), "{outcome:?}");
+    assert_eq!(h.azure.count("POST", "/restore"), 3);
+    assert!(h.clock.now() - started >= time::Duration::seconds(60), "retried every 30 s, not at once");
+    assert_eq!(h.azure.jobs().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_role_that_never_arrives_hands_the_message_back_after_the_role_wait() {
+    let h = Harness::new();
+    h.azure.script("POST", "/restore", 1000, azure_error(403, "AuthorizationFailed"));
+    let started = h.clock.now();
     let outcome = h.deliver(&disk_request(ID), 1).await;
     assert!(matches!(&outcome, Outcome::Retry(why) if why.contains("AuthorizationFailed")), "{outcome:?}");
+    let waited = h.clock.now() - started;
+    assert!(waited >= time::Duration::seconds(200) && waited <= time::Duration::seconds(300), "{waited}");
+    assert!(h.azure.count("POST", "/restore") <= 10, "about one try per 30 s: {}", h.azure.count("POST", "/restore"));
     assert_eq!(h.record(ID).await.state, State::Planned);
     assert!(h.azure.jobs().is_empty());
-    // The role arrives; the next delivery (after the lease lapses) restores.
-    tokio::time::sleep(h.settings.lease).await;
-    assert!(accepted(&h.deliver(&disk_request(ID), 2).await));
 }
 
 #[tokio::test(start_paused = true)]
