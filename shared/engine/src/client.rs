@@ -162,6 +162,19 @@ impl ArmClient {
         first: Url,
         post_body: Option<Vec<u8>>,
     ) -> Result<Vec<T>, CallError> {
+        self.list_until(ctx, what, first, post_body, |_| false).await
+    }
+
+    /// [`Self::list_all`], stopping after the first page for which `enough` says the rest is not needed (a
+    /// newest-first list whose page is entirely older than what the caller looks for).
+    pub async fn list_until<T: DeserializeOwned>(
+        &self,
+        ctx: &Context<'_>,
+        what: &str,
+        first: Url,
+        post_body: Option<Vec<u8>>,
+        enough: impl Fn(&[T]) -> bool,
+    ) -> Result<Vec<T>, CallError> {
         let mut items = Vec::new();
         let mut url = first;
         for _ in 0..MAX_PAGES {
@@ -171,7 +184,11 @@ impl ArmClient {
             };
             let response = self.call(ctx, method, url, body, Retry::Safe).await?;
             let page: ResourceList<T> = decode(what, &response.body)?;
+            let stop = enough(&page.value);
             items.extend(page.value);
+            if stop {
+                return Ok(items);
+            }
             match page.next_link.filter(|link| !link.trim().is_empty()) {
                 Some(link) => url = self.pipeline.check_url("nextLink", &link)?,
                 None => return Ok(items),

@@ -142,6 +142,44 @@ impl ArmClient {
         self.list_all(ctx, "list jobs", url, None).await
     }
 
+    /// A vault's jobs, paging only as far as jobs that started at or after `since` can be: Data Protection's job
+    /// list has no server-side item or time filter, and a busy vault has thousands of jobs, while reconciliation
+    /// needs only the recent ones.
+    ///
+    /// Azure does not document the list's order (it, and the emulator, answer newest first). Stopping early on
+    /// an unordered list could miss the very job being looked for, so paging stops only after a page that is
+    /// entirely older than `since` *and* while everything read so far was newest first (within each page and
+    /// across page boundaries); otherwise the whole list is read (up to the client's page guard).
+    pub async fn dpp_jobs_since(
+        &self,
+        ctx: &Context<'_>,
+        vault: &BackupVaultId,
+        since: OffsetDateTime,
+    ) -> Result<Vec<AzureBackupJobResource>, CallError> {
+        let url = self.pipeline().url(&format!("{}/backupJobs", vault.as_str()), API_VERSION, &[]);
+        let start = |job: &AzureBackupJobResource| job.properties.start_time.as_ref().and_then(|t| t.datetime());
+        // The oldest start seen so far, or None once the order is known not to be newest first.
+        // A Mutex, not a Cell: the paging future must be Send. Never contended (one page at a time).
+        let ordered = std::sync::Mutex::new(Some(None::<OffsetDateTime>));
+        self.list_until(ctx, "list jobs", url, None, |page: &[AzureBackupJobResource]| {
+            let mut ordered = ordered.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let Some(mut oldest) = *ordered else { return false };
+            for job in page {
+                match (start(job), oldest) {
+                    (Some(t), Some(o)) if t <= o => oldest = Some(t),
+                    (Some(t), None) => oldest = Some(t),
+                    _ => {
+                        *ordered = None;
+                        return false;
+                    }
+                }
+            }
+            *ordered = Some(oldest);
+            !page.is_empty() && page.iter().all(|job| start(job).is_some_and(|t| t < since))
+        })
+        .await
+    }
+
     /// Starts `validateForBackup` for a backup instance definition.
     pub async fn dpp_validate_for_backup(
         &self,

@@ -104,7 +104,15 @@ pub async fn reconcile(
     let window = TimeWindow { start: write_ahead_at - SKEW, end: now + SKEW };
     let jobs: Vec<JobView> = match call {
         AzureCall::DppRestore { backup_instance_id, .. } => {
-            client.dpp_jobs(ctx, &backup_instance_id.vault()).await?.iter().map(JobView::from_dpp).collect()
+            // Newest first; paging stops once a page is older than the window (with an hour's margin for
+            // pages that are not strictly ordered).
+            let since = window.start - time::Duration::hours(1);
+            client
+                .dpp_jobs_since(ctx, &backup_instance_id.vault(), since)
+                .await?
+                .iter()
+                .map(JobView::from_dpp)
+                .collect()
         }
         AzureCall::RsvRestore { recovery_point_id, .. } => {
             let vault = recovery_point_id.protected_item().vault();

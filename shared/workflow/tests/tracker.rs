@@ -157,3 +157,53 @@ async fn azures_retry_after_empties_the_budget_until_it_passes() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(budget.available(SUB, RequestKind::Write) >= 1, "refilling once it passed");
 }
+
+/// Data Protection's job list has no filter: reconciliation pages only as far as recent jobs can be, and only
+/// while the list is provably newest first.
+#[tokio::test(start_paused = true)]
+async fn the_job_list_is_read_only_as_far_as_recent_jobs_can_be() {
+    let h = Harness::new();
+    let arm = client(&h.azure);
+    let job = |id: &str, start: &str| {
+        json!({"id": format!("{VAULT}/backupJobs/{id}"), "name": id, "properties": {
+            "objectType": "AzureBackupJob", "operation": "Restore", "status": "Completed", "startTime": start,
+            "activityID": id, "backupInstanceFriendlyName": "x", "dataSourceId": "x", "dataSourceLocation": "westus",
+            "dataSourceName": "x", "dataSourceType": "x", "isUserTriggered": true, "operationCategory": "Restore",
+            "progressEnabled": false, "sourceResourceGroup": "x", "sourceSubscriptionID": SUB, "subscriptionId": SUB,
+            "supportedActions": [], "vaultName": "bv-disks"}})
+    };
+    let next = format!("{ARM}{VAULT}/backupJobs?api-version=2026-06-01&$skipToken=2");
+    let page = |jobs: Vec<serde_json::Value>, next: Option<&str>| {
+        Reply::Json(200, json!({"value": jobs, "nextLink": next}), vec![])
+    };
+    let vault = restore_models::arm_id::BackupVaultId::parse(VAULT).unwrap();
+    let ctx = restore_engine::client::ArmClient::context("paging");
+    let since = START - time::Duration::hours(1);
+
+    // Newest first, and the first page is already older than the window: the second is never read.
+    h.azure.script(
+        "GET",
+        "/backupJobs",
+        1,
+        page(vec![job("j2", "2026-11-30T10:00:00Z"), job("j1", "2026-11-30T09:00:00Z")], Some(&next)),
+    );
+    h.azure.script("GET", "/backupJobs", 1, page(vec![job("j0", "2026-11-29T09:00:00Z")], None));
+    let jobs = arm.dpp_jobs_since(&ctx, &vault, since).await.unwrap();
+    assert_eq!(jobs.len(), 2);
+    assert_eq!(h.azure.count("GET", "/backupJobs"), 1);
+
+    // Not newest first: the order proves nothing, so the list is read to its end (a fresh world: the first
+    // scenario's unread page is still scripted in the old one).
+    let h = Harness::new();
+    let arm = client(&h.azure);
+    h.azure.script(
+        "GET",
+        "/backupJobs",
+        1,
+        page(vec![job("j1", "2026-11-30T09:00:00Z"), job("j2", "2026-11-30T10:00:00Z")], Some(&next)),
+    );
+    h.azure.script("GET", "/backupJobs", 1, page(vec![job("j3", "2026-12-01T12:00:00Z")], None));
+    let jobs = arm.dpp_jobs_since(&ctx, &vault, since).await.unwrap();
+    assert_eq!(jobs.len(), 3, "the recent job on page two is found");
+    assert_eq!(h.azure.count("GET", "/backupJobs"), 2);
+}
