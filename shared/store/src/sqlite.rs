@@ -413,14 +413,19 @@ impl StateStore for SqliteStore {
             // States are bound as a JSON array (json_each) rather than spliced into the SQL text.
             let states: Vec<&str> = filter.states.iter().map(|s| s.as_str()).collect();
             let states = serde_json::to_string(&states).map_err(|e| unavailable(e.to_string()))?;
-            let mut st = conn
-                .prepare_cached(
-                    "SELECT request_id, version, document FROM records
-                     WHERE (?1 = '[]' OR state IN (SELECT value FROM json_each(?1)))
-                       AND (?2 IS NULL OR vault_id = ?2)
-                     ORDER BY received_at DESC, request_id LIMIT ?3",
-                )
-                .map_err(sql_error)?;
+            // Two statements rather than a spliced ORDER BY: the text stays constant and cacheable.
+            let sql = if filter.oldest_first {
+                "SELECT request_id, version, document FROM records
+                 WHERE (?1 = '[]' OR state IN (SELECT value FROM json_each(?1)))
+                   AND (?2 IS NULL OR vault_id = ?2)
+                 ORDER BY received_at ASC, request_id LIMIT ?3"
+            } else {
+                "SELECT request_id, version, document FROM records
+                 WHERE (?1 = '[]' OR state IN (SELECT value FROM json_each(?1)))
+                   AND (?2 IS NULL OR vault_id = ?2)
+                 ORDER BY received_at DESC, request_id LIMIT ?3"
+            };
+            let mut st = conn.prepare_cached(sql).map_err(sql_error)?;
             collect_rows(st.query(params![states, filter.vault_id, limit_param(limit)]).map_err(sql_error)?)
         })
         .await

@@ -14,6 +14,9 @@ pub struct ListFilter {
     pub states: Vec<State>,
     /// Only this vault (exact string match on `vault_id`).
     pub vault_id: Option<String>,
+    /// Oldest `received_at` first instead of newest first (sweeps of what was left behind: with a limit,
+    /// newest first would let fresh records starve old ones).
+    pub oldest_first: bool,
 }
 
 impl ListFilter {
@@ -24,7 +27,12 @@ impl ListFilter {
 
     /// Records in any of `states`.
     pub fn states(states: impl IntoIterator<Item = State>) -> ListFilter {
-        ListFilter { states: states.into_iter().collect(), vault_id: None }
+        ListFilter { states: states.into_iter().collect(), vault_id: None, oldest_first: false }
+    }
+
+    /// The same filter, oldest first.
+    pub fn oldest_first(self) -> ListFilter {
+        ListFilter { oldest_first: true, ..self }
     }
 
     /// Whether `record` passes the filter.
@@ -60,7 +68,8 @@ pub trait StateStore: Send + Sync + std::fmt::Debug {
     /// `next_poll_at` are never due (the intake owns them until it sets one).
     async fn due(&self, now: OffsetDateTime, limit: usize) -> Result<Vec<Record>, StoreError>;
 
-    /// Up to `limit` records matching `filter`, newest `received_at` first (ties by request id).
+    /// Up to `limit` records matching `filter`, newest `received_at` first, or oldest first with
+    /// `filter.oldest_first` (ties by request id).
     async fn list(&self, filter: &ListFilter, limit: usize) -> Result<Vec<Record>, StoreError>;
 
     /// How many records of `vault_id` are in `Triggering`, `Accepted` or `Running` ([`State::ACTIVE`]): the

@@ -164,7 +164,8 @@ impl Tracker {
         // holds them (a lease in force means an intake is still at work).
         let stale_before = now - self.settings.stale_write_ahead;
         let left = [State::Received, State::Planned, State::Triggering];
-        let abandoned = self.store.list(&ListFilter::states(left), self.settings.batch).await?;
+        // Oldest first: with more left-behind records than a batch, the oldest must not wait behind fresh ones.
+        let abandoned = self.store.list(&ListFilter::states(left).oldest_first(), self.settings.batch).await?;
         work.extend(
             abandoned
                 .into_iter()

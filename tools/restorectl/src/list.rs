@@ -37,7 +37,7 @@ fn parse_state(text: &str) -> Result<State, String> {
 /// Runs `list`.
 pub async fn run(args: ListArgs, json: bool) -> Result<ExitCode, String> {
     let store = args.store.open().await?;
-    let filter = ListFilter { states: args.states.clone(), vault_id: args.vault.clone() };
+    let filter = ListFilter { states: args.states.clone(), vault_id: args.vault.clone(), oldest_first: false };
     let limit = args.limit as usize;
     let records = match store.list(&filter, limit).await {
         Ok(records) => records,

@@ -368,9 +368,20 @@ impl StateStore for BlobStore {
                 (filter.states.is_empty() || filter.states.contains(&s.state))
                     && filter.vault_id.as_ref().is_none_or(|v| *v == s.vault_id)
             },
-            |s, id| (std::cmp::Reverse(s.received_at), id),
+            // Newest first by default: the key is reversed; oldest first keeps it as is.
+            |s, id| {
+                let at = s.received_at;
+                (if filter.oldest_first { at } else { -at }, id)
+            },
             |r| filter.matches(r),
-            |a, b| b.received_at.cmp(&a.received_at).then_with(|| a.request_id.cmp(&b.request_id)),
+            |a, b| {
+                let by_time = if filter.oldest_first {
+                    a.received_at.cmp(&b.received_at)
+                } else {
+                    b.received_at.cmp(&a.received_at)
+                };
+                by_time.then_with(|| a.request_id.cmp(&b.request_id))
+            },
             limit,
         )
         .await

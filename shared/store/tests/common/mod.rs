@@ -317,9 +317,12 @@ pub async fn list_by_state_and_vault(b: &impl Backend) {
     assert_eq!(ids(&running), ["l-4", "l-2", "l-0"], "newest first");
     let two = store.list(&ListFilter::states([State::Running, State::Received]), 2).await.unwrap();
     assert_eq!(ids(&two), ["l-4", "l-2"]);
+    // Oldest first, with a limit: the oldest are not starved by fresh ones.
+    let oldest = store.list(&ListFilter::states([State::Running]).oldest_first(), 2).await.unwrap();
+    assert_eq!(ids(&oldest), ["l-0", "l-2"], "oldest first");
     let all = store.list(&ListFilter::all(), 100).await.unwrap();
     assert_eq!(ids(&all), ["l-4", "l-3", "l-2", "l-1", "l-0"]);
-    let vault_a = ListFilter { states: vec![State::Running], vault_id: Some("/v/a".into()) };
+    let vault_a = ListFilter { states: vec![State::Running], vault_id: Some("/v/a".into()), oldest_first: false };
     assert_eq!(ids(&store.list(&vault_a, 100).await.unwrap()), ["l-4", "l-0"]);
     assert!(store.list(&ListFilter::states([State::TimedOut]), 100).await.unwrap().is_empty());
     assert_eq!(store.list(&ListFilter::all(), 100).await.unwrap()[0], store.get("l-4").await.unwrap().unwrap());
