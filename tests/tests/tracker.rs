@@ -330,10 +330,15 @@ async fn cancelled_jobs_and_jobs_with_warnings_give_their_own_results() {
     tracker_settings(&mut stack);
     let intake = stack.intake().await;
     let mut q = queue();
-    for (id, disk) in [("cancelled", "restore-cancelled"), ("warns", "restore-warns")] {
+    // Two different disks: one restore in flight per item, and no tracker runs while the intake accepts.
+    for (id, disk, instance) in
+        [("cancelled", "restore-cancelled", "app-data-01-bi"), ("warns", "restore-warns", "app-data-02-bi")]
+    {
         let mut body = example_json("requests/disk-to-new-disk.json");
         body["requestId"] = json!(id);
         body["operation"]["diskName"] = json!(disk);
+        let item = body["operation"]["backupInstanceId"].as_str().unwrap().replace("app-data-01-bi", instance);
+        body["operation"]["backupInstanceId"] = json!(item);
         q.send(restore_e2e::SbMessage::new(body.to_string()));
     }
     q.run(&intake.client()).await;
