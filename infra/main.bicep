@@ -282,6 +282,20 @@ module diskRestoreRbac 'modules/rg-rbac.bicep' = [
   }
 ]
 
+// Tracker: Tag Contributor where restores create resources. It puts the request's and the policy's tags on them
+// once the job has ended (Azure's restore requests take no tags). Tags only: it cannot create, change or delete.
+module restoreTagRbac 'modules/rg-rbac.bicep' = [
+  for (rgId, i) in union(diskRestoreTargetResourceGroupIds, vmRestoreTargetResourceGroupIds): {
+    name: 'restore-tag-rbac-${i}'
+    scope: resourceGroup(split(rgId, '/')[2], split(rgId, '/')[4])
+    params: {
+      roleDefinitionId: '4a9ae827-6dc8-4573-8ac7-8239d42aa03f' // Tag Contributor
+      principalIds: [trackerIdentity.properties.principalId]
+      purpose: 'tracker: tags on restored resources'
+    }
+  }
+]
+
 // Backup vaults' identities: Disk Snapshot Contributor on the snapshot resource groups (restores read them).
 module diskSnapshotRbac 'modules/rg-rbac.bicep' = [
   for (rgId, i) in diskSnapshotResourceGroupIds: if (!empty(backupVaultPrincipalIds)) {

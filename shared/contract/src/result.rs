@@ -44,6 +44,35 @@ pub struct RestoreResult {
     /// The outcome of validation (policy and Azure's own validate call), for `Validated` answers and rejections.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validation: Option<Validation>,
+    /// The tags put on what the restore created (the request's `options.tags` with the policy's tags winning),
+    /// applied after the job ended: Azure's restore requests take no tags. A failed tag write is reported here
+    /// and does not fail the restore.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tagging: Option<Tagging>,
+}
+
+/// Tags applied to restored resources.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Tagging {
+    /// The tags (merged into each resource's existing tags).
+    pub tags: std::collections::BTreeMap<String, String>,
+    /// Resources now carrying them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tagged: Vec<String>,
+    /// Resources that could not be tagged, with Azure's error.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed: Vec<TagFailure>,
+}
+
+/// A resource that could not be tagged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TagFailure {
+    /// The resource.
+    pub resource_id: String,
+    /// Why (Azure's error, or why the id was not used).
+    pub error: String,
 }
 
 /// Where a request stands.
@@ -193,6 +222,7 @@ impl RestoreResult {
             restored_resource_ids: Vec::new(),
             timings: Timings::default(),
             validation: None,
+            tagging: None,
         }
     }
 

@@ -24,4 +24,5 @@ pub mod pipeline;
 pub mod recoveryservices;
 pub mod region;
 pub mod selection;
+pub mod tags;
 pub mod transport;

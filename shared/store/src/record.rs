@@ -234,6 +234,10 @@ pub struct Record {
     /// Consecutive failed reads of the operation or job (a glitch is retried; the bound ends the record).
     #[serde(default)]
     pub read_failures: u32,
+    /// The tags to put on what the restore creates (the request's, the policy's winning), applied by the
+    /// tracker once the job has completed.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub restore_tags: std::collections::BTreeMap<String, String>,
     /// Restore jobs Azure started for this request beyond the one followed (a 202 that came back after the
     /// record had moved on): never dropped, always shown to a person.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -302,6 +306,7 @@ impl Record {
             lease: None,
             fingerprint: None,
             read_failures: 0,
+            restore_tags: Default::default(),
             extra_jobs: Vec::new(),
         }
     }

@@ -633,6 +633,9 @@ impl Intake {
                 r.state = State::Planned;
                 r.recovery_point_id = planned.recovery_point_id.clone();
                 r.azure_request_body = serde_json::to_value(&planned.call).ok();
+                if planned.call.is_restore() {
+                    r.restore_tags = self.policy.tags_for(request);
+                }
             })
             .await?;
         let validating = validate(&self.client, &ctx, &planned.call, self.now(), self.settings.validation_timeout);

@@ -91,6 +91,20 @@ impl AzureCall {
         }
     }
 
+    /// What the restore will create, where the call itself names it (a disk restore's target disk); for
+    /// Recovery Services restores Azure names the resources and the job reports them.
+    pub fn named_targets(&self) -> Vec<String> {
+        match self {
+            AzureCall::DppRestore { body: AzureBackupRestoreRequest::RecoveryPointBased(r), .. } => {
+                match &r.restore_target_info {
+                    RestoreTargetInfoBase::RestoreTargetInfo(t) => vec![t.datasource_info.resource_id.clone()],
+                    _ => Vec::new(),
+                }
+            }
+            _ => Vec::new(),
+        }
+    }
+
     /// Whether the call starts a restore job (as opposed to a protection change).
     pub fn is_restore(&self) -> bool {
         matches!(

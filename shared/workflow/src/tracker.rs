@@ -15,12 +15,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use restore_contract::request::RestoreRequest;
-use restore_contract::result::{RestoreResult, ResultStatus};
+use restore_contract::result::{RestoreResult, ResultStatus, TagFailure, Tagging};
 use restore_engine::budget::RequestKind;
 use restore_engine::client::{ArmClient, CallError};
 use restore_engine::error::AzureError;
 use restore_engine::jobs::{JobStatus, JobView};
 use restore_engine::lro::{PendingOperation, Step, step};
+use restore_models::arm_id::{ResourceGroupId, ResourceId};
 use restore_store::{ListFilter, Reason, Record, State, StateStore, StoreError, write};
 use time::OffsetDateTime;
 use tokio::sync::Semaphore;
@@ -436,7 +437,11 @@ impl Tracker {
             return Ok(Advance::Store(Box::new(record)));
         }
         record.job_ended_at = job.ended_at.or(Some(now));
-        record.operation = Some(serde_json::json!({ "job": job }));
+        let tagging = match job.status {
+            JobStatus::Completed | JobStatus::CompletedWithWarnings => self.apply_tags(&record, &job, ctx).await,
+            _ => None,
+        };
+        record.operation = Some(serde_json::json!({ "job": job, "tagging": tagging }));
         Ok(Advance::Store(Box::new(match job.status {
             JobStatus::Completed | JobStatus::CompletedWithWarnings => {
                 let note =
@@ -451,6 +456,49 @@ impl Tracker {
                 None => end(record, State::Failed, "JobFailed", "the Azure job failed without an error detail"),
             },
         })))
+    }
+
+    /// Puts the record's tags on what the restore created (Azure's restore requests take no tags): the
+    /// resources the job reports, else the one the call named. Only resources inside the request's target
+    /// resource group are touched; a failure is reported in the result and does not fail the restore. `Merge`
+    /// is idempotent, so a crash before the record is stored just tags again.
+    async fn apply_tags(&self, record: &Record, job: &JobView, ctx: &azure_core::http::Context<'_>) -> Option<Tagging> {
+        if record.restore_tags.is_empty() {
+            return None;
+        }
+        // Original-location restores (replace disks) have no target group: production resources are not tagged.
+        let target_group = record
+            .request
+            .pointer("/operation/targetResourceGroupId")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|g| ResourceGroupId::parse(g).ok())?;
+        let mut targets = job.restored_resource_ids.clone();
+        if targets.is_empty() {
+            targets = call_of(record).map(|c| c.named_targets()).unwrap_or_default();
+        }
+        let mut tagging = Tagging { tags: record.restore_tags.clone(), ..Default::default() };
+        for id in targets {
+            let resource = match ResourceId::parse(&id) {
+                Ok(r) if r.resource_group_id().is_some_and(|g| g == target_group) => r,
+                Ok(_) => {
+                    let error = format!("outside the restore's target resource group {target_group}; not tagged");
+                    tagging.failed.push(TagFailure { resource_id: id, error });
+                    continue;
+                }
+                Err(e) => {
+                    tagging.failed.push(TagFailure { resource_id: id, error: format!("not an ARM resource id: {e}") });
+                    continue;
+                }
+            };
+            match self.client.merge_tags(ctx, &resource, &tagging.tags).await {
+                Ok(()) => tagging.tagged.push(id),
+                Err(e) => {
+                    tracing::warn!(request_id = %record.request_id, resource = %id, error = %e, "restored resource not tagged");
+                    tagging.failed.push(TagFailure { resource_id: id, error: e.to_string() });
+                }
+            }
+        }
+        Some(tagging)
     }
 
     /// An accepted restore whose operation cannot be followed (no job id, or a status URL on another host):
@@ -585,6 +633,11 @@ fn publishable(record: &Record) -> Option<RestoreResult> {
         return Some(built);
     }
     let mut result = result_for(record, status);
+    result.tagging = record
+        .operation
+        .as_ref()
+        .and_then(|o| o.get("tagging"))
+        .and_then(|t| serde_json::from_value::<Tagging>(t.clone()).ok());
     if let Some(job) = record
         .operation
         .as_ref()

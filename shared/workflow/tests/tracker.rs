@@ -207,3 +207,50 @@ async fn the_job_list_is_read_only_as_far_as_recent_jobs_can_be() {
     assert_eq!(jobs.len(), 3, "the recent job on page two is found");
     assert_eq!(h.azure.count("GET", "/backupJobs"), 2);
 }
+
+#[tokio::test(start_paused = true)]
+async fn restored_resources_get_the_requests_tags_with_the_policys_winning() {
+    let h = Harness::new();
+    accepted_restore(&h).await;
+    h.track(ID, 100).await;
+    let record = h.record(ID).await;
+    assert_eq!(record.state, State::Succeeded);
+    let disk = "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg-restore/providers/Microsoft.Compute/disks/app-data-01-bi-restored";
+    let patches: Vec<_> = h.azure.log().into_iter().filter(|s| s.method == "PATCH").collect();
+    assert_eq!(patches.len(), 1, "{patches:#?}");
+    assert!(
+        patches[0].url.starts_with(&format!("{ARM}{disk}/providers/Microsoft.Resources/tags/default?")),
+        "{}",
+        patches[0].url
+    );
+    let body = patches[0].body.clone().unwrap();
+    assert_eq!(body["operation"], "Merge");
+    let mut expected = serde_json::Map::new();
+    expected.insert("ticket".into(), json!("INC0012345"));
+    for (k, v) in &h.policy.tags {
+        expected.insert(k.clone(), json!(v));
+    }
+    assert_eq!(body["properties"]["tags"], serde_json::Value::Object(expected));
+    let result: restore_contract::RestoreResult = serde_json::from_value(record.result.unwrap()).unwrap();
+    let tagging = result.tagging.expect("the result reports the tagging");
+    assert_eq!(tagging.tagged, [disk]);
+    assert!(tagging.failed.is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_tag_write_is_reported_and_the_restore_still_succeeds() {
+    let h = Harness::new();
+    accepted_restore(&h).await;
+    let refused =
+        Reply::Json(403, json!({"error": {"code": "AuthorizationFailed", "message": "no tag rights"}}), vec![]);
+    h.azure.script("PATCH", "/providers/Microsoft.Resources/tags/default", 10, refused);
+    h.track(ID, 100).await;
+    let record = h.record(ID).await;
+    assert_eq!(record.state, State::Succeeded);
+    let result: restore_contract::RestoreResult = serde_json::from_value(record.result.unwrap()).unwrap();
+    assert_eq!(format!("{:?}", result.status), "Succeeded");
+    let tagging = result.tagging.expect("the result reports the tagging");
+    assert!(tagging.tagged.is_empty());
+    assert_eq!(tagging.failed.len(), 1);
+    assert!(tagging.failed[0].error.contains("AuthorizationFailed"), "{:?}", tagging.failed);
+}

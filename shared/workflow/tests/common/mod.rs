@@ -312,6 +312,10 @@ impl Azure {
                 }
             };
         }
+        if method == "PATCH" && p.ends_with("/providers/microsoft.resources/tags/default") {
+            let tags = body.and_then(|b| b.pointer("/properties/tags")).cloned().unwrap_or(Value::Null);
+            return ok(json!({ "id": path, "name": "default", "properties": { "tags": tags } }));
+        }
         Reply::Json(404, json!({"error": {"code": "NotScripted", "message": format!("{method} {path}")}}), vec![])
     }
 
