@@ -5,12 +5,9 @@
 //! the first): a plan reviewed in one tool could drill something else in another. The document is therefore read
 //! once through a walker that records the path of the first repeated key, before the typed pass.
 
-use std::cell::RefCell;
-use std::fmt;
-
 use restore_contract::Policy;
-use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
-use serde_json::{Map, Value};
+use restore_contract::request::{json_type, printable};
+use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::error::{PlanError, PlanErrorKind as K};
@@ -99,98 +96,28 @@ pub fn parse_document(bytes: &[u8]) -> Result<DrillPlan, PlanError> {
     })
 }
 
-/// Reads JSON, refusing syntax errors (with line and column) and duplicate keys (with their path).
+/// Reads JSON, refusing syntax errors (with line and column) and duplicate keys (with their path), with the
+/// contract's own duplicate-key scan (`restore_contract::request::duplicates`), so plans and requests answer
+/// a repeated key the same way.
 fn read_json(bytes: &[u8]) -> Result<Value, PlanError> {
-    let duplicate = RefCell::new(None);
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let result = Walk { path: String::new(), duplicate: &duplicate }.deserialize(&mut de).and_then(|v| {
-        de.end()?;
-        Ok(v)
-    });
-    if let Some(path) = duplicate.into_inner() {
-        return Err(PlanError::new(
-            K::DuplicateKey,
-            &path,
-            "this key appears twice in the same object",
-            "keep one of them: JSON tools disagree on which copy wins, so the plan would be ambiguous",
-        )
-        .with_rule("duplicateKey"));
-    }
-    result.map_err(|e| {
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
         PlanError::new(
             K::MalformedJson,
             "",
             format!("the plan is not valid JSON: {e}"),
             "write UTF-8 JSON; check quotes, commas and brackets near the position given",
         )
-    })
-}
-
-/// Builds a `Value` like serde_json does, tracking the path, and stops at the first repeated key.
-struct Walk<'a> {
-    path: String,
-    duplicate: &'a RefCell<Option<String>>,
-}
-
-impl<'de> DeserializeSeed<'de> for Walk<'_> {
-    type Value = Value;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(self)
+    })?;
+    if let Ok(Some(duplicate)) = restore_contract::request::duplicates::find_duplicate_key(bytes) {
+        return Err(PlanError::new(
+            K::DuplicateKey,
+            &duplicate.path,
+            "this key appears twice in the same object",
+            "keep one of them: JSON tools disagree on which copy wins, so the plan would be ambiguous",
+        )
+        .with_rule("duplicateKey"));
     }
-}
-
-impl<'de> Visitor<'de> for Walk<'_> {
-    type Value = Value;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        // JSON cannot spell NaN or infinity, so from_f64 only fails on input serde_json never produces.
-        Ok(serde_json::Number::from_f64(v).map(Value::Number).unwrap_or(Value::Null))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_string()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut out = Vec::new();
-        while let Some(v) =
-            seq.next_element_seed(Walk { path: format!("{}[{}]", self.path, out.len()), duplicate: self.duplicate })?
-        {
-            out.push(v);
-        }
-        Ok(Value::Array(out))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = Map::new();
-        while let Some(key) = map.next_key::<String>()? {
-            let path = if self.path.is_empty() { key.clone() } else { format!("{}.{key}", self.path) };
-            let value = map.next_value_seed(Walk { path: path.clone(), duplicate: self.duplicate })?;
-            if out.contains_key(&key) {
-                *self.duplicate.borrow_mut() = Some(path);
-                return Err(de::Error::custom("duplicate key"));
-            }
-            out.insert(key, value);
-        }
-        Ok(Value::Object(out))
-    }
+    Ok(value)
 }
 
 /// Key names that mean someone is about to write a secret into the plan.
@@ -293,26 +220,6 @@ fn convert(path: &str, msg: &str) -> PlanError {
 fn backticked_after(msg: &str, marker: &str) -> Option<String> {
     let rest = msg.split_once(marker)?.1;
     Some(rest.split_once('`').map(|(name, _)| name).unwrap_or(rest).to_string())
-}
-
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
-/// Untrusted text made safe to echo: no control characters, at most 100 characters.
-pub(crate) fn printable(s: &str) -> String {
-    let mut out: String = s.chars().filter(|c| !c.is_control()).take(100).collect();
-    if s.chars().count() > 100 {
-        out.push('…');
-    }
-    out
 }
 
 #[cfg(test)]

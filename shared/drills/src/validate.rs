@@ -12,9 +12,9 @@ use time::OffsetDateTime;
 use crate::duration::IsoDuration;
 use crate::error::{PlanError, PlanErrorKind as K};
 use crate::ids::{ItemId, VaultId};
-use crate::parse::printable;
 use crate::plan::{DrillPlan, Pick, Region, Sampling, VmMode, VmTier};
 use crate::schedule::PlanSchedule;
+use restore_contract::request::printable;
 
 const MINUTE: i64 = 60;
 const HOUR: i64 = 3600;

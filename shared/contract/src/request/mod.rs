@@ -11,5 +11,7 @@ pub mod validate;
 
 pub use error::{RequestError, RequestErrorKind};
 pub use ids::BackupPolicyId;
-pub use parse::{DEFAULT_MAX_MESSAGE_BYTES, parse_request, parse_request_value, parse_request_with_limit};
+pub use parse::{
+    DEFAULT_MAX_MESSAGE_BYTES, json_type, parse_request, parse_request_value, parse_request_with_limit, printable,
+};
 pub use types::*;

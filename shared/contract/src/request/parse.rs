@@ -379,7 +379,7 @@ fn backticked_after(msg: &str, marker: &str) -> Option<String> {
 }
 
 /// The JSON type name of a value, for messages.
-pub(crate) fn json_type(v: &Value) -> &'static str {
+pub fn json_type(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "boolean",
@@ -391,7 +391,7 @@ pub(crate) fn json_type(v: &Value) -> &'static str {
 }
 
 /// Makes untrusted text safe to echo: no control characters, at most 100 characters.
-pub(crate) fn printable(s: &str) -> String {
+pub fn printable(s: &str) -> String {
     let mut out: String = s.chars().filter(|c| !c.is_control()).take(100).collect();
     if s.chars().count() > 100 {
         out.push('…');
