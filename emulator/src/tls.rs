@@ -184,3 +184,28 @@ fn pem_to_der(pem: &str) -> Option<Vec<u8>> {
     let b64: String = pem[start..end].chars().filter(|c| !c.is_whitespace()).collect();
     base64::engine::general_purpose::STANDARD.decode(b64).ok()
 }
+
+/// Serves `router` over HTTPS on `listener` with a certificate from `ca` (for the loopback stand-ins tests put
+/// beside the emulator, e.g. a Service Bus endpoint, so one CA file trusts them all). Runs until the process
+/// ends; a connection that fails its handshake is dropped.
+pub fn serve_router(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    ca: &CertAuthority,
+) -> Result<(), TlsError> {
+    let acceptor = tokio_rustls::TlsAcceptor::from(ca.server_config(&default_sans())?);
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else { continue };
+            let (acceptor, router) = (acceptor.clone(), router.clone());
+            tokio::spawn(async move {
+                let Ok(stream) = acceptor.accept(tcp).await else { return };
+                let service = hyper_util::service::TowerToHyperService::new(router);
+                let _ = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    Ok(())
+}

@@ -13,9 +13,7 @@ use axum::body::Bytes;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use backup_emulator::tls::{CertAuthority, default_sans};
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::service::TowerToHyperService;
+use backup_emulator::tls::CertAuthority;
 use serde_json::Value;
 
 /// One message a consumer would receive.
@@ -98,23 +96,11 @@ impl FakeServiceBus {
     }
 }
 
-/// Serves `router` over HTTPS on `listener`, with a server certificate from the CA in `ca_dir` (the emulator's,
-/// which the functions trust through RESTORE_EXTRA_CA_FILES).
+/// Serves `router` over HTTPS with a certificate from the emulator's CA in `ca_dir` (which the functions trust
+/// through RESTORE_EXTRA_CA_FILES).
 pub fn serve_tls(listener: tokio::net::TcpListener, router: Router, ca_dir: &Path) {
-    let tls = CertAuthority::load(ca_dir).unwrap().server_config(&default_sans()).unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
-    tokio::spawn(async move {
-        loop {
-            let Ok((tcp, _)) = listener.accept().await else { continue };
-            let (acceptor, router) = (acceptor.clone(), router.clone());
-            tokio::spawn(async move {
-                let Ok(stream) = acceptor.accept(tcp).await else { return };
-                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(stream), TowerToHyperService::new(router))
-                    .await;
-            });
-        }
-    });
+    let ca = CertAuthority::load(ca_dir).expect("the emulator's CA");
+    backup_emulator::tls::serve_router(listener, router, &ca).expect("a server certificate from the CA");
 }
 
 /// A host that is not ARM, on loopback, over TLS the functions trust: it answers anything and records every

@@ -16,12 +16,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use backup_emulator::scenario::Scenario;
-use backup_emulator::tls::{CertAuthority, default_sans};
+use backup_emulator::tls::CertAuthority;
 use backup_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
 use base64::Engine;
 use common::{Run, at, restorectl};
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::service::TowerToHyperService;
 use serde_json::Value;
 
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -70,25 +68,12 @@ async fn setup(statuses: &[u16]) -> Setup {
     .await
     .unwrap();
     // The stand-in's certificate comes from the emulator's CA, so the one CA file trusts it.
-    let tls = CertAuthority::load(certs.path()).unwrap().server_config(&default_sans()).unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    let ca = CertAuthority::load(certs.path()).unwrap();
     let fake = Fake { statuses: Arc::new(Mutex::new(statuses.iter().copied().collect())), ..Default::default() };
     let router = Router::new().route("/{queue}/messages", post(messages)).with_state(fake.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let endpoint = format!("https://127.0.0.1:{}", listener.local_addr().unwrap().port());
-    tokio::spawn(async move {
-        loop {
-            let Ok((tcp, _)) = listener.accept().await else { continue };
-            let (acceptor, router) = (acceptor.clone(), router.clone());
-            tokio::spawn(async move {
-                let Ok(stream) = acceptor.accept(tcp).await else { return };
-                let service = TowerToHyperService::new(router);
-                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
+    backup_emulator::tls::serve_router(listener, router, &ca).unwrap();
     Setup { emulator, fake, endpoint, _certs: certs }
 }
 
