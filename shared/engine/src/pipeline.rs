@@ -289,7 +289,7 @@ fn classify(host: &str, e: azure_core::Error) -> SendError {
     match e.kind() {
         ErrorKind::Connection => SendError::NotSent { host: host.into(), message },
         ErrorKind::Credential => SendError::Credential(message),
-        _ if message.contains("refusing to follow") => SendError::NotSent { host: host.into(), message },
+        _ if e.downcast_ref::<UnsafeUrl>().is_some() => SendError::NotSent { host: host.into(), message },
         _ => SendError::NoResponse { host: host.into(), message },
     }
 }
@@ -304,7 +304,8 @@ struct OriginGuardPolicy {
 impl Policy for OriginGuardPolicy {
     async fn send(&self, ctx: &Context, request: &mut Request, next: &[Arc<dyn Policy>]) -> PolicyResult {
         if let Err(e) = self.origins.check("request", request.url().as_str()) {
-            return Err(azure_core::Error::with_message(azure_core::error::ErrorKind::Other, e.to_string()));
+            // Carried as the typed error, so `classify` recognises it without reading the message.
+            return Err(azure_core::Error::new(azure_core::error::ErrorKind::Other, e));
         }
         next[0].send(ctx, request, &next[1..]).await
     }

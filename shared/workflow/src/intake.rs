@@ -265,7 +265,12 @@ impl Intake {
         let me = uuid::Uuid::new_v4().simple().to_string();
         let mut request_id = None;
         match self.handle_inner(&delivery, &me, &mut request_id).await {
-            Ok(results) => Outcome::Complete(results),
+            Ok(results) => {
+                if last {
+                    self.leave_for_the_tracker(&results).await;
+                }
+                Outcome::Complete(results)
+            }
             Err(Stop::Busy(why)) if last => {
                 // The owner answers for the request; this copy's last delivery must not dead-letter it or end
                 // the record under the owner's feet.
@@ -285,6 +290,24 @@ impl Intake {
                     // operators see it.
                     _ => Outcome::Retry(why),
                 }
+            }
+        }
+    }
+
+    /// On the message's last delivery the host's output is the only copy of its answer, and if that send fails
+    /// the message dead-letters: so terminal results answered now are also left unpublished and due, and the
+    /// tracker sends them again (consumers dedupe on requestId + status). Best effort: a failure here is logged.
+    async fn leave_for_the_tracker(&self, results: &[RestoreResult]) {
+        for result in results {
+            let Ok(Some(mut record)) = self.store.get(&result.request_id).await else { continue };
+            if !(record.state.is_terminal() && record.result_published) {
+                continue;
+            }
+            record.result_published = false;
+            record.next_poll_at = Some(self.now());
+            record.updated_at = self.now();
+            if let Err(e) = write::update(self.store.as_ref(), &record).await {
+                tracing::warn!(request_id = %record.request_id, error = %e, "last-delivery result not left for the tracker");
             }
         }
     }

@@ -472,3 +472,23 @@ fn settings_refuse_a_settle_window_that_a_late_post_could_outlast() {
     assert_eq!(short_lease.check().unwrap_err().name, "RESTORE_LEASE_SECONDS");
     assert!(IntakeSettings::default().check().is_ok());
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_result_answered_on_the_last_delivery_is_also_left_for_the_tracker() {
+    let h = Harness::new();
+    // Refused by Azure's validation: a terminal answer from the intake itself.
+    h.azure.script("POST", "/validateRestore", 1, azure_error(400, "UserErrorSameNameDiskAlreadyExists"));
+    let outcome = h.deliver(&disk_request(ID), h.settings.max_delivery_count).await;
+    let Outcome::Complete(results) = &outcome else { panic!("{outcome:?}") };
+    assert_eq!(format!("{:?}", results[0].status), "Rejected");
+    let record = h.record(ID).await;
+    assert!(!record.result_published, "if the host's send fails now the message dead-letters: keep it due");
+    let report = h.tracker.tick(h.clock.now()).await.unwrap();
+    assert_eq!(report.results.len(), 1, "the tracker sends it again");
+    assert_eq!(report.results[0].reason.as_ref().unwrap().code, "UserErrorSameNameDiskAlreadyExists");
+    // Any earlier delivery answers through its output alone (Service Bus redelivers if that send fails).
+    let h = Harness::new();
+    h.azure.script("POST", "/validateRestore", 1, azure_error(400, "UserErrorSameNameDiskAlreadyExists"));
+    h.deliver(&disk_request(ID), 1).await;
+    assert!(h.record(ID).await.result_published);
+}
