@@ -74,6 +74,10 @@ pub struct JobView {
     pub item: Option<String>,
     /// The recovery point restored, where Azure reports it.
     pub recovery_point_id: Option<String>,
+    /// Recovery Services: the protection container the job's item is in (`iaasvmcontainerv2;{rg};{vm}`), which
+    /// tells two VMs of the same name apart; the job model carries no protected-item id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
 }
 
 fn time_of(t: Option<&Timestamp>) -> Option<OffsetDateTime> {
@@ -112,6 +116,7 @@ impl JobView {
                 .as_ref()
                 .and_then(|e| e.source_recover_point.as_ref())
                 .and_then(|s| s.recovery_point_id.clone()),
+            container: None,
         }
     }
 
@@ -133,6 +138,7 @@ impl JobView {
                 progress_percent: None,
                 item: None,
                 recovery_point_id: None,
+                container: None,
             };
         };
         let status = JobStatus::from_state(&vm.state());
@@ -155,6 +161,7 @@ impl JobView {
                 .unwrap_or_default(),
             progress_percent: vm.extended_info.as_ref().and_then(|e| e.progress_percentage),
             item: vm.entity_friendly_name.clone(),
+            container: vm.container_name.clone(),
             recovery_point_id: from_bag("Recovery point ID"),
         }
     }

@@ -105,6 +105,17 @@ impl AzureCall {
         }
     }
 
+    /// Recovery Services: the protection container of the item (`IaasVMContainer;iaasvmcontainerv2;{rg};{vm}`).
+    pub fn container(&self) -> Option<String> {
+        match self {
+            AzureCall::RsvRestore { recovery_point_id, .. }
+            | AzureCall::RsvCrossRegionRestore { recovery_point_id, .. } => {
+                Some(recovery_point_id.protected_item().container_name().to_string())
+            }
+            _ => None,
+        }
+    }
+
     /// Whether the call starts a restore job (as opposed to a protection change).
     pub fn is_restore(&self) -> bool {
         matches!(

@@ -44,13 +44,19 @@ fn matches_item(job: &JobView, call: &AzureCall, recovery_point: Option<&str>, s
     let same_item = job.item.as_deref().is_some_and(|i| {
         i.eq_ignore_ascii_case(&item) || i.rsplit('/').next().is_some_and(|n| n.eq_ignore_ascii_case(item_name))
     });
+    // A Recovery Services job names its VM only by friendly name; where it reports its container
+    // (`iaasvmcontainerv2;{rg};{vm}`), that must be the item's, so a same-named VM elsewhere never matches.
+    let same_container = match (call.container(), job.container.as_deref()) {
+        (Some(ours), Some(theirs)) => ours.to_ascii_lowercase().ends_with(&theirs.to_ascii_lowercase()),
+        _ => true,
+    };
     let is_restore = job.operation.as_deref().is_none_or(|o| o.to_ascii_lowercase().contains("restore"));
     let recent = job.started_at.is_none_or(|t| t >= since - SKEW);
     let same_point = match (recovery_point, job.recovery_point_id.as_deref()) {
         (Some(want), Some(got)) => want.eq_ignore_ascii_case(got),
         _ => true,
     };
-    same_item && is_restore && recent && same_point
+    same_item && same_container && is_restore && recent && same_point
 }
 
 /// Decides from the jobs matching the item: one that started at or after the write-ahead is ours; one that
@@ -129,4 +135,46 @@ pub async fn reconcile(
     let matching: Vec<JobView> =
         jobs.into_iter().filter(|j| matches_item(j, call, recovery_point, write_ahead_at)).collect();
     Ok(decide(matching, call, write_ahead_at, now, settle))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rsv_call() -> AzureCall {
+        serde_json::from_value(serde_json::json!({
+            "call": "rsvRestore",
+            "recoveryPointId": "/subscriptions/s/resourceGroups/rg-backup/providers/Microsoft.RecoveryServices/vaults/rsv/backupFabrics/Azure/protectionContainers/IaasVMContainer;iaasvmcontainerv2;rg-app;vm-web-01/protectedItems/VM;iaasvmcontainerv2;rg-app;vm-web-01/recoveryPoints/1",
+            "body": { "properties": { "objectType": "IaasVMRestoreRequest" } }
+        }))
+        .expect("an RSV call")
+    }
+
+    fn job(container: Option<&str>) -> JobView {
+        JobView {
+            job_id: "j".into(),
+            operation: Some("Restore".into()),
+            status: restore_engine::jobs::JobStatus::InProgress,
+            raw_status: None,
+            started_at: None,
+            ended_at: None,
+            duration: None,
+            errors: Vec::new(),
+            restored_resource_ids: Vec::new(),
+            progress_percent: None,
+            item: Some("vm-web-01".into()),
+            recovery_point_id: None,
+            container: container.map(String::from),
+        }
+    }
+
+    #[test]
+    fn a_same_named_vm_in_another_resource_group_is_not_this_item() {
+        let since = OffsetDateTime::UNIX_EPOCH;
+        let call = rsv_call();
+        assert!(matches_item(&job(Some("iaasvmcontainerv2;rg-app;vm-web-01")), &call, None, since));
+        assert!(matches_item(&job(Some("IaasVMContainer;iaasvmcontainerv2;RG-APP;vm-web-01")), &call, None, since));
+        assert!(!matches_item(&job(Some("iaasvmcontainerv2;rg-other;vm-web-01")), &call, None, since));
+        assert!(matches_item(&job(None), &call, None, since), "without a container the friendly name decides");
+    }
 }
