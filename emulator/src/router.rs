@@ -4,7 +4,7 @@
 //! used by counters, logs and fault rules.
 
 use crate::arm::Handler;
-use crate::{compute, dpp, rsv};
+use crate::{compute, dpp, rsv, tags};
 
 /// The api-version family a route accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +17,8 @@ pub enum Api {
     Crr,
     /// Microsoft.Compute.
     Compute,
+    /// Microsoft.Resources tags.
+    Tags,
 }
 
 impl Api {
@@ -60,6 +62,7 @@ impl Api {
                 "2016-12-01",
             ],
             Api::Crr => &["2026-07-15", "2024-11-15", "2023-01-15", "2021-11-15", "2018-12-20"],
+            Api::Tags => &["2021-04-01", "2019-10-01"],
             Api::Compute => &[
                 "2025-04-01",
                 "2024-11-01",
@@ -384,6 +387,35 @@ pub fn routes() -> Vec<Route> {
             "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{name}",
             Compute,
             compute::vm_delete
+        ),
+        // Microsoft.Resources tags on what restores create
+        r!(
+            "tags.disks.patch",
+            "PATCH",
+            "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/disks/{name}/providers/Microsoft.Resources/tags/default",
+            Tags,
+            tags::disk_patch
+        ),
+        r!(
+            "tags.disks.get",
+            "GET",
+            "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/disks/{name}/providers/Microsoft.Resources/tags/default",
+            Tags,
+            tags::disk_get
+        ),
+        r!(
+            "tags.vms.patch",
+            "PATCH",
+            "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{name}/providers/Microsoft.Resources/tags/default",
+            Tags,
+            tags::vm_patch
+        ),
+        r!(
+            "tags.vms.get",
+            "GET",
+            "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{name}/providers/Microsoft.Resources/tags/default",
+            Tags,
+            tags::vm_get
         ),
     ]
 }

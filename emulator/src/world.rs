@@ -430,6 +430,8 @@ pub struct World {
     pub jobs: Vec<Job>,
     /// Operations by lower-case id.
     pub operations: HashMap<String, Operation>,
+    /// Tags set through `Microsoft.Resources/tags/default`, by lower-case resource id.
+    pub tags: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// The lower-case key of a resource group.
@@ -468,6 +470,7 @@ impl World {
             items: BTreeMap::new(),
             jobs: vec![],
             operations: HashMap::new(),
+            tags: BTreeMap::new(),
         };
         let created = start - Duration::days(30);
         for (si, sub) in s.subscriptions.iter().enumerate() {
@@ -1057,6 +1060,9 @@ impl World {
         if let Some(j) = &d.created_by_job {
             tags.insert("RSVJobId".into(), json!(j));
         }
+        for (k, v) in self.tags.get(&key(&d.id)).into_iter().flatten() {
+            tags.insert(k.clone(), json!(v));
+        }
         json!({
             "id": d.id,
             "name": d.name,
@@ -1086,6 +1092,7 @@ impl World {
             "name": v.name,
             "type": "Microsoft.Compute/virtualMachines",
             "location": v.location,
+            "tags": self.tags.get(&key(&v.id)).cloned().unwrap_or_default(),
             "properties": {
                 "hardwareProfile": {"vmSize": v.size},
                 "storageProfile": {

@@ -482,3 +482,24 @@ async fn a_failed_result_send_is_repeated_and_every_result_arrives_once_on_blob(
         assert_eq!(mine[0].body["status"], "Succeeded", "{id}");
     }
 }
+
+/// Restored resources carry the request's and the policy's tags once the job has completed (Azure's restore
+/// requests take no tags): the emulator's restored disk shows them, and the result says what was tagged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_restored_disk_carries_the_request_and_policy_tags() {
+    let mut stack = Stack::start().await;
+    tracker_settings(&mut stack);
+    accept(&stack, &[("requests/disk-to-new-disk.json", "tagged")]).await;
+    let tracker = stack.worker("tracker").await;
+    let results = tick_until_done(&tracker, &["tagged"]).await;
+    let result = results.iter().rfind(|r| r["requestId"] == "tagged").unwrap();
+    assert_eq!(result["status"], "Succeeded", "{result:#}");
+    let disk_id = result["restoredResourceIds"][0].as_str().unwrap().to_string();
+    assert_eq!(result["tagging"]["tagged"], json!([disk_id]), "{result:#}");
+    let disks = stack.emu.resources()["disks"].as_array().cloned().unwrap_or_default();
+    let disk = disks.iter().find(|d| d["id"].as_str().is_some_and(|i| i.eq_ignore_ascii_case(&disk_id))).unwrap();
+    assert_eq!(disk["tags"]["ticket"], "INC0012345", "the request's options.tags: {disk:#}");
+    assert_eq!(disk["tags"]["restored-by"], "restore-automation", "the policy's tags: {disk:#}");
+    let patches: Vec<_> = stack.log().await.into_iter().filter(|e| e["route"] == "tags.disks.patch").collect();
+    assert_eq!(patches.len(), 1);
+}
