@@ -437,7 +437,8 @@ impl Intake {
             Some(reason) => (Some(reason), false),
             None => {
                 let vault = slots::vault_key(request.operation.vault_id().as_str());
-                let active = slots::in_use(self.store.as_ref(), &vault, request_id, now).await?.len();
+                let limit = self.policy.max_concurrent_restores_per_vault;
+                let active = slots::in_use(self.store.as_ref(), &vault, request_id, limit, now).await?;
                 match self.policy.check(request, active) {
                     Ok(()) => (None, true),
                     // A full vault is waited for in `process`; only outright refusals are settled here.
@@ -624,7 +625,8 @@ impl Intake {
         let mut record = record;
         loop {
             let vault = slots::vault_key(&record.vault_id);
-            let active = slots::in_use(self.store.as_ref(), &vault, &record.request_id, self.now()).await?.len();
+            let limit = self.policy.max_concurrent_restores_per_vault;
+            let active = slots::in_use(self.store.as_ref(), &vault, &record.request_id, limit, self.now()).await?;
             match self.policy.check(request, active) {
                 Err(refusal) if refusal.retryable && self.now() + pause < give_up_at => {
                     tracing::info!(vault = %record.vault_id, active, "vault at its concurrent-restore limit; waiting for a slot");

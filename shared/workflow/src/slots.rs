@@ -16,8 +16,10 @@ use time::OffsetDateTime;
 /// slots: its Azure job may still be running, and Azure's own limit would refuse the next restore anyway.
 pub const UNENDED_JOB_HOLD: Duration = Duration::from_secs(24 * 3600);
 
-/// Attempts before a slot document that keeps changing is reported busy.
-const MAX_ATTEMPTS: u32 = 20;
+/// Attempts before a slot document that keeps changing is reported full for now. A conflict means another
+/// request took or freed a slot meanwhile (progress), and one costs a read and a write, so many are allowed:
+/// a busy vault's document is written by every request of the vault.
+const MAX_ATTEMPTS: u32 = 200;
 
 /// The vault's slot key (lower-cased: ARM ids compare case-insensitively).
 pub fn vault_key(vault_id: &str) -> String {
@@ -61,18 +63,25 @@ async fn holds(store: &dyn StateStore, holder: &Holder, now: OffsetDateTime) -> 
     })
 }
 
-/// The holders of `key` that still hold, other than `except`.
+/// How many holders of `key` other than `except` still hold, as far as a limit of `capacity` needs to know:
+/// below it the holders are counted as listed (an upper bound, and no record is read), at or above it each is
+/// judged from its record. So the common case costs one read, however many restores a vault has.
 pub async fn in_use(
     store: &dyn StateStore,
     key: &str,
     except: &str,
+    capacity: usize,
     now: OffsetDateTime,
-) -> Result<Vec<String>, StoreError> {
+) -> Result<usize, StoreError> {
     let slots = store.slots(key).await?;
-    let mut live = Vec::new();
-    for holder in slots.holders.iter().filter(|h| h.request_id != except) {
+    let others: Vec<&Holder> = slots.holders.iter().filter(|h| h.request_id != except).collect();
+    if others.len() < capacity {
+        return Ok(others.len());
+    }
+    let mut live = 0;
+    for holder in others {
         if holds(store, holder, now).await? {
-            live.push(holder.request_id.clone());
+            live += 1;
         }
     }
     Ok(live)
@@ -92,17 +101,27 @@ pub async fn take(
         if slots.held_by(request_id) {
             return Ok(Taken::Yes);
         }
-        let mut live = Vec::new();
-        for holder in &slots.holders {
-            if holds(store, holder, now).await? {
-                live.push(holder.clone());
+        // Holders are judged from their records only when the slots are full, oldest first (they are the likeliest
+        // to have finished), and only until one slot is free: a vault with many restores in flight costs a few
+        // reads per take, not one per restore.
+        if slots.holders.len() >= capacity {
+            let mut holders = std::mem::take(&mut slots.holders);
+            holders.sort_by_key(|h| h.since);
+            let mut kept = Vec::with_capacity(holders.len());
+            let mut unjudged = holders.len();
+            for holder in holders {
+                unjudged -= 1;
+                // Keeping it unjudged still leaves a slot free: no need to read its record.
+                if kept.len() + 1 + unjudged < capacity || holds(store, &holder, now).await? {
+                    kept.push(holder);
+                }
             }
+            if kept.len() >= capacity {
+                return Ok(Taken::Full(kept.into_iter().map(|h| h.request_id).collect()));
+            }
+            slots.holders = kept;
         }
-        if live.len() >= capacity {
-            return Ok(Taken::Full(live.into_iter().map(|h| h.request_id).collect()));
-        }
-        live.push(Holder { request_id: request_id.to_string(), since: now });
-        slots.holders = live;
+        slots.holders.push(Holder { request_id: request_id.to_string(), since: now });
         match store.put_slots(&slots).await {
             Ok(_) => return Ok(Taken::Yes),
             // Someone else changed the document (or our own write landed behind a lost answer): read again.

@@ -492,3 +492,30 @@ async fn a_result_answered_on_the_last_delivery_is_also_left_for_the_tracker() {
     h.deliver(&disk_request(ID), 1).await;
     assert!(h.record(ID).await.result_published);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_full_slot_document_frees_only_what_has_finished() {
+    let h = Harness::new();
+    let key = slots::vault_key(VAULT);
+    for (i, state) in [State::Succeeded, State::Running, State::Running].into_iter().enumerate() {
+        let id = format!("holder-{i}");
+        let mut r = restore_store::Record::received(&id, "diskToNewDisk", VAULT, INSTANCE, json!(null), START);
+        r.state = state;
+        h.store.create(&r).await.unwrap();
+        let mut doc = h.store.slots(&key).await.unwrap();
+        doc.holders.push(restore_store::Holder { request_id: id, since: START + Duration::from_secs(i as u64) });
+        h.store.put_slots(&doc).await.unwrap();
+    }
+    let store: &dyn StateStore = h.store.as_ref();
+    assert_eq!(slots::in_use(store, &key, "new", 3, START).await.unwrap(), 2, "the finished holder does not count");
+    assert_eq!(slots::take(store, &key, 3, "new", START).await.unwrap(), slots::Taken::Yes);
+    let holders: Vec<String> = h.store.slots(&key).await.unwrap().holders.into_iter().map(|h| h.request_id).collect();
+    assert_eq!(holders, ["holder-1", "holder-2", "new"], "the finished one was pruned, the live ones kept");
+    // "new" goes on to its write-ahead; a holder without a record would not count.
+    let mut r = restore_store::Record::received("new", "diskToNewDisk", VAULT, INSTANCE, json!(null), START);
+    r.state = State::Triggering;
+    h.store.create(&r).await.unwrap();
+    assert!(matches!(slots::take(store, &key, 3, "another", START).await.unwrap(), slots::Taken::Full(_)));
+    // Below capacity nothing is judged: a large limit counts the listed holders.
+    assert_eq!(slots::in_use(store, &key, "x", 1000, START).await.unwrap(), 3);
+}

@@ -96,8 +96,30 @@ fn progress(args: &Args, msg: &str) {
     }
 }
 
-async fn start_emulator(scenario: &Path, speed: f64) -> R<EmulatorHandle> {
-    let scenario = Scenario::load(scenario).map_err(|e| format!("scenario {}: {e}", scenario.display()))?;
+/// Starts the emulator on `scenario`, with `instances` protected disks in its first Backup vault
+/// (`bench-disk-NNNNN`) when given: one per request, since the intake allows one restore in flight per item (a
+/// real fleet restores many disks, not one disk thousands of times).
+async fn start_emulator(scenario: &Path, speed: f64, instances: Option<usize>) -> R<EmulatorHandle> {
+    let text = std::fs::read_to_string(scenario).map_err(|e| format!("scenario {}: {e}", scenario.display()))?;
+    let mut json: Value = serde_json::from_str(&text).map_err(|e| format!("scenario {}: {e}", scenario.display()))?;
+    let instances = instances.unwrap_or(0);
+    let disks: Vec<Value> =
+        (1..=instances).map(|i| json!({ "name": format!("bench-disk-{i:05}"), "sizeGb": 64 })).collect();
+    let backed_up: Vec<Value> = (1..=instances)
+        .map(|i| {
+            json!({
+                "name": format!("bench-disk-{i:05}-bi"),
+                "disk": format!("/subscriptions/{SUB}/resourceGroups/rg-app/providers/Microsoft.Compute/disks/bench-disk-{i:05}"),
+                "recoveryPoints": [{ "id": format!("{i:032x}"), "ageHours": 2 }]
+            })
+        })
+        .collect();
+    if instances > 0 {
+        json["subscriptions"][0]["resourceGroups"][1]["disks"] = Value::Array(disks);
+        json["subscriptions"][0]["backupVaults"][0]["backupInstances"] = Value::Array(backed_up);
+    }
+    let scenario =
+        Scenario::from_json(&json.to_string()).map_err(|e| format!("scenario {}: {e}", scenario.display()))?;
     let mut config = EmulatorConfig::new(scenario);
     config.clock = ClockMode::Realtime { speed };
     Emulator::start(config).await.map_err(|e| format!("emulator: {e}"))
@@ -196,8 +218,8 @@ fn disk_request(request_id: &str, instance: usize, target_rg: &str, disk_name: &
         "operation": {
             "kind": "diskToNewDisk",
             "backupInstanceId": format!(
-                "/subscriptions/{SUB}/resourceGroups/rg-backup/providers/Microsoft.DataProtection/backupVaults/bv-disks/backupInstances/bench-disk-{:02}-bi",
-                instance % 8 + 1
+                "/subscriptions/{SUB}/resourceGroups/rg-backup/providers/Microsoft.DataProtection/backupVaults/bv-disks/backupInstances/bench-disk-{:05}-bi",
+                instance + 1
             ),
             "targetResourceGroupId": format!("/subscriptions/{SUB}/resourceGroups/{target_rg}"),
             "diskName": disk_name,
@@ -395,7 +417,12 @@ async fn run(args: &Args) -> R<()> {
     let mut rows: Vec<Row> = Vec::new();
     let mut extra = serde_json::Map::new();
 
-    let emu = start_emulator(&manifest_dir().join("bench-scenario.json"), args.speed).await?;
+    let emu = start_emulator(
+        &manifest_dir().join("bench-scenario.json"),
+        args.speed,
+        Some(args.messages.max(args.operations)),
+    )
+    .await?;
     let dir = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
     let db = dir.path().join("restore-state.db");
     let policy = manifest_dir().join("bench-policy.json");
@@ -679,7 +706,7 @@ async fn calls_per_restore(
     tracker_exe: &Path,
 ) -> R<Vec<(String, usize, usize, String)>> {
     let examples = manifest_dir().join("../../examples");
-    let emu = start_emulator(&examples.join("scenario.json"), args.speed).await?;
+    let emu = start_emulator(&examples.join("scenario.json"), args.speed, None).await?;
     let dir = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
     let base = base_settings(&emu, &dir.path().join("restore-state.db"), &examples.join("policy.json"));
     let intake = spawn(intake_exe, &base).await?;
