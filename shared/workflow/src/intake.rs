@@ -438,7 +438,11 @@ impl Intake {
             None => {
                 let vault = slots::vault_key(request.operation.vault_id().as_str());
                 let limit = self.policy.max_concurrent_restores_per_vault;
-                let active = slots::in_use(self.store.as_ref(), &vault, request_id, limit, now).await?;
+                let active = if slots::tracks_vault_limit(limit) {
+                    slots::in_use(self.store.as_ref(), &vault, request_id, limit, now).await?
+                } else {
+                    0
+                };
                 match self.policy.check(request, active) {
                     Ok(()) => (None, true),
                     // A full vault is waited for in `process`; only outright refusals are settled here.
@@ -626,7 +630,11 @@ impl Intake {
         loop {
             let vault = slots::vault_key(&record.vault_id);
             let limit = self.policy.max_concurrent_restores_per_vault;
-            let active = slots::in_use(self.store.as_ref(), &vault, &record.request_id, limit, self.now()).await?;
+            let active = if slots::tracks_vault_limit(limit) {
+                slots::in_use(self.store.as_ref(), &vault, &record.request_id, limit, self.now()).await?
+            } else {
+                0
+            };
             match self.policy.check(request, active) {
                 Err(refusal) if refusal.retryable && self.now() + pause < give_up_at => {
                     tracing::info!(vault = %record.vault_id, active, "vault at its concurrent-restore limit; waiting for a slot");
@@ -708,11 +716,13 @@ impl Intake {
         if call.is_restore() {
             wanted.push((slots::item_key(&record.item_id), 1usize, "the item already has a restore in flight"));
         }
-        wanted.push((
-            slots::vault_key(&record.vault_id),
-            self.policy.max_concurrent_restores_per_vault,
-            "the vault is at the policy's maxConcurrentRestoresPerVault",
-        ));
+        if slots::tracks_vault_limit(self.policy.max_concurrent_restores_per_vault) {
+            wanted.push((
+                slots::vault_key(&record.vault_id),
+                self.policy.max_concurrent_restores_per_vault,
+                "the vault is at the policy's maxConcurrentRestoresPerVault",
+            ));
+        }
         let give_up_at = self.now() + self.settings.concurrency_wait;
         let mut pause = Duration::from_millis(250);
         let mut record = record;

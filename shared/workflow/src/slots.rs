@@ -12,6 +12,15 @@ use std::time::Duration;
 use restore_store::{Holder, State, StateStore, StoreError};
 use time::OffsetDateTime;
 
+/// A vault limit above this is no limit the product tracks: Azure's own per-vault concurrency limits are far
+/// lower, and a slot document listing thousands of holders would be rewritten by every restore of the vault.
+pub const MAX_TRACKED_VAULT_LIMIT: usize = 1000;
+
+/// Whether the product enforces `limit` with a vault slot document.
+pub fn tracks_vault_limit(limit: usize) -> bool {
+    limit <= MAX_TRACKED_VAULT_LIMIT
+}
+
 /// How long a record that ended without seeing its job end (`TimedOut`, `NeedsAttention` with a job) keeps its
 /// slots: its Azure job may still be running, and Azure's own limit would refuse the next restore anyway.
 pub const UNENDED_JOB_HOLD: Duration = Duration::from_secs(24 * 3600);

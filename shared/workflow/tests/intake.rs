@@ -519,3 +519,12 @@ async fn a_full_slot_document_frees_only_what_has_finished() {
     // Below capacity nothing is judged: a large limit counts the listed holders.
     assert_eq!(slots::in_use(store, &key, "x", 1000, START).await.unwrap(), 3);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_vault_limit_above_a_thousand_is_not_tracked_but_the_item_slot_is() {
+    let h = Harness::with_policy(|policy| policy["maxConcurrentRestoresPerVault"] = json!(1_000_000));
+    assert!(accepted(&h.deliver(&disk_request(ID), 1).await));
+    assert!(h.store.slots(&slots::vault_key(VAULT)).await.unwrap().holders.is_empty(), "no vault document");
+    let item = h.store.slots(&slots::item_key(INSTANCE)).await.unwrap();
+    assert!(item.held_by(ID), "one restore in flight per item still applies");
+}

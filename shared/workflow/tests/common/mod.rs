@@ -526,7 +526,16 @@ impl Harness {
         Self::with(intake_settings(), TrackerSettings::default())
     }
 
+    /// The default settings with the example policy changed by `edit`.
+    pub fn with_policy(edit: impl FnOnce(&mut Value)) -> Harness {
+        Self::build(intake_settings(), TrackerSettings::default(), edit)
+    }
+
     pub fn with(settings: IntakeSettings, tracker_settings: TrackerSettings) -> Harness {
+        Self::build(settings, tracker_settings, |_| {})
+    }
+
+    fn build(settings: IntakeSettings, tracker_settings: TrackerSettings, edit: impl FnOnce(&mut Value)) -> Harness {
         let clock = TokioClock::starting_at(START);
         let azure = Azure::new(clock);
         let dir = tempfile::tempdir().unwrap();
@@ -536,7 +545,9 @@ impl Harness {
             updates: Mutex::new(0),
         });
         let text = std::fs::read_to_string(workspace().join("examples/policy.json")).unwrap();
-        let policy = Arc::new(Policy::from_json(&text, PolicyOrigin::Inline).unwrap());
+        let mut json: Value = serde_json::from_str(&text).unwrap();
+        edit(&mut json);
+        let policy = Arc::new(Policy::from_json(&json.to_string(), PolicyOrigin::Inline).unwrap());
         let intake =
             Intake::new(client(&azure), store.clone(), policy.clone(), settings.clone()).with_clock(Arc::new(clock));
         let tracker = Tracker::new(client(&azure), store.clone(), tracker_settings).with_clock(Arc::new(clock));
