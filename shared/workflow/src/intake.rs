@@ -817,7 +817,7 @@ impl Intake {
                 let (code, message) = (e.code.clone(), e.message.clone());
                 self.finish(record, State::Failed, Some(Reason { code, message }), Some(&e)).await
             }
-            TriggerFailure::NotStarted { wait, hand_back } => {
+            TriggerFailure::NotStarted { wait } => {
                 // Nothing started: step back so the next attempt plans (re-checking policy, deadline and the
                 // recovery point) and posts again.
                 self.write(record, |r| {
@@ -825,7 +825,7 @@ impl Intake {
                     r.write_ahead_at = None;
                 })
                 .await?;
-                Err(Stop::Transient { why: format!("trigger not sent: {error}"), wait, hand_back })
+                Err(Stop::Transient { why: format!("trigger not sent: {error}"), wait, hand_back: false })
             }
             TriggerFailure::MissingRole => {
                 self.write(record, |r| {
@@ -1152,8 +1152,6 @@ enum TriggerFailure {
     NotStarted {
         /// At least this long first.
         wait: Option<Duration>,
-        /// Not worth retrying in this delivery.
-        hand_back: bool,
     },
     /// Azure refused for lack of a role (nothing started).
     MissingRole,
@@ -1167,21 +1165,17 @@ impl TriggerFailure {
     fn of(error: &CallError) -> TriggerFailure {
         match error {
             CallError::Send(SendError::NotSent { .. } | SendError::Credential(_) | SendError::Unsafe(_)) => {
-                TriggerFailure::NotStarted { wait: None, hand_back: false }
+                TriggerFailure::NotStarted { wait: None }
             }
             // ARM throttles before the resource provider sees the request.
-            CallError::Azure(e) if e.status == 429 => {
-                TriggerFailure::NotStarted { wait: Some(Duration::from_secs(5)), hand_back: false }
-            }
+            CallError::Azure(e) if e.status == 429 => TriggerFailure::NotStarted { wait: Some(Duration::from_secs(5)) },
             CallError::Azure(e) if (400..500).contains(&e.status) && e.status != 408 => match e.retry {
                 Retryability::Terminal => TriggerFailure::Refused(e.clone()),
                 // `UserErrorMaxConcurrentOperationLimitReached`: wait for a slot like the policy's limit.
-                Retryability::Later => {
-                    TriggerFailure::NotStarted { wait: Some(Duration::from_secs(15)), hand_back: false }
-                }
+                Retryability::Later => TriggerFailure::NotStarted { wait: Some(Duration::from_secs(15)) },
                 // A role still propagating takes minutes: waited for with `role_wait`.
                 Retryability::AfterRoleAssignment => TriggerFailure::MissingRole,
-                Retryability::Transient => TriggerFailure::NotStarted { wait: None, hand_back: false },
+                Retryability::Transient => TriggerFailure::NotStarted { wait: None },
             },
             CallError::Unsafe(_) => TriggerFailure::UnsafeStatusUrl,
             _ => TriggerFailure::Unknown,
