@@ -15,6 +15,7 @@ pub mod router;
 pub mod rsv;
 pub mod scenario;
 pub mod server;
+pub mod tags;
 pub mod throttle;
 pub mod tls;
 pub mod util;

@@ -4,7 +4,7 @@
 //! used by counters, logs and fault rules.
 
 use crate::arm::Handler;
-use crate::{compute, dpp, rsv};
+use crate::{compute, dpp, rsv, tags};
 
 /// The api-version family a route accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +17,8 @@ pub enum Api {
     Crr,
     /// Microsoft.Compute.
     Compute,
+    /// Microsoft.Resources (the tags API).
+    Resources,
 }
 
 impl Api {
@@ -59,6 +61,9 @@ impl Api {
                 "2017-07-01",
                 "2016-12-01",
             ],
+            // The brief and the ARM docs use 2021-04-01 for `tags/default`; newer Microsoft.Resources versions
+            // serve the same shape.
+            Api::Resources => &["2024-03-01", "2022-09-01", "2021-04-01"],
             Api::Crr => &["2026-07-15", "2024-11-15", "2023-01-15", "2021-11-15", "2018-12-20"],
             Api::Compute => &[
                 "2025-04-01",
@@ -131,6 +136,8 @@ pub fn match_pattern(pattern: &'static str, segs: &[String]) -> Option<Params> {
 
 const BI: &str = "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.DataProtection/backupVaults/{vault}/backupInstances/{bi}";
 const PI: &str = "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.RecoveryServices/vaults/{vault}/backupFabrics/{fabric}/protectionContainers/{container}/protectedItems/{item}";
+
+const TAGS: &str = "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/{kind}/{name}/providers/Microsoft.Resources/tags/default";
 
 macro_rules! r {
     ($name:literal, $method:literal, $pattern:expr, $api:ident, $handler:expr) => {
@@ -385,6 +392,9 @@ pub fn routes() -> Vec<Route> {
             Compute,
             compute::vm_delete
         ),
+        // Microsoft.Resources tags on a resource's scope (disks and VMs today).
+        r!("resources.tags.get", "GET", TAGS, Resources, tags::get),
+        r!("resources.tags.patch", "PATCH", TAGS, Resources, tags::patch),
     ]
 }
 

@@ -414,6 +414,9 @@ pub struct World {
     pub vms: BTreeMap<String, Vm>,
     /// Storage account ids (lower case).
     pub storage_accounts: BTreeSet<String>,
+    /// ARM tags set through `Microsoft.Resources/tags`, by lower-case resource id (kept apart from the
+    /// resource structs so tagging works the same for every resource kind).
+    pub tags: BTreeMap<String, BTreeMap<String, String>>,
     /// Virtual network ids (lower case).
     pub vnets: BTreeSet<String>,
     /// Subnet ids (lower case).
@@ -460,6 +463,7 @@ impl World {
             disks: BTreeMap::new(),
             vms: BTreeMap::new(),
             storage_accounts: BTreeSet::new(),
+            tags: BTreeMap::new(),
             vnets: BTreeSet::new(),
             subnets: BTreeSet::new(),
             backup_vaults: BTreeMap::new(),
@@ -1053,7 +1057,8 @@ impl World {
         let attached = self.vms.values().any(|v| {
             v.os_disk.eq_ignore_ascii_case(&d.id) || v.data_disks.iter().any(|(_, x)| x.eq_ignore_ascii_case(&d.id))
         });
-        let mut tags = serde_json::Map::new();
+        let mut tags: serde_json::Map<String, Value> =
+            self.tags_of(&d.id).into_iter().map(|(k, v)| (k, Value::String(v))).collect();
         if let Some(j) = &d.created_by_job {
             tags.insert("RSVJobId".into(), json!(j));
         }
@@ -1078,6 +1083,11 @@ impl World {
         })
     }
 
+    /// The tags set on a resource through the tags API (empty when none).
+    pub fn tags_of(&self, id: &str) -> BTreeMap<String, String> {
+        self.tags.get(&key(id)).cloned().unwrap_or_default()
+    }
+
     /// A VM resource body.
     pub fn vm_body(&self, v: &Vm) -> Value {
         let disk_name = |id: &str| id.rsplit('/').next().unwrap_or_default().to_string();
@@ -1086,6 +1096,7 @@ impl World {
             "name": v.name,
             "type": "Microsoft.Compute/virtualMachines",
             "location": v.location,
+            "tags": self.tags_of(&v.id),
             "properties": {
                 "hardwareProfile": {"vmSize": v.size},
                 "storageProfile": {
