@@ -395,6 +395,13 @@ pub fn routes() -> Vec<Route> {
         // Microsoft.Resources tags on a resource's scope (disks and VMs today).
         r!("resources.tags.get", "GET", TAGS, Resources, tags::get),
         r!("resources.tags.patch", "PATCH", TAGS, Resources, tags::patch),
+        r!(
+            "resources.list",
+            "GET",
+            "subscriptions/{sub}/resourceGroups/{rg}/resources",
+            Resources,
+            tags::list_in_group
+        ),
     ]
 }
 

@@ -86,3 +86,52 @@ pub fn patch(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
     ctx.world.tags.insert(key(&id), tags.clone());
     Ok(ApiResponse::ok(body(&id, &tags)))
 }
+
+/// The `$filter` forms ARM documents for tags on a resource-group resource list: `tagName eq 'k'` and
+/// `tagName eq 'k' and tagValue eq 'v'`; anything else is a 400 rather than a silently wider list.
+fn tag_filter(filter: &str) -> Result<(String, Option<String>), ApiError> {
+    let quoted = |part: &str, field: &str| -> Option<String> {
+        let rest = part.trim().strip_prefix(field)?.trim_start().strip_prefix("eq")?.trim();
+        Some(rest.strip_prefix('\'')?.strip_suffix('\'')?.to_string())
+    };
+    let bad = || {
+        ApiError::bad_request(
+            Dialect::Arm,
+            "InvalidFilterInQueryString",
+            format!("The $filter '{filter}' is not supported here; use tagName eq 'k' [and tagValue eq 'v']."),
+        )
+    };
+    let mut parts = filter.splitn(2, " and ");
+    let name = parts.next().and_then(|p| quoted(p, "tagName")).ok_or_else(bad)?;
+    let value = match parts.next() {
+        None => None,
+        Some(p) => Some(quoted(p, "tagValue").ok_or_else(bad)?),
+    };
+    Ok((name, value))
+}
+
+/// GET `/subscriptions/{s}/resourceGroups/{rg}/resources[?$filter=tagName eq 'k' and tagValue eq 'v']`:
+/// the group's disks and VMs as generic resources `{id, name, type, location, tags}`. Tag names compare
+/// case-insensitively, values exactly (as ARM does).
+pub fn list_in_group(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
+    let filter = ctx.q("$filter").map(tag_filter).transpose()?;
+    let prefix = key(&format!("/subscriptions/{}/resourceGroups/{}/providers/", ctx.p("sub"), ctx.p("rg")));
+    let world = &ctx.world;
+    let disks = world.disks.values().map(|d| (&d.id, &d.name, "Microsoft.Compute/disks", &d.location));
+    let vms = world.vms.values().map(|v| (&v.id, &v.name, "Microsoft.Compute/virtualMachines", &v.location));
+    let items: Vec<Value> = disks
+        .chain(vms)
+        .filter(|(id, ..)| key(id).starts_with(&prefix))
+        .filter_map(|(id, name, kind, location)| {
+            let tags = world.tags_of(id);
+            let keep = match &filter {
+                None => true,
+                Some((n, v)) => {
+                    tags.iter().any(|(k, val)| k.eq_ignore_ascii_case(n) && v.as_ref().is_none_or(|v| v == val))
+                }
+            };
+            keep.then(|| json!({"id": id, "name": name, "type": kind, "location": location, "tags": tags}))
+        })
+        .collect();
+    Ok(ApiResponse::ok(ctx.page(items, Dialect::Arm)?))
+}

@@ -71,3 +71,37 @@ async fn vm_tags_and_refusals() {
     let r = env.call("PATCH", &tags_url(&vm), Some(json!({"operation": "Merge"}))).await;
     assert_eq!(r.status, 400, "properties.tags is required");
 }
+
+#[tokio::test]
+async fn list_resources_in_a_group_by_tag() {
+    let env = start().await;
+    let merge = |tags| json!({"operation": "Merge", "properties": {"tags": tags}});
+    let d1 = disk_id("rg-app", "app-data-01");
+    let d2 = disk_id("rg-app", "app-data-02");
+    env.call("PATCH", &tags_url(&d1), Some(merge(json!({"drill-run": "r1"})))).await;
+    env.call("PATCH", &tags_url(&d2), Some(merge(json!({"drill-run": "r2"})))).await;
+    env.call("PATCH", &tags_url(&vm_id("vm-web-01")), Some(merge(json!({"drill-run": "r1"})))).await;
+
+    let list = |filter: &str| {
+        format!("{}/resources?api-version={TAGS_API}&$filter={}", rg_id("rg-app"), filter.replace(' ', "%20"))
+    };
+    let ids = |r: &Resp| {
+        let mut v: Vec<String> =
+            r.body["value"].as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap().to_string()).collect();
+        v.sort();
+        v
+    };
+    let r = env.get(&list("tagName eq 'drill-run' and tagValue eq 'r1'")).await;
+    assert_eq!(r.status, 200);
+    let mut want = vec![d1.clone(), vm_id("vm-web-01")];
+    want.sort();
+    assert_eq!(ids(&r), want);
+    assert_eq!(r.body["value"][0]["tags"]["drill-run"], "r1");
+    let r = env.get(&list("tagName eq 'drill-run'")).await;
+    assert_eq!(r.body["value"].as_array().unwrap().len(), 3);
+    let r = env.get(&list("resourceType eq 'Microsoft.Compute/disks'")).await;
+    assert_eq!((r.status, r.body["error"]["code"].as_str()), (400, Some("InvalidFilterInQueryString")));
+    // Another group holds none of them.
+    let r = env.get(&format!("{}/resources?api-version={TAGS_API}", rg_id("rg-restore"))).await;
+    assert_eq!(ids(&r), vec![disk_id("rg-restore", "already-there")]);
+}
