@@ -392,6 +392,13 @@ pub fn routes() -> Vec<Route> {
             Compute,
             compute::vm_delete
         ),
+        r!(
+            "compute.operations.get",
+            "GET",
+            "subscriptions/{sub}/providers/Microsoft.Compute/locations/{loc}/operations/{op}",
+            Compute,
+            compute::operation_get
+        ),
         // Microsoft.Resources tags on a resource's scope (disks and VMs today).
         r!("resources.tags.get", "GET", TAGS, Resources, tags::get),
         r!("resources.tags.patch", "PATCH", TAGS, Resources, tags::patch),

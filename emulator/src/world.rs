@@ -417,6 +417,10 @@ pub struct World {
     /// ARM tags set through `Microsoft.Resources/tags`, by lower-case resource id (kept apart from the
     /// resource structs so tagging works the same for every resource kind).
     pub tags: BTreeMap<String, BTreeMap<String, String>>,
+    /// Microsoft.Compute async operations (deletes) by lower-case operation id: their start time. A delete
+    /// takes effect at once; the operation exists so clients can follow the Location/Azure-AsyncOperation
+    /// headers Azure sends.
+    pub compute_operations: BTreeMap<String, OffsetDateTime>,
     /// Virtual network ids (lower case).
     pub vnets: BTreeSet<String>,
     /// Subnet ids (lower case).
@@ -464,6 +468,7 @@ impl World {
             vms: BTreeMap::new(),
             storage_accounts: BTreeSet::new(),
             tags: BTreeMap::new(),
+            compute_operations: BTreeMap::new(),
             vnets: BTreeSet::new(),
             subnets: BTreeSet::new(),
             backup_vaults: BTreeMap::new(),
@@ -1100,9 +1105,10 @@ impl World {
             "properties": {
                 "hardwareProfile": {"vmSize": v.size},
                 "storageProfile": {
-                    "osDisk": {"name": disk_name(&v.os_disk), "createOption": "Attach", "managedDisk": {"id": v.os_disk}},
+                    "osDisk": {"name": disk_name(&v.os_disk), "createOption": "Attach", "managedDisk": {"id": v.os_disk}, "deleteOption": "Detach"},
                     "dataDisks": v.data_disks.iter().map(|(lun, id)| json!({
-                        "lun": lun, "name": disk_name(id), "createOption": "Attach", "managedDisk": {"id": id}
+                        "lun": lun, "name": disk_name(id), "createOption": "Attach", "managedDisk": {"id": id},
+                        "deleteOption": "Detach"
                     })).collect::<Vec<_>>()
                 },
                 "provisioningState": "Succeeded"
