@@ -117,6 +117,41 @@ pub fn vm_delete(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
     }
 }
 
+/// GET `{vm}/instanceView`: Azure's `VirtualMachineInstanceView` for a running VM whose agent is ready
+/// (`ProvisioningState/succeeded` + `PowerState/running`, `vmAgent.statuses` "Ready", each disk provisioned,
+/// boot diagnostics on managed storage, which lists no blob URIs).
+pub fn vm_instance_view(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
+    let id = id(ctx, "virtualMachines");
+    let v = ctx.world.vms.get(&key(&id)).ok_or_else(|| {
+        ApiError::not_found(Dialect::Arm, &format!("Microsoft.Compute/virtualMachines/{}", ctx.p("name")))
+    })?;
+    let now = fmt_time(ctx.now);
+    let provisioned = json!({
+        "code": "ProvisioningState/succeeded", "level": "Info", "displayStatus": "Provisioning succeeded", "time": now
+    });
+    let disks: Vec<Value> = std::iter::once(&v.os_disk)
+        .chain(v.data_disks.iter().map(|(_, d)| d))
+        .map(|d| json!({"name": d.rsplit('/').next().unwrap_or_default(), "statuses": [provisioned]}))
+        .collect();
+    Ok(ApiResponse::ok(json!({
+        "computerName": v.name,
+        "vmAgent": {
+            "vmAgentVersion": "2.7.41491.1102",
+            "statuses": [{
+                "code": "ProvisioningState/succeeded",
+                "level": "Info",
+                "displayStatus": "Ready",
+                "message": "GuestAgent is running and processing the extensions.",
+                "time": now
+            }]
+        },
+        "disks": disks,
+        "bootDiagnostics": {},
+        "hyperVGeneration": "V1",
+        "statuses": [provisioned, {"code": "PowerState/running", "level": "Info", "displayStatus": "VM running"}]
+    })))
+}
+
 /// GET VMs in a resource group.
 pub fn vms_list(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
     let prefix = rg_prefix(ctx, "virtualmachines");

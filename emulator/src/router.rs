@@ -393,6 +393,13 @@ pub fn routes() -> Vec<Route> {
             compute::vm_delete
         ),
         r!(
+            "compute.vms.instanceView",
+            "GET",
+            "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{name}/instanceView",
+            Compute,
+            compute::vm_instance_view
+        ),
+        r!(
             "compute.operations.get",
             "GET",
             "subscriptions/{sub}/providers/Microsoft.Compute/locations/{loc}/operations/{op}",

@@ -1081,6 +1081,7 @@ impl World {
                     json!({"createOption": "Empty"})
                 },
                 "diskSizeGB": d.size_gb,
+                "encryption": {"type": "EncryptionAtRestWithPlatformKey"},
                 "timeCreated": fmt_time(d.created),
                 "provisioningState": "Succeeded",
                 "diskState": if attached { "Attached" } else { "Unattached" }
@@ -1104,6 +1105,7 @@ impl World {
             "tags": self.tags_of(&v.id),
             "properties": {
                 "hardwareProfile": {"vmSize": v.size},
+                "diagnosticsProfile": {"bootDiagnostics": {"enabled": true}},
                 "storageProfile": {
                     "osDisk": {"name": disk_name(&v.os_disk), "createOption": "Attach", "managedDisk": {"id": v.os_disk}, "deleteOption": "Detach"},
                     "dataDisks": v.data_disks.iter().map(|(lun, id)| json!({

@@ -51,3 +51,22 @@ async fn attached_disk_refused_and_vm_delete_detaches_its_disks() {
     assert_eq!((d.status, d.body["properties"]["diskState"].as_str()), (200, Some("Unattached")));
     assert_eq!(env.call("DELETE", &os_disk_url, None).await.status, 202);
 }
+
+#[tokio::test]
+async fn instance_view_reports_running_and_agent_ready() {
+    let env = start().await;
+    let r = env.get(&format!("{}/instanceView?api-version={COMPUTE}", vm_id("vm-web-01"))).await;
+    assert_eq!(r.status, 200);
+    let codes: Vec<&str> = r.body["statuses"].as_array().unwrap().iter().map(|s| s["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["ProvisioningState/succeeded", "PowerState/running"]);
+    assert_eq!(r.body["vmAgent"]["statuses"][0]["code"], "ProvisioningState/succeeded");
+    assert_eq!(r.body["vmAgent"]["statuses"][0]["displayStatus"], "Ready");
+    assert!(r.body["bootDiagnostics"].is_object());
+    assert!(!r.body["disks"].as_array().unwrap().is_empty());
+    let vm = env.get(&format!("{}?api-version={COMPUTE}", vm_id("vm-web-01"))).await;
+    assert_eq!(vm.body["properties"]["diagnosticsProfile"]["bootDiagnostics"]["enabled"], true);
+    let missing = env.get(&format!("{}/instanceView?api-version={COMPUTE}", vm_id("no-such-vm"))).await;
+    assert_eq!(missing.status, 404);
+    let disk = env.get(&format!("{}?api-version={COMPUTE}", disk_id("rg-app", "app-data-01"))).await;
+    assert_eq!(disk.body["properties"]["encryption"]["type"], "EncryptionAtRestWithPlatformKey");
+}
