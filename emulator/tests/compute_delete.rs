@@ -70,3 +70,19 @@ async fn instance_view_reports_running_and_agent_ready() {
     let disk = env.get(&format!("{}?api-version={COMPUTE}", disk_id("rg-app", "app-data-01"))).await;
     assert_eq!(disk.body["properties"]["encryption"]["type"], "EncryptionAtRestWithPlatformKey");
 }
+
+#[tokio::test]
+async fn a_delete_that_fails_twice_then_succeeds_via_a_fault_rule() {
+    let env = start().await;
+    let rule = serde_json::json!({
+        "route": "compute.disks.delete", "method": "DELETE",
+        "fault": {"kind": "status", "status": 500}, "times": 2
+    });
+    env.admin("POST", "/faults", Some(rule)).await;
+    let disk = format!("{}?api-version={COMPUTE}", disk_id("rg-app", "app-unprotected"));
+    assert_eq!(env.call("DELETE", &disk, None).await.status, 500);
+    assert_eq!(env.call("DELETE", &disk, None).await.status, 500);
+    assert_eq!(env.get(&disk).await.status, 200, "a failed delete leaves the disk");
+    assert_eq!(env.call("DELETE", &disk, None).await.status, 202);
+    assert_eq!(env.get(&disk).await.status, 404);
+}
