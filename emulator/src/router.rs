@@ -17,8 +17,8 @@ pub enum Api {
     Crr,
     /// Microsoft.Compute.
     Compute,
-    /// Microsoft.Resources tags.
-    Tags,
+    /// Microsoft.Resources (the tags API).
+    Resources,
 }
 
 impl Api {
@@ -61,8 +61,10 @@ impl Api {
                 "2017-07-01",
                 "2016-12-01",
             ],
+            // The brief and the ARM docs use 2021-04-01 for `tags/default`; newer Microsoft.Resources versions
+            // serve the same shape.
+            Api::Resources => &["2024-03-01", "2022-09-01", "2021-04-01"],
             Api::Crr => &["2026-07-15", "2024-11-15", "2023-01-15", "2021-11-15", "2018-12-20"],
-            Api::Tags => &["2021-04-01", "2019-10-01"],
             Api::Compute => &[
                 "2025-04-01",
                 "2024-11-01",
@@ -134,6 +136,8 @@ pub fn match_pattern(pattern: &'static str, segs: &[String]) -> Option<Params> {
 
 const BI: &str = "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.DataProtection/backupVaults/{vault}/backupInstances/{bi}";
 const PI: &str = "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.RecoveryServices/vaults/{vault}/backupFabrics/{fabric}/protectionContainers/{container}/protectedItems/{item}";
+
+const TAGS: &str = "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/{kind}/{name}/providers/Microsoft.Resources/tags/default";
 
 macro_rules! r {
     ($name:literal, $method:literal, $pattern:expr, $api:ident, $handler:expr) => {
@@ -388,34 +392,29 @@ pub fn routes() -> Vec<Route> {
             Compute,
             compute::vm_delete
         ),
-        // Microsoft.Resources tags on what restores create
         r!(
-            "tags.disks.patch",
-            "PATCH",
-            "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/disks/{name}/providers/Microsoft.Resources/tags/default",
-            Tags,
-            tags::disk_patch
-        ),
-        r!(
-            "tags.disks.get",
+            "compute.vms.instanceView",
             "GET",
-            "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/disks/{name}/providers/Microsoft.Resources/tags/default",
-            Tags,
-            tags::disk_get
+            "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{name}/instanceView",
+            Compute,
+            compute::vm_instance_view
         ),
         r!(
-            "tags.vms.patch",
-            "PATCH",
-            "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{name}/providers/Microsoft.Resources/tags/default",
-            Tags,
-            tags::vm_patch
-        ),
-        r!(
-            "tags.vms.get",
+            "compute.operations.get",
             "GET",
-            "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{name}/providers/Microsoft.Resources/tags/default",
-            Tags,
-            tags::vm_get
+            "subscriptions/{sub}/providers/Microsoft.Compute/locations/{loc}/operations/{op}",
+            Compute,
+            compute::operation_get
+        ),
+        // Microsoft.Resources tags on a resource's scope (disks and VMs today).
+        r!("resources.tags.get", "GET", TAGS, Resources, tags::get),
+        r!("resources.tags.patch", "PATCH", TAGS, Resources, tags::patch),
+        r!(
+            "resources.list",
+            "GET",
+            "subscriptions/{sub}/resourceGroups/{rg}/resources",
+            Resources,
+            tags::list_in_group
         ),
     ]
 }

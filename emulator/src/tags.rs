@@ -1,6 +1,6 @@
-//! `Microsoft.Resources/tags/default` on the compute resources restores create: `PATCH` with
-//! `{"operation": "Merge" | "Replace" | "Delete", "properties": {"tags": {...}}}` and `GET`, as ARM's Tags API
-//! does (api-version 2021-04-01). The tags also show on the resource's own GET.
+//! Microsoft.Resources tags on a resource scope: `GET`/`PATCH {resourceId}/providers/Microsoft.Resources/tags/default`
+//! (Tags - Get At Scope / Update At Scope). Restores cannot carry tags, so clients tag what a job created
+//! afterwards; this is the call they make. Only disks and VMs are taggable here so far.
 
 use std::collections::BTreeMap;
 
@@ -10,17 +10,21 @@ use crate::arm::Ctx;
 use crate::error::{ApiError, ApiResponse, Dialect};
 use crate::util::key;
 
-/// The resource the tags belong to, from the route's captures; 404 when it does not exist.
-fn resource(ctx: &Ctx, kind: &str) -> Result<String, ApiError> {
+/// The tagged resource's id, or 404 as ARM answers for a scope that does not exist.
+fn scope(ctx: &Ctx) -> Result<String, ApiError> {
+    let kind = ctx.p("kind");
     let id = format!(
         "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Compute/{kind}/{}",
         ctx.p("sub"),
         ctx.p("rg"),
         ctx.p("name")
     );
-    let exists = match kind {
-        "disks" => ctx.world.disks.contains_key(&key(&id)),
-        _ => ctx.world.vms.contains_key(&key(&id)),
+    let exists = if kind.eq_ignore_ascii_case("disks") {
+        ctx.world.disks.contains_key(&key(&id))
+    } else if kind.eq_ignore_ascii_case("virtualMachines") {
+        ctx.world.vms.contains_key(&key(&id))
+    } else {
+        false
     };
     if !exists {
         return Err(ApiError::not_found(Dialect::Arm, &format!("Microsoft.Compute/{kind}/{}", ctx.p("name"))));
@@ -28,62 +32,106 @@ fn resource(ctx: &Ctx, kind: &str) -> Result<String, ApiError> {
     Ok(id)
 }
 
+/// The `TagsResource` body Azure answers with.
 fn body(id: &str, tags: &BTreeMap<String, String>) -> Value {
     json!({
         "id": format!("{id}/providers/Microsoft.Resources/tags/default"),
         "name": "default",
         "type": "Microsoft.Resources/tags",
-        "properties": { "tags": tags }
+        "properties": {"tags": tags}
     })
 }
 
-fn patch(ctx: &mut Ctx, kind: &str) -> Result<ApiResponse, ApiError> {
-    let id = resource(ctx, kind)?;
-    let request: Value = serde_json::from_slice(ctx.body)
-        .map_err(|e| ApiError::bad_request(Dialect::Arm, "InvalidRequestContent", format!("not JSON: {e}")))?;
-    let given: BTreeMap<String, String> =
-        request.pointer("/properties/tags").and_then(|t| serde_json::from_value(t.clone()).ok()).ok_or_else(|| {
-            ApiError::bad_request(Dialect::Arm, "InvalidRequestContent", "properties.tags must be an object of strings")
-        })?;
-    let tags = ctx.world.tags.entry(key(&id)).or_default();
-    match request.get("operation").and_then(Value::as_str).unwrap_or_default() {
-        "Merge" => tags.extend(given),
-        "Replace" => *tags = given,
-        "Delete" => tags.retain(|k, v| given.get(k).is_none_or(|g| g != v)),
-        other => {
-            return Err(ApiError::bad_request(
-                Dialect::Arm,
-                "InvalidRequestContent",
-                format!("operation '{other}' is not Merge, Replace or Delete"),
-            ));
-        }
+/// GET tags at scope.
+pub fn get(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
+    let id = scope(ctx)?;
+    Ok(ApiResponse::ok(body(&id, &ctx.world.tags_of(&id))))
+}
+
+/// PATCH tags at scope: `{"operation": "Merge"|"Replace"|"Delete", "properties": {"tags": {…}}}`.
+/// Merge adds or overwrites the given tags; Replace makes them the whole set; Delete removes the given names
+/// (when a value is given, only if it matches, as the docs' "names or name/value pairs" say).
+pub fn patch(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
+    let id = scope(ctx)?;
+    let req = ctx.json(Dialect::Arm)?;
+    let bad = |m: &str| ApiError::bad_request(Dialect::Arm, "InvalidRequestContent", m.to_string());
+    let op = req
+        .get("operation")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("The request body needs 'operation': one of Merge, Replace, Delete."))?;
+    let given = req
+        .get("properties")
+        .and_then(|p| p.get("tags"))
+        .and_then(Value::as_object)
+        .ok_or_else(|| bad("The request body needs 'properties.tags' as an object of string values."))?;
+    let mut given_tags = BTreeMap::new();
+    for (k, v) in given {
+        let v = v.as_str().ok_or_else(|| bad(&format!("Tag '{k}' must have a string value.")))?;
+        given_tags.insert(k.clone(), v.to_string());
     }
-    let tags = tags.clone();
+    let mut tags = ctx.world.tags_of(&id);
+    if op.eq_ignore_ascii_case("Merge") {
+        tags.extend(given_tags);
+    } else if op.eq_ignore_ascii_case("Replace") {
+        tags = given_tags;
+    } else if op.eq_ignore_ascii_case("Delete") {
+        for (k, v) in &given_tags {
+            if v.is_empty() || tags.get(k) == Some(v) {
+                tags.remove(k);
+            }
+        }
+    } else {
+        return Err(bad(&format!("'operation' is '{op}'; use one of Merge, Replace, Delete.")));
+    }
+    ctx.world.tags.insert(key(&id), tags.clone());
     Ok(ApiResponse::ok(body(&id, &tags)))
 }
 
-fn get(ctx: &mut Ctx, kind: &str) -> Result<ApiResponse, ApiError> {
-    let id = resource(ctx, kind)?;
-    let tags = ctx.world.tags.get(&key(&id)).cloned().unwrap_or_default();
-    Ok(ApiResponse::ok(body(&id, &tags)))
+/// The `$filter` forms ARM documents for tags on a resource-group resource list: `tagName eq 'k'` and
+/// `tagName eq 'k' and tagValue eq 'v'`; anything else is a 400 rather than a silently wider list.
+fn tag_filter(filter: &str) -> Result<(String, Option<String>), ApiError> {
+    let quoted = |part: &str, field: &str| -> Option<String> {
+        let rest = part.trim().strip_prefix(field)?.trim_start().strip_prefix("eq")?.trim();
+        Some(rest.strip_prefix('\'')?.strip_suffix('\'')?.to_string())
+    };
+    let bad = || {
+        ApiError::bad_request(
+            Dialect::Arm,
+            "InvalidFilterInQueryString",
+            format!("The $filter '{filter}' is not supported here; use tagName eq 'k' [and tagValue eq 'v']."),
+        )
+    };
+    let mut parts = filter.splitn(2, " and ");
+    let name = parts.next().and_then(|p| quoted(p, "tagName")).ok_or_else(bad)?;
+    let value = match parts.next() {
+        None => None,
+        Some(p) => Some(quoted(p, "tagValue").ok_or_else(bad)?),
+    };
+    Ok((name, value))
 }
 
-/// PATCH a disk's tags.
-pub fn disk_patch(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
-    patch(ctx, "disks")
-}
-
-/// GET a disk's tags.
-pub fn disk_get(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
-    get(ctx, "disks")
-}
-
-/// PATCH a VM's tags.
-pub fn vm_patch(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
-    patch(ctx, "virtualMachines")
-}
-
-/// GET a VM's tags.
-pub fn vm_get(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
-    get(ctx, "virtualMachines")
+/// GET `/subscriptions/{s}/resourceGroups/{rg}/resources[?$filter=tagName eq 'k' and tagValue eq 'v']`:
+/// the group's disks and VMs as generic resources `{id, name, type, location, tags}`. Tag names compare
+/// case-insensitively, values exactly (as ARM does).
+pub fn list_in_group(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
+    let filter = ctx.q("$filter").map(tag_filter).transpose()?;
+    let prefix = key(&format!("/subscriptions/{}/resourceGroups/{}/providers/", ctx.p("sub"), ctx.p("rg")));
+    let world = &ctx.world;
+    let disks = world.disks.values().map(|d| (&d.id, &d.name, "Microsoft.Compute/disks", &d.location));
+    let vms = world.vms.values().map(|v| (&v.id, &v.name, "Microsoft.Compute/virtualMachines", &v.location));
+    let items: Vec<Value> = disks
+        .chain(vms)
+        .filter(|(id, ..)| key(id).starts_with(&prefix))
+        .filter_map(|(id, name, kind, location)| {
+            let tags = world.tags_of(id);
+            let keep = match &filter {
+                None => true,
+                Some((n, v)) => {
+                    tags.iter().any(|(k, val)| k.eq_ignore_ascii_case(n) && v.as_ref().is_none_or(|v| v == val))
+                }
+            };
+            keep.then(|| json!({"id": id, "name": name, "type": kind, "location": location, "tags": tags}))
+        })
+        .collect();
+    Ok(ApiResponse::ok(ctx.page(items, Dialect::Arm)?))
 }

@@ -414,6 +414,13 @@ pub struct World {
     pub vms: BTreeMap<String, Vm>,
     /// Storage account ids (lower case).
     pub storage_accounts: BTreeSet<String>,
+    /// ARM tags set through `Microsoft.Resources/tags`, by lower-case resource id (kept apart from the
+    /// resource structs so tagging works the same for every resource kind).
+    pub tags: BTreeMap<String, BTreeMap<String, String>>,
+    /// Microsoft.Compute async operations (deletes) by lower-case operation id: their start time. A delete
+    /// takes effect at once; the operation exists so clients can follow the Location/Azure-AsyncOperation
+    /// headers Azure sends.
+    pub compute_operations: BTreeMap<String, OffsetDateTime>,
     /// Virtual network ids (lower case).
     pub vnets: BTreeSet<String>,
     /// Subnet ids (lower case).
@@ -430,8 +437,6 @@ pub struct World {
     pub jobs: Vec<Job>,
     /// Operations by lower-case id.
     pub operations: HashMap<String, Operation>,
-    /// Tags set through `Microsoft.Resources/tags/default`, by lower-case resource id.
-    pub tags: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// The lower-case key of a resource group.
@@ -462,6 +467,8 @@ impl World {
             disks: BTreeMap::new(),
             vms: BTreeMap::new(),
             storage_accounts: BTreeSet::new(),
+            tags: BTreeMap::new(),
+            compute_operations: BTreeMap::new(),
             vnets: BTreeSet::new(),
             subnets: BTreeSet::new(),
             backup_vaults: BTreeMap::new(),
@@ -470,7 +477,6 @@ impl World {
             items: BTreeMap::new(),
             jobs: vec![],
             operations: HashMap::new(),
-            tags: BTreeMap::new(),
         };
         let created = start - Duration::days(30);
         for (si, sub) in s.subscriptions.iter().enumerate() {
@@ -1056,12 +1062,10 @@ impl World {
         let attached = self.vms.values().any(|v| {
             v.os_disk.eq_ignore_ascii_case(&d.id) || v.data_disks.iter().any(|(_, x)| x.eq_ignore_ascii_case(&d.id))
         });
-        let mut tags = serde_json::Map::new();
+        let mut tags: serde_json::Map<String, Value> =
+            self.tags_of(&d.id).into_iter().map(|(k, v)| (k, Value::String(v))).collect();
         if let Some(j) = &d.created_by_job {
             tags.insert("RSVJobId".into(), json!(j));
-        }
-        for (k, v) in self.tags.get(&key(&d.id)).into_iter().flatten() {
-            tags.insert(k.clone(), json!(v));
         }
         json!({
             "id": d.id,
@@ -1077,11 +1081,17 @@ impl World {
                     json!({"createOption": "Empty"})
                 },
                 "diskSizeGB": d.size_gb,
+                "encryption": {"type": "EncryptionAtRestWithPlatformKey"},
                 "timeCreated": fmt_time(d.created),
                 "provisioningState": "Succeeded",
                 "diskState": if attached { "Attached" } else { "Unattached" }
             }
         })
+    }
+
+    /// The tags set on a resource through the tags API (empty when none).
+    pub fn tags_of(&self, id: &str) -> BTreeMap<String, String> {
+        self.tags.get(&key(id)).cloned().unwrap_or_default()
     }
 
     /// A VM resource body.
@@ -1092,13 +1102,15 @@ impl World {
             "name": v.name,
             "type": "Microsoft.Compute/virtualMachines",
             "location": v.location,
-            "tags": self.tags.get(&key(&v.id)).cloned().unwrap_or_default(),
+            "tags": self.tags_of(&v.id),
             "properties": {
                 "hardwareProfile": {"vmSize": v.size},
+                "diagnosticsProfile": {"bootDiagnostics": {"enabled": true}},
                 "storageProfile": {
-                    "osDisk": {"name": disk_name(&v.os_disk), "createOption": "Attach", "managedDisk": {"id": v.os_disk}},
+                    "osDisk": {"name": disk_name(&v.os_disk), "createOption": "Attach", "managedDisk": {"id": v.os_disk}, "deleteOption": "Detach"},
                     "dataDisks": v.data_disks.iter().map(|(lun, id)| json!({
-                        "lun": lun, "name": disk_name(id), "createOption": "Attach", "managedDisk": {"id": id}
+                        "lun": lun, "name": disk_name(id), "createOption": "Attach", "managedDisk": {"id": id},
+                        "deleteOption": "Detach"
                     })).collect::<Vec<_>>()
                 },
                 "provisioningState": "Succeeded"

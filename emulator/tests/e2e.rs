@@ -84,7 +84,7 @@ async fn disk_restore_walk() {
     let j = res["jobs"].as_array().unwrap().iter().find(|j| job_id.ends_with(j["jobId"].as_str().unwrap())).unwrap();
     assert_eq!(j["restoredResourceIds"][0], disk_id("rg-restore", "restored-disk-1"));
     // The restored disk can be deleted again.
-    assert_eq!(env.call("DELETE", &disk, None).await.status, 200);
+    assert_eq!(env.call("DELETE", &disk, None).await.status, 202);
     assert_eq!(env.get(&disk).await.status, 404);
 }
 

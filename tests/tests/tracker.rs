@@ -500,6 +500,6 @@ async fn the_restored_disk_carries_the_request_and_policy_tags() {
     let disk = disks.iter().find(|d| d["id"].as_str().is_some_and(|i| i.eq_ignore_ascii_case(&disk_id))).unwrap();
     assert_eq!(disk["tags"]["ticket"], "INC0012345", "the request's options.tags: {disk:#}");
     assert_eq!(disk["tags"]["restored-by"], "restore-automation", "the policy's tags: {disk:#}");
-    let patches: Vec<_> = stack.log().await.into_iter().filter(|e| e["route"] == "tags.disks.patch").collect();
+    let patches: Vec<_> = stack.log().await.into_iter().filter(|e| e["route"] == "resources.tags.patch").collect();
     assert_eq!(patches.len(), 1);
 }
