@@ -418,29 +418,3 @@ async fn vaults_report_their_region_and_cross_region_restore() {
     let missing = env.get(&format!("/subscriptions/{SUB}/resourceGroups/rg-backup/providers/Microsoft.RecoveryServices/vaults/nope?api-version=2025-08-01")).await;
     assert_eq!(missing.status, 404);
 }
-
-#[tokio::test]
-async fn tags_merge_replace_and_delete_as_arm_does() {
-    let env = start().await;
-    let disk = disk_id("rg-app", "app-data-01");
-    let tags = format!("{disk}/providers/Microsoft.Resources/tags/default?api-version=2021-04-01");
-    let patch = |operation: &str, tags: Value| json!({"operation": operation, "properties": {"tags": tags}});
-    let r = env.call("PATCH", &tags, Some(patch("Merge", json!({"a": "1", "b": "2"})))).await;
-    assert_eq!(r.status, 200, "{:?}", r.body);
-    assert_eq!(r.body["properties"]["tags"], json!({"a": "1", "b": "2"}));
-    let r = env.call("PATCH", &tags, Some(patch("Merge", json!({"b": "3"})))).await;
-    assert_eq!(r.body["properties"]["tags"], json!({"a": "1", "b": "3"}), "merge keeps what it does not name");
-    let r = env.call("PATCH", &tags, Some(patch("Delete", json!({"a": "1"})))).await;
-    assert_eq!(r.body["properties"]["tags"], json!({"b": "3"}));
-    let r = env.call("PATCH", &tags, Some(patch("Replace", json!({"c": "4"})))).await;
-    assert_eq!(r.body["properties"]["tags"], json!({"c": "4"}));
-    assert_eq!(env.get(&tags).await.body["properties"]["tags"], json!({"c": "4"}));
-    // The resource's own GET shows them.
-    let own = env.get(&format!("{disk}?api-version=2025-04-01")).await;
-    assert_eq!(own.body["tags"]["c"], "4", "{:?}", own.body);
-    // A resource that does not exist, and an unknown operation, are refused.
-    let missing =
-        format!("{}/providers/Microsoft.Resources/tags/default?api-version=2021-04-01", disk_id("rg-app", "nope"));
-    assert_eq!(env.call("PATCH", &missing, Some(patch("Merge", json!({})))).await.status, 404);
-    assert_eq!(env.call("PATCH", &tags, Some(patch("Upsert", json!({})))).await.status, 400);
-}

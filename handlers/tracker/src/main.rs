@@ -14,7 +14,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use custom_handler::{HandlerError, Invocation, Outputs, TimerInfo};
-use restore_servicebus::{MAX_BATCH, Message, Sender, check_endpoint, check_entity, check_namespace, messages_url};
+use restore_servicebus::{
+    MAX_BATCH, Message, Sender, check_endpoint_named, check_entity, check_namespace, messages_url,
+};
 use restore_workflow::tracker::{TickReport, Tracker, TrackerSettings};
 use tokio::sync::Mutex;
 use url::Url;
@@ -36,9 +38,7 @@ struct App {
 fn destination() -> Result<Option<Url>, String> {
     let set = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
     let base = match (set("RESTORE_SERVICEBUS_ENDPOINT"), set("RESTORE_SERVICEBUS_NAMESPACE")) {
-        (Some(endpoint), _) => {
-            check_endpoint(&endpoint).map_err(|e| e.replace("--endpoint", "RESTORE_SERVICEBUS_ENDPOINT"))?
-        }
+        (Some(endpoint), _) => check_endpoint_named(&endpoint, "RESTORE_SERVICEBUS_ENDPOINT")?,
         (None, Some(namespace)) => {
             let host = check_namespace(&namespace)?;
             Url::parse(&format!("https://{host}/"))

@@ -65,7 +65,12 @@ pub fn check_namespace(text: &str) -> Result<String, String> {
 
 /// Checks an endpoint override: `https://host[:port]` with no path, query or credentials.
 pub fn check_endpoint(text: &str) -> Result<Url, String> {
-    let fail = |why: &str| Err(format!("--endpoint '{}' {why}", text.trim()));
+    check_endpoint_named(text, "--endpoint")
+}
+
+/// [`check_endpoint`], naming `setting` in the error.
+pub fn check_endpoint_named(text: &str, setting: &str) -> Result<Url, String> {
+    let fail = |why: &str| Err(format!("{setting} '{}' {why}", text.trim()));
     let url = match Url::parse(text.trim()) {
         Ok(url) => url,
         Err(e) => return fail(&format!("is not a URL ({e}). Fix: give https://host[:port]")),
@@ -77,7 +82,9 @@ pub fn check_endpoint(text: &str) -> Result<Url, String> {
         return fail("needs a host and no user name. Fix: use https://host[:port]");
     }
     if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
-        return fail("has a path, query or fragment. Fix: use https://host[:port]; the queue goes in --queue");
+        return fail(
+            "has a path, query or fragment. Fix: use https://host[:port]; the queue or topic has its own setting (--queue, RESTORE_RESULTS_TOPIC)",
+        );
     }
     Ok(url)
 }

@@ -75,7 +75,7 @@ fn decide(
             Reconciled::Found(Box::new(matching.into_iter().next().expect("length checked: exactly one")))
         }
         [job] => Reconciled::Ambiguous(format!(
-            "the only restore job for {} ({}) started at {} , before the write-ahead at {write_ahead_at} but within the clock-skew allowance; cannot tell whether it is this request's",
+            "the only restore job for {} ({}) started at {}, before the write-ahead at {write_ahead_at} but within the clock-skew allowance; cannot tell whether it is this request's",
             call.item(),
             job.job_id,
             job.started_at.map(|t| t.to_string()).unwrap_or_default()
