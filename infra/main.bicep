@@ -30,6 +30,9 @@ param diskSnapshotResourceGroupIds array = []
 @description('Resource groups (full ids) where Recovery Services VM restores create disks or VMs with the caller\'s identity: the intake gets Contributor there (what Azure Backup documents for caller-identity VM restores). Empty by default.')
 param vmRestoreTargetResourceGroupIds array = []
 
+@description('Staging storage accounts (ARM ids) that VM restore-disks requests name; the tracker may read the VM config a restore-disks job writes there (it names the restored disks).')
+param stagingStorageAccountIds array = []
+
 @description('Backup Reader on the subscription for both apps: Backup vault operation-status URLs are subscription/location-scoped. Needs the deployer to be allowed to assign roles at the subscription.')
 param grantSubscriptionBackupReader bool = true
 
@@ -292,6 +295,19 @@ module restoreTagRbac 'modules/rg-rbac.bicep' = [
       roleDefinitionId: '4a9ae827-6dc8-4573-8ac7-8239d42aa03f' // Tag Contributor
       principalIds: [trackerIdentity.properties.principalId]
       purpose: 'tracker: tags on restored resources'
+    }
+  }
+]
+
+// Tracker: Storage Blob Data Reader on each staging account, to read the VM config a restore-disks job writes
+// (Azure's job names the file but not the restored disks; the file does).
+module stagingReaderRbac 'modules/staging-rbac.bicep' = [
+  for (saId, i) in stagingStorageAccountIds: {
+    name: 'staging-reader-rbac-${i}'
+    scope: resourceGroup(split(saId, '/')[2], split(saId, '/')[4])
+    params: {
+      storageAccountName: last(split(saId, '/'))
+      principalId: trackerIdentity.properties.principalId
     }
   }
 ]

@@ -399,6 +399,34 @@ pub async fn handle(
     Ok(response)
 }
 
+/// The staging accounts' Blob data plane ([`crate::staging`]): counted and faultable like ARM routes, but
+/// authenticated with storage tokens and outside ARM's throttling.
+fn serve_staging(
+    shared: &Shared,
+    method: &str,
+    path: &str,
+    query: &str,
+    auth: Option<&str>,
+    tenant: &str,
+) -> Response<Body> {
+    let route = crate::staging::route_name(method);
+    let now = shared.clock.now();
+    let seq = shared.log_start(route, method, path, query, &[], now);
+    if let Some(FaultKind::Status { status, .. }) = lock(&shared.faults).pick(route, method) {
+        shared.log_finish(seq, Some(status), None);
+        let mut r = Response::new(Body::from(format!("Injected fault: HTTP {status} from the emulator.")));
+        *r.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+        return r;
+    }
+    let response = {
+        let mut world = lock(&shared.world);
+        world.tick(now);
+        crate::staging::serve(&mut world.staging, tenant, method, path, auth)
+    };
+    shared.log_finish(seq, Some(response.status().as_u16()), None);
+    response
+}
+
 fn scale_retry_after(response: &mut Response<Body>, speed: f64) {
     let headers = response.headers_mut();
     let Some(seconds) =
@@ -434,6 +462,9 @@ async fn handle_unscaled(
         }
     };
     let tenant = lock(&shared.world).tenant_id.clone();
+    if path.starts_with(crate::staging::PREFIX) {
+        return Ok(serve_staging(&shared, &method, &path, &query_str, auth.as_deref(), &tenant));
+    }
     let claims = match validate_bearer(auth.as_deref(), &tenant) {
         Ok(c) => c,
         Err(e) => return Ok(error_response(ApiError::arm(401, e.code(), e.message()), &[])),

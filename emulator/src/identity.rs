@@ -118,6 +118,11 @@ impl AuthError {
 
 /// Validates an `Authorization` header value for ARM and returns the claims.
 pub fn validate_bearer(header: Option<&str>, tenant: &str) -> Result<Claims, AuthError> {
+    validate_bearer_for(header, tenant, &[ARM_AUDIENCE, "https://management.core.windows.net"])
+}
+
+/// Validates an `Authorization` header value for one of `audiences` and returns the claims.
+pub fn validate_bearer_for(header: Option<&str>, tenant: &str, audiences: &[&str]) -> Result<Claims, AuthError> {
     let value = header.ok_or(AuthError::Missing)?;
     let token = match value.split_once(' ') {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
@@ -139,8 +144,8 @@ pub fn validate_bearer(header: Option<&str>, tenant: &str) -> Result<Claims, Aut
     if claims.iss != issuer(tenant) {
         return Err(AuthError::Invalid(format!("issuer '{}' is not '{}'", claims.iss, issuer(tenant))));
     }
-    if audience_of(&claims.aud) != ARM_AUDIENCE && audience_of(&claims.aud) != "https://management.core.windows.net" {
-        return Err(AuthError::Invalid(format!("audience '{}' is not '{ARM_AUDIENCE}/'", claims.aud)));
+    if !audiences.contains(&audience_of(&claims.aud).as_str()) {
+        return Err(AuthError::Invalid(format!("audience '{}' is not '{}/'", claims.aud, audiences.join("/' or '"))));
     }
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     if claims.exp <= now {

@@ -15,6 +15,7 @@ pub mod router;
 pub mod rsv;
 pub mod scenario;
 pub mod server;
+pub mod staging;
 pub mod tags;
 pub mod throttle;
 pub mod tls;
@@ -206,7 +207,8 @@ impl EmulatorHandle {
     }
 
     /// The function apps' settings that point them at this emulator: its managed-identity endpoint (read by
-    /// azure_identity), a custom cloud with its ARM endpoint, and its CA as an extra trusted root. Tests, the
+    /// azure_identity), a custom cloud with its ARM endpoint, its CA as an extra trusted root, and its staging
+    /// accounts' Blob endpoint. Tests, the
     /// local run and the benchmark add their store and policy settings to these.
     pub fn app_settings(&self) -> Vec<(String, String)> {
         [
@@ -216,6 +218,7 @@ impl EmulatorHandle {
             ("RESTORE_ARM_ENDPOINT", self.arm_url.clone()),
             ("RESTORE_ARM_AUDIENCE", "https://management.azure.com/".to_string()),
             ("RESTORE_EXTRA_CA_FILES", self.ca_file.display().to_string()),
+            ("RESTORE_STAGING_BLOB_ENDPOINT", format!("{}{}{{account}}", self.arm_url, staging::PREFIX)),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))

@@ -267,6 +267,8 @@ struct VmPlan {
     target_name: String,
     destination: String,
     details: Vec<(String, String)>,
+    /// The job's GUID, chosen with the plan because the staging files are named after it.
+    guid: String,
 }
 
 fn lower_rg(id: &str) -> Option<(String, String)> {
@@ -357,7 +359,10 @@ fn check_vm_restore(
     let storage = str_ci(props, "storageAccountId")
         .or_else(|| get_ci(props, "identityBasedRestoreDetails").and_then(|d| str_ci(d, "targetStorageAccountId")));
     let needs_target = recovery_type != "OriginalLocation";
-    let mut details = vec![("Job Type".to_string(), recovery_type.to_string())];
+    // Azure documents "Recover disks" for a restore-disks job; the other modes keep the request's word.
+    let job_type = if recovery_type == "RestoreDisks" { "Recover disks" } else { recovery_type };
+    let mut details = vec![("Job Type".to_string(), job_type.to_string())];
+    let mut staging_account = String::new();
     if needs_target {
         let sa = storage.ok_or_else(|| {
             inv("properties.storageAccountId (or identityBasedRestoreDetails.targetStorageAccountId) is required"
@@ -366,7 +371,8 @@ fn check_vm_restore(
         if !ctx.world.storage_accounts.contains(&key(sa)) {
             return Err(bad("UserErrorStorageAccountNotFound", format!("Storage account '{sa}' was not found.")));
         }
-        details.push(("Target Storage Account Name".into(), sa.rsplit('/').next().unwrap_or_default().to_string()));
+        staging_account = sa.rsplit('/').next().unwrap_or_default().to_string();
+        details.push(("Target Storage Account Name".into(), staging_account.clone()));
     }
     let stamp = {
         let t = ctx.now;
@@ -399,6 +405,7 @@ fn check_vm_restore(
     };
     // Azure adds a unique suffix so two restores of one VM in the same second do not collide; so do we.
     let unique = crate::util::guid().chars().take(8).collect::<String>();
+    let job_guid = guid();
     let os_disk = disk(format!("{}-osdisk-{stamp}-{unique}", vm.name));
     let data: Vec<(i32, String)> =
         luns.iter().map(|l| (*l, disk(format!("{}-datadisk-{l}-{stamp}-{unique}", vm.name)))).collect();
@@ -441,10 +448,20 @@ fn check_vm_restore(
             effects.push(Effect::ReplaceDisks { vm: vm.id.clone(), os_disk: os_disk.clone(), data_disks: data });
             (vm.name.clone(), vm.id.clone())
         }
-        _ => (vm.name.clone(), format!("/subscriptions/{target_sub}/resourceGroups/{target_rg}")),
+        _ => {
+            let mut staging = crate::staging::StagingPlan::new(&staging_account, &vm.name, &job_guid);
+            staging.vm_size = vm.size.clone();
+            staging.location = region.to_string();
+            staging.os_disk = os_disk.rsplit('/').next().unwrap_or_default().to_string();
+            staging.data_disks =
+                data.iter().map(|(l, id)| (*l, id.rsplit('/').next().unwrap_or_default().to_string())).collect();
+            details.extend(staging.property_bag(ctx.origin));
+            effects.push(Effect::StageFiles(staging));
+            (vm.name.clone(), format!("/subscriptions/{target_sub}/resourceGroups/{target_rg}"))
+        }
     };
     parse_model::<rs::RestoreRequest>(props, "properties", A)?;
-    Ok(VmPlan { rp: rp.clone(), effects, target_name, destination, details })
+    Ok(VmPlan { rp: rp.clone(), effects, target_name, destination, details, guid: job_guid })
 }
 
 fn create_restore_job(ctx: &mut Ctx, pi: &ProtectedItem, plan: VmPlan, api: JobApi) -> Result<Job, ApiError> {
@@ -467,7 +484,7 @@ fn create_restore_job(ctx: &mut Ctx, pi: &ProtectedItem, plan: VmPlan, api: JobA
         ctx.world.settings.job_durations.vm_restore
     };
     let job = Job {
-        guid: guid(),
+        guid: plan.guid,
         vault: pi.vault.clone(),
         api,
         operation: if crr { "CrossRegionRestore".into() } else { "Restore".into() },

@@ -278,6 +278,8 @@ pub enum Effect {
         /// Data disks.
         data_disks: Vec<(i32, String)>,
     },
+    /// A "Recover disks" job writes the VM's config and a template to the staging account.
+    StageFiles(crate::staging::StagingPlan),
     /// The VM's disks are swapped for restored ones.
     ReplaceDisks {
         /// VM id.
@@ -414,6 +416,8 @@ pub struct World {
     pub vms: BTreeMap<String, Vm>,
     /// Storage account ids (lower case).
     pub storage_accounts: BTreeSet<String>,
+    /// Files restore jobs wrote to staging accounts (served by [`crate::staging`]).
+    pub staging: crate::staging::StagingFiles,
     /// ARM tags set through `Microsoft.Resources/tags`, by lower-case resource id (kept apart from the
     /// resource structs so tagging works the same for every resource kind).
     pub tags: BTreeMap<String, BTreeMap<String, String>>,
@@ -467,6 +471,7 @@ impl World {
             disks: BTreeMap::new(),
             vms: BTreeMap::new(),
             storage_accounts: BTreeSet::new(),
+            staging: Default::default(),
             tags: BTreeMap::new(),
             compute_operations: BTreeMap::new(),
             vnets: BTreeSet::new(),
@@ -795,6 +800,7 @@ impl World {
                     );
                     job.restored.push(id);
                 }
+                Effect::StageFiles(plan) => plan.write(&mut self.staging, job.end),
                 Effect::ReplaceDisks { vm, os_disk, data_disks } => {
                     if let Some(v) = self.vms.get_mut(&key(&vm)) {
                         v.os_disk = os_disk;
@@ -1008,12 +1014,10 @@ impl World {
         let total = (job.end - job.start).as_seconds_f64().max(1.0);
         let progress = ((elapsed.as_seconds_f64() / total) * 100.0).clamp(0.0, 100.0).floor();
         let mut bag: BTreeMap<String, String> = job.details.clone();
-        if let Some((rp, t)) = &job.recovery_point {
-            bag.insert("Recovery point ID".into(), rp.clone());
-            bag.insert("Recovery point time".into(), crate::util::fmt_us_time(*t));
-        }
-        if done && !job.restored.is_empty() {
-            bag.insert("Restored resource IDs".into(), job.restored.join(","));
+        // Only keys Azure documents (see crate::staging); "Recovery point time " carries the trailing space
+        // Azure's own output shows.
+        if let Some((_, t)) = &job.recovery_point {
+            bag.insert("Recovery point time ".into(), crate::util::fmt_us_time(*t));
         }
         let error_details = match (&job.outcome, done) {
             (Outcome::Failed { code, message }, true) => vec![IaasJobErrorInfo {
@@ -1132,6 +1136,7 @@ impl World {
                 b["createdByJob"] = json!(v.created_by_job);
                 b
             }).collect::<Vec<_>>(),
+            "stagingFiles": self.staging.names(),
             "jobs": self.jobs.iter().map(|j| json!({
                 "id": self.job_full_id(j),
                 "jobId": j.guid,

@@ -145,6 +145,36 @@ async fn vm_restore_walks() {
     assert!(names.iter().any(|n| n.starts_with("vm-web-01-osdisk-")), "{names:?}");
     assert!(names.iter().any(|n| n.starts_with("vm-web-01-datadisk-0-")), "{names:?}");
     assert!(!names.iter().any(|n| n.starts_with("vm-web-01-datadisk-1-")), "LUN 1 was not selected: {names:?}");
+    // The job names its staging files with the keys Azure documents, and no invented ones.
+    let bag = j.body["properties"]["extendedInfo"]["propertyBag"].clone();
+    assert_eq!(bag["Job Type"], "Recover disks", "{bag:#}");
+    assert!(bag.get("Restored resource IDs").is_none(), "{bag:#}");
+    let config_uri = bag["Config Blob Uri"].as_str().unwrap().to_string();
+    assert!(
+        config_uri.ends_with(&format!(
+            "/{}/{}",
+            bag["Config Blob Container Name"].as_str().unwrap(),
+            bag["Config Blob Name"].as_str().unwrap()
+        )),
+        "{bag:#}"
+    );
+    assert!(bag["Template Blob Uri"].is_string() && bag["Target resource group"] == "rg-restore", "{bag:#}");
+    // The config is served with a storage token only, as UTF-16LE padded with NULs, naming the restored disks.
+    let arm_token = token_for(&env.http, &env.emu, "https://management.azure.com/.default").await;
+    assert_eq!(env.http.get(&config_uri).bearer_auth(&arm_token).send().await.unwrap().status(), 401);
+    let storage = token_for(&env.http, &env.emu, "https://storage.azure.com/.default").await;
+    let r = env.http.get(&config_uri).bearer_auth(&storage).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let bytes = r.bytes().await.unwrap();
+    let units: Vec<u16> = bytes.chunks(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+    let text = String::from_utf16(&units).unwrap();
+    assert!(text.ends_with('\0'), "NUL padding");
+    let config: Value = serde_json::from_str(text.trim_end_matches('\0')).unwrap();
+    let os_name = config["properties.storageProfile"]["osDisk"]["name"].as_str().unwrap().to_string();
+    assert!(names.contains(&os_name), "{os_name} not among {names:?}");
+    // Deleting a file answers 202, then 404.
+    assert_eq!(env.http.delete(&config_uri).bearer_auth(&storage).send().await.unwrap().status(), 202);
+    assert_eq!(env.http.get(&config_uri).bearer_auth(&storage).send().await.unwrap().status(), 404);
 
     // Restore as a new VM.
     let t = env

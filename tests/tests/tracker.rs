@@ -124,6 +124,23 @@ async fn followed_to_their_end(backend: Backend) {
     let disks = stack.emu.resources()["disks"].clone();
     let restored = disk["restoredResourceIds"][0].as_str().unwrap().to_ascii_lowercase();
     assert!(disks.to_string().to_ascii_lowercase().contains(&restored), "{restored} not among {disks:#}");
+    // A restore-disks job lists no restored ids: they come from the config it wrote to the staging account,
+    // which the result also names for cleanup.
+    for id in ["vm-disks", "crr"] {
+        let r = results.iter().find(|r| r["requestId"] == id && r["status"] == "Succeeded").unwrap();
+        let lower = |v: &serde_json::Value| -> Vec<String> {
+            let mut ids: Vec<String> =
+                v.as_array().unwrap().iter().map(|d| d.as_str().unwrap().to_ascii_lowercase()).collect();
+            ids.sort();
+            ids
+        };
+        let jobs = stack.emu.resources()["jobs"].clone();
+        let job = jobs.as_array().unwrap().iter().find(|j| j["jobId"] == r["azure"]["jobId"]).unwrap();
+        assert_eq!(lower(&r["restoredResourceIds"]), lower(&job["restoredResourceIds"]), "{id}: {r:#}");
+        assert!(r["restoredResourceIds"].as_array().unwrap().len() >= 2, "{id}: OS and data disks: {r:#}");
+        assert_eq!(r["stagingFiles"].as_array().map(Vec::len), Some(2), "{id}: config and template: {r:#}");
+    }
+    assert!(stack.emu.counts().get("staging.blob.get GET").copied().unwrap_or(0) >= 2);
     // Once published and recorded, results are not sent again.
     tick(&tracker).await; // records the previous tick's publication
     assert!(tick(&tracker).await.is_empty());

@@ -80,7 +80,23 @@ async fn build() -> Result<App, String> {
             Results::Binding { returned: Mutex::new(Vec::new()) }
         }
     };
-    Ok(App { tracker: Tracker::new(client, store, settings), results })
+    let mut tracker = Tracker::new(client, store, settings);
+    match staging_reader() {
+        Ok(reader) => tracker = tracker.with_staging(reader),
+        // Not fatal: every restore still completes; restore-disks results then lack the disks' ids and tags.
+        Err(e) => tracing::warn!(error = %e, "restore-disks jobs' staging configs will not be read"),
+    }
+    Ok(App { tracker, results })
+}
+
+/// The reader of restore-disks jobs' staging configs (the disks they restored), with the app's identity.
+fn staging_reader() -> Result<restore_workflow::staging::StagingReader, String> {
+    use restore_workflow::staging::{StagingEndpoint, StagingReader};
+    let options = restore_engine::config::pipeline_options_from_env().map_err(|e| e.to_string())?;
+    let endpoint = StagingEndpoint::from_env(&options.cloud).map_err(|e| e.to_string())?;
+    let (_, credential) = restore_engine::credential::from_env(false).map_err(|e| e.to_string())?;
+    let transport = restore_engine::transport::transport(&options.transport).map_err(|e| e.to_string())?;
+    Ok(StagingReader::new(endpoint, credential, Some(transport)))
 }
 
 fn log_tick(timer: &TimerInfo, report: &TickReport) {

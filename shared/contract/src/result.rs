@@ -38,6 +38,11 @@ pub struct RestoreResult {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(with = "Vec<schema::ResourceIdSchema>")]
     pub restored_resource_ids: Vec<String>,
+    /// Files the restore left in the staging storage account (a Recovery Services restore-disks job's VM
+    /// config and template), as Azure named them. They carry no tags and are not deleted by the product
+    /// outside drills: delete them when the disks are no longer needed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub staging_files: Vec<String>,
     /// When things happened.
     #[serde(default)]
     pub timings: Timings,
@@ -220,6 +225,7 @@ impl RestoreResult {
             reason: None,
             azure: None,
             restored_resource_ids: Vec::new(),
+            staging_files: Vec::new(),
             timings: Timings::default(),
             validation: None,
             tagging: None,

@@ -78,6 +78,35 @@ pub struct JobView {
     /// tells two VMs of the same name apart; the job model carries no protected-item id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
+    /// Recovery Services "Recover disks": the files the job wrote to the staging storage account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staging: Option<StagingFiles>,
+}
+
+/// The files a Recovery Services "Recover disks" job writes to the staging storage account (the VM's
+/// configuration, which names the restored disks, and a template to create a VM from them), as the job's
+/// `extendedInfo.propertyBag` names them. Azure documents these keys (azure-docs
+/// backup-azure-arm-userestapi-restoreazurevms.md and the CLI tutorial's `propertyBag` example); it documents no
+/// key listing the restored disks' ids, so those are read from the config file
+/// (`restore_workflow::staging`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StagingFiles {
+    /// "Target Storage Account Name".
+    pub account: String,
+    /// "Config Blob Container Name".
+    pub container: String,
+    /// "Config Blob Name".
+    pub config_blob: String,
+    /// "Config Blob Uri", as Azure wrote it (reported, never followed: see `restore_workflow::staging`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_uri: Option<String>,
+    /// "Template Blob Uri", as Azure wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_uri: Option<String>,
+    /// "Target resource group": the group the restored disks were created in (a name, not an id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_resource_group: Option<String>,
 }
 
 fn time_of(t: Option<&Timestamp>) -> Option<OffsetDateTime> {
@@ -111,6 +140,7 @@ impl JobView {
             restored_resource_ids: p.recovery_destination().map(|d| vec![d.to_string()]).unwrap_or_default(),
             progress_percent: None,
             item: p.backup_instance_id.clone(),
+            staging: None,
             recovery_point_id: p
                 .extended_info
                 .as_ref()
@@ -139,6 +169,7 @@ impl JobView {
                 item: None,
                 recovery_point_id: None,
                 container: None,
+                staging: None,
             };
         };
         let status = JobStatus::from_state(&vm.state());
@@ -156,15 +187,28 @@ impl JobView {
             ended_at,
             duration: duration(started_at, ended_at),
             errors: vm.error_details.iter().map(AzureError::from_iaas_job_error).collect(),
-            restored_resource_ids: from_bag("Restored resource IDs")
-                .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect())
-                .unwrap_or_default(),
+            // Azure documents no property-bag key with the restored resources' ids: a new VM's id is the one
+            // the request named, restored disks are read from the staging config (see `staging`).
+            restored_resource_ids: Vec::new(),
             progress_percent: vm.extended_info.as_ref().and_then(|e| e.progress_percentage),
             item: vm.entity_friendly_name.clone(),
             container: vm.container_name.clone(),
             recovery_point_id: from_bag("Recovery point ID"),
+            staging: staging_files(&from_bag),
         }
     }
+}
+
+/// The staging files named in a property bag, when the three keys needed to read the config are there.
+fn staging_files(from_bag: &dyn Fn(&str) -> Option<String>) -> Option<StagingFiles> {
+    Some(StagingFiles {
+        account: from_bag("Target Storage Account Name")?,
+        container: from_bag("Config Blob Container Name")?,
+        config_blob: from_bag("Config Blob Name")?,
+        config_uri: from_bag("Config Blob Uri"),
+        template_uri: from_bag("Template Blob Uri"),
+        target_resource_group: from_bag("Target resource group"),
+    })
 }
 
 #[cfg(test)]
@@ -201,14 +245,30 @@ mod tests {
             "properties": {
                 "jobType": "AzureIaaSVMJob", "entityFriendlyName": "vm1", "operation": "Restore",
                 "status": "Cancelling", "startTime": "2024-01-01T10:00:00Z",
-                "extendedInfo": {"propertyBag": {"Restored resource IDs": "/a, /b", "Recovery point ID": "123"}, "progressPercentage": 40}
+                "extendedInfo": {"propertyBag": {
+                    "Config Blob Container Name": "myvm-daa1931199fd4a22ae601f46d8812276",
+                    "Config Blob Name": "config-myVM-1fc2d55d-f0dc-4ca6-ad48-aca0fe5d0414.json",
+                    "Config Blob Uri": "https://mystorageaccount.blob.core.windows.net/myvm-daa1931199fd4a22ae601f46d8812276/config-myVM-1fc2d55d-f0dc-4ca6-ad48-aca0fe5d0414.json",
+                    "Job Type": "Recover disks",
+                    "Recovery point time ": "12/25/2019 10:07:11 PM",
+                    "Target Storage Account Name": "mystorageaccount",
+                    "Target resource group": "mystorageaccountRG",
+                    "Template Blob Uri": "https://mystorageaccount.blob.core.windows.net/myvm-daa1931199fd4a22ae601f46d8812276/azuredeploy1fc2d55d.json",
+                    "Recovery point ID": "123"
+                }, "progressPercentage": 40}
             }
         }))
         .unwrap();
         let view = JobView::from_rsv(&job);
         assert_eq!(view.status, JobStatus::InProgress);
         assert_eq!(view.ended_at, None);
-        assert_eq!(view.restored_resource_ids, ["/a", "/b"]);
+        assert!(view.restored_resource_ids.is_empty(), "no documented key lists them");
+        let staging = view.staging.expect("the documented keys name the staging files");
+        assert_eq!(staging.account, "mystorageaccount");
+        assert_eq!(staging.container, "myvm-daa1931199fd4a22ae601f46d8812276");
+        assert_eq!(staging.config_blob, "config-myVM-1fc2d55d-f0dc-4ca6-ad48-aca0fe5d0414.json");
+        assert_eq!(staging.target_resource_group.as_deref(), Some("mystorageaccountRG"));
+        assert!(staging.template_uri.unwrap().ends_with("azuredeploy1fc2d55d.json"));
         assert_eq!(view.recovery_point_id.as_deref(), Some("123"));
         assert_eq!(view.progress_percent, Some(40.0));
     }

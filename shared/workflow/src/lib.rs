@@ -8,6 +8,7 @@
 //! * [`results`]: restore results built from records.
 //! * [`tracker`]: one timer tick: every due record one step further, results published.
 //! * [`slots`]: the vault's and the item's slots, taken at the write-ahead.
+//! * [`staging`]: a Recovery Services restore-disks job's staging files and the disks they name.
 //! * [`settings`]: app settings with errors that name the setting.
 
 pub mod azure;
@@ -18,4 +19,5 @@ pub mod reconcile;
 pub mod results;
 pub mod settings;
 pub mod slots;
+pub mod staging;
 pub mod tracker;

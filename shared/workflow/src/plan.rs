@@ -91,8 +91,9 @@ impl AzureCall {
         }
     }
 
-    /// What the restore will create, where the call itself names it (a disk restore's target disk); for
-    /// Recovery Services restores Azure names the resources and the job reports them.
+    /// What the restore will create, where the call itself names it: a disk restore's target disk, a new-VM
+    /// restore's VM. Azure names everything else (a restore-disks job's disks are read from its staging
+    /// config, see [`crate::staging`]).
     pub fn named_targets(&self) -> Vec<String> {
         match self {
             AzureCall::DppRestore { body: AzureBackupRestoreRequest::RecoveryPointBased(r), .. } => {
@@ -101,6 +102,13 @@ impl AzureCall {
                     _ => Vec::new(),
                 }
             }
+            AzureCall::RsvRestore { body, .. } => body
+                .properties
+                .iaas_vm()
+                .filter(|r| matches!(r.recovery_type, Some(RecoveryType::AlternateLocation)))
+                .and_then(|r| r.target_virtual_machine_id.clone())
+                .into_iter()
+                .collect(),
             _ => Vec::new(),
         }
     }

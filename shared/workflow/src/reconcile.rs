@@ -165,6 +165,7 @@ mod tests {
             item: Some("vm-web-01".into()),
             recovery_point_id: None,
             container: container.map(String::from),
+            staging: None,
         }
     }
 

@@ -19,7 +19,7 @@ use restore_contract::result::{RestoreResult, ResultStatus, TagFailure, Tagging}
 use restore_engine::budget::RequestKind;
 use restore_engine::client::{ArmClient, CallError};
 use restore_engine::error::AzureError;
-use restore_engine::jobs::{JobStatus, JobView};
+use restore_engine::jobs::{JobStatus, JobView, StagingFiles};
 use restore_engine::lro::{PendingOperation, Step, step};
 use restore_models::arm_id::{ResourceGroupId, ResourceId};
 use restore_store::{ListFilter, Reason, Record, State, StateStore, StoreError, write};
@@ -30,6 +30,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::plan::AzureCall;
 use crate::reconcile::{Reconciled, reconcile};
 use crate::results::{result_for, status_of, with_azure_error};
+use crate::staging::{StagingError, StagingReader};
 
 /// Tracker settings (app settings in docs/configuration.md).
 #[derive(Debug, Clone)]
@@ -131,6 +132,9 @@ pub struct Tracker {
     store: Arc<dyn StateStore>,
     settings: TrackerSettings,
     clock: Arc<dyn Clock>,
+    /// Reads a restore-disks job's staging config to learn the disks it restored; without it those disks are
+    /// neither reported nor tagged.
+    staging: Option<StagingReader>,
 }
 
 /// One record's step.
@@ -144,7 +148,12 @@ enum Advance {
 impl Tracker {
     /// A tracker over a client and a store.
     pub fn new(client: ArmClient, store: Arc<dyn StateStore>, settings: TrackerSettings) -> Self {
-        Tracker { client, store, settings, clock: Arc::new(SystemClock) }
+        Tracker { client, store, settings, clock: Arc::new(SystemClock), staging: None }
+    }
+
+    /// The same tracker reading restore-disks jobs' staging configs with `reader`.
+    pub fn with_staging(self, reader: StagingReader) -> Self {
+        Tracker { staging: Some(reader), ..self }
     }
 
     /// The same tracker reading time from `clock`.
@@ -437,8 +446,32 @@ impl Tracker {
             return Ok(Advance::Store(Box::new(record)));
         }
         record.job_ended_at = job.ended_at.or(Some(now));
+        let mut job = job;
+        let mut staging_failure = None;
+        let completed = matches!(job.status, JobStatus::Completed | JobStatus::CompletedWithWarnings);
+        if completed && job.restored_resource_ids.is_empty() {
+            // What the call named (a new VM): Azure's job lists no restored ids.
+            job.restored_resource_ids = call_of(&record).map(|c| c.named_targets()).unwrap_or_default();
+        }
+        if completed && let Some(files) = job.staging.clone() {
+            match self.staged_disks(&record, &files).await {
+                Ok(disks) => job.restored_resource_ids = disks,
+                Err(e) => {
+                    tracing::warn!(request_id = %record.request_id, error = %e, "restored disks not read from the staging config");
+                    staging_failure = Some(TagFailure {
+                        resource_id: files.config_uri.clone().unwrap_or_else(|| files.config_blob.clone()),
+                        error: format!("the restored disks could not be read, so they are not tagged: {e}"),
+                    });
+                }
+            }
+        }
         let tagging = match job.status {
-            JobStatus::Completed | JobStatus::CompletedWithWarnings => self.apply_tags(&record, &job, ctx).await,
+            JobStatus::Completed | JobStatus::CompletedWithWarnings => {
+                self.apply_tags(&record, &job, ctx).await.map(|mut t| {
+                    t.failed.extend(staging_failure);
+                    t
+                })
+            }
             _ => None,
         };
         record.operation = Some(serde_json::json!({ "job": job, "tagging": tagging }));
@@ -458,6 +491,32 @@ impl Tracker {
         })))
     }
 
+    /// The disks a restore-disks job created, from the staging config it wrote (see [`crate::staging`]).
+    async fn staged_disks(&self, record: &Record, files: &StagingFiles) -> Result<Vec<String>, StagingError> {
+        let reader = self.staging.as_ref().ok_or(StagingError::NoEndpoint)?;
+        let target_group = record
+            .request
+            .pointer("/operation/targetResourceGroupId")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|g| ResourceGroupId::parse(g).ok())
+            .ok_or_else(|| StagingError::BadConfig("belongs to a request without a target resource group".into()))?;
+        if let Some(named) = &files.target_resource_group
+            && !named.eq_ignore_ascii_case(target_group.name())
+        {
+            return Err(StagingError::BadConfig(format!(
+                "belongs to a job that restored into '{named}', not the request's group {target_group}"
+            )));
+        }
+        let account = record
+            .request
+            .pointer("/operation/stagingStorageAccountId")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|a| a.rsplit('/').next())
+            .ok_or_else(|| StagingError::BadConfig("belongs to a request that named no staging account".into()))?;
+        let bytes = reader.read_config(files, account).await?;
+        crate::staging::restored_disks(&crate::staging::decode_config(&bytes)?, &target_group)
+    }
+
     /// Puts the record's tags on what the restore created (Azure's restore requests take no tags): the
     /// resources the job reports, else the one the call named. Only resources inside the request's target
     /// resource group are touched; a failure is reported in the result and does not fail the restore. `Merge`
@@ -472,10 +531,7 @@ impl Tracker {
             .pointer("/operation/targetResourceGroupId")
             .and_then(serde_json::Value::as_str)
             .and_then(|g| ResourceGroupId::parse(g).ok())?;
-        let mut targets = job.restored_resource_ids.clone();
-        if targets.is_empty() {
-            targets = call_of(record).map(|c| c.named_targets()).unwrap_or_default();
-        }
+        let targets = job.restored_resource_ids.clone();
         let mut tagging = Tagging { tags: record.restore_tags.clone(), ..Default::default() };
         for id in targets {
             let resource = match ResourceId::parse(&id) {
@@ -645,6 +701,9 @@ fn publishable(record: &Record) -> Option<RestoreResult> {
         .and_then(|j| serde_json::from_value::<JobView>(j.clone()).ok())
     {
         result.restored_resource_ids = job.restored_resource_ids.clone();
+        if let Some(files) = &job.staging {
+            result.staging_files = [&files.config_uri, &files.template_uri].into_iter().flatten().cloned().collect();
+        }
         let azure = result.azure.get_or_insert_with(Default::default);
         azure.job_status = job.raw_status.clone();
     }
