@@ -6,17 +6,7 @@ use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
 /// RFC 3339 with 7 fraction digits and `Z`, the way Azure Backup writes times (`2021-08-30T10:02:11.6354913Z`).
 pub fn fmt_time(t: OffsetDateTime) -> String {
-    let t = t.to_offset(UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:07}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.nanosecond() / 100
-    )
+    restore_models::wire::azure_time(t)
 }
 
 /// The `10/3/2019 1:35:19 AM` format of CRR access tokens.

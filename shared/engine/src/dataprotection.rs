@@ -31,17 +31,7 @@ pub struct TimeWindow {
 
 /// `yyyy-MM-ddTHH:mm:ss.fffffffZ`, the form the Data Protection service and az CLI use in `$filter`.
 pub fn filter_time(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:07}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.nanosecond() / 100
-    )
+    restore_models::wire::azure_time(t)
 }
 
 /// The recovery-point `$filter` for a window.

@@ -221,7 +221,10 @@ async fn vm_restore_follows_header_urls_with_their_old_api_version() {
     env.emu.advance(400.0);
     let job = JobView::from_rsv(&env.client.rsv_job(&ctx(), &rsv(), &job_id).await.unwrap());
     assert_eq!(job.status, JobStatus::Completed, "{job:?}");
-    assert!(!job.restored_resource_ids.is_empty(), "{job:?}");
+    // A restore-disks job names its staging files with Azure's documented keys (the disks are read from them).
+    let staging = job.staging.as_ref().expect("the job names its staging files");
+    assert_eq!(staging.account, "stagingsa01", "{job:?}");
+    assert!(staging.config_uri.as_deref().is_some_and(|u| u.ends_with(&staging.config_blob)), "{job:?}");
 }
 
 #[tokio::test]

@@ -128,6 +128,17 @@ pub fn job_guid(raw: &str) -> &str {
 #[serde(transparent)]
 pub struct Timestamp(pub String);
 
+/// `YYYY-MM-DDTHH:MM:SS.fffffffZ`: UTC with 7 fractional digits, the form Azure Backup writes times in and the
+/// Data Protection `$filter` expects (`2021-08-30T10:02:11.6354913Z`). The one formatter of that form.
+pub fn azure_time(t: OffsetDateTime) -> String {
+    const FORMAT: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:7]Z"
+    );
+    // Formatting a UTC time with this description cannot fail (all components exist, the year fits 4 digits
+    // for any time the services report); an empty string would surface as a parse error at the reader.
+    t.to_offset(UtcOffset::UTC).format(FORMAT).unwrap_or_default()
+}
+
 impl Timestamp {
     /// Wraps raw wire text.
     pub fn new(raw: impl Into<String>) -> Self {
@@ -139,19 +150,9 @@ impl Timestamp {
         &self.0
     }
 
-    /// Renders `YYYY-MM-DDTHH:MM:SS.fffffffZ` (7 fractional digits, UTC).
+    /// Renders `YYYY-MM-DDTHH:MM:SS.fffffffZ` (7 fractional digits, UTC); see [`azure_time`].
     pub fn from_datetime(dt: OffsetDateTime) -> Self {
-        let u = dt.to_offset(UtcOffset::UTC);
-        Self(format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:07}Z",
-            u.year(),
-            u8::from(u.month()),
-            u.day(),
-            u.hour(),
-            u.minute(),
-            u.second(),
-            u.nanosecond() / 100
-        ))
+        Self(azure_time(dt))
     }
 
     /// True for the `0001-01-01T00:00:00…` "not ended yet" sentinel.
