@@ -24,8 +24,7 @@ use std::time::Duration;
 
 use azure_core::http::Method;
 use azure_core::http::headers::{HeaderName, RETRY_AFTER, RETRY_AFTER_MS, X_MS_RETRY_AFTER_MS};
-use restore_models::error::ErrorDetail;
-use restore_models::wire::{OperationState, job_guid};
+use restore_models::wire::{OperationState, OperationStatusBody};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use url::Url;
@@ -178,7 +177,7 @@ fn with_api_version(mut url: Url, provider: Provider) -> Url {
 /// The job id in an operation's body (`properties.jobId`, `properties.jobIds[0]` or a top-level `jobId`), as a
 /// GUID: the one reader of it, for operation statuses, final results and synchronous trigger answers.
 pub fn job_id_in(body: &serde_json::Value) -> Option<String> {
-    StatusBody::deserialize(body).ok()?.job_id()
+    OperationStatusBody::deserialize(body).ok()?.job_id()
 }
 
 /// Azure's `Retry-After` in `headers` (`x-ms-retry-after-ms`, `retry-after-ms`, or `Retry-After` in seconds or
@@ -203,43 +202,6 @@ pub fn backoff(polls: u32) -> Duration {
     Duration::from_secs(2u64.saturating_pow(polls.saturating_add(1)).min(30))
 }
 
-/// The parts of an operation-status body this module reads; Data Protection's `OperationResource` and Recovery
-/// Services' `OperationStatus` share them.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct StatusBody {
-    #[serde(default)]
-    status: Option<String>,
-    #[serde(default)]
-    error: Option<ErrorDetail>,
-    #[serde(default)]
-    properties: Option<StatusProperties>,
-    /// `OperationJobExtendedInfo`, the body of Data Protection's final `Location` GET, carries the job id at
-    /// the top level (azure-rest-api-specs dataprotection `GetOperationResult.json`).
-    #[serde(default)]
-    job_id: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct StatusProperties {
-    #[serde(default)]
-    job_id: Option<String>,
-    #[serde(default)]
-    job_ids: Option<Vec<String>>,
-}
-
-impl StatusBody {
-    fn job_id(&self) -> Option<String> {
-        let from_properties = self.properties.as_ref().and_then(|p| {
-            p.job_id.as_deref().or_else(|| p.job_ids.as_ref().and_then(|ids| ids.first().map(String::as_str)))
-        });
-        let raw = from_properties.or(self.job_id.as_deref())?;
-        let guid = job_guid(raw);
-        (!guid.is_empty()).then(|| guid.to_string())
-    }
-}
-
 /// Polls `op` once. On [`Step::Pending`] the operation's `next_poll_at`, `polls` and `last_status` are updated
 /// for the caller to store.
 pub async fn step(client: &ArmClient, op: &mut PendingOperation, now: OffsetDateTime) -> Result<Step, CallError> {
@@ -249,9 +211,9 @@ pub async fn step(client: &ArmClient, op: &mut PendingOperation, now: OffsetDate
     op.polls = op.polls.saturating_add(1);
     match op.header {
         PollHeader::AzureAsyncOperation => {
-            let body: StatusBody = decode("operation status", &response.body)?;
+            let body: OperationStatusBody = decode("operation status", &response.body)?;
             op.last_status = body.status.clone();
-            match OperationState::from_wire(body.status.as_deref().unwrap_or("InProgress")) {
+            match body.state() {
                 OperationState::Succeeded => {
                     let job_id = body.job_id();
                     match (&job_id, op.expect, op.location_url.clone()) {
@@ -273,8 +235,8 @@ pub async fn step(client: &ArmClient, op: &mut PendingOperation, now: OffsetDate
                 op.last_status = Some("InProgress".into());
                 return Ok(pending(op, &response, now));
             }
-            let body: StatusBody = if response.body.is_empty() {
-                StatusBody::default()
+            let body: OperationStatusBody = if response.body.is_empty() {
+                OperationStatusBody::default()
             } else {
                 decode("operation result", &response.body)?
             };
@@ -298,7 +260,7 @@ fn pending(op: &mut PendingOperation, response: &ArmResponse, now: OffsetDateTim
     Step::Pending { next_poll_at: op.next_poll_at }
 }
 
-fn operation_error(body: &StatusBody) -> AzureError {
+fn operation_error(body: &OperationStatusBody) -> AzureError {
     let detail = body.error.clone().unwrap_or_default();
     let mut error = AzureError::from_cloud_error(0, &restore_models::error::CloudError { error: detail });
     if error.code.is_empty() || error.code == "Http0" {
@@ -373,7 +335,7 @@ mod tests {
 
     #[test]
     fn job_ids_are_normalised_from_arm_ids_guids_and_lists() {
-        let read = |json: &str| serde_json::from_str::<StatusBody>(json).unwrap().job_id();
+        let read = |json: &str| serde_json::from_str::<OperationStatusBody>(json).unwrap().job_id();
         let guid = "c4bd49a1-0000-4000-8000-000000000001";
         let full = format!(
             r#"{{"properties":{{"jobId":"/subscriptions/s/resourceGroups/g/providers/Microsoft.DataProtection/backupVaults/v/backupJobs/{guid}"}}}}"#
@@ -390,11 +352,11 @@ mod tests {
 
     #[test]
     fn failed_operations_keep_azures_code_or_name_the_status() {
-        let body: StatusBody =
+        let body: OperationStatusBody =
             serde_json::from_str(r#"{"status":"Failed","error":{"code":"UserErrorDiskAlreadyExists","message":"m"}}"#)
                 .unwrap();
         assert_eq!(operation_error(&body).code, "UserErrorDiskAlreadyExists");
-        let bare: StatusBody = serde_json::from_str(r#"{"status":"Canceled"}"#).unwrap();
+        let bare: OperationStatusBody = serde_json::from_str(r#"{"status":"Canceled"}"#).unwrap();
         assert_eq!(operation_error(&bare).code, "OperationCanceled");
     }
 }

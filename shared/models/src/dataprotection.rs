@@ -21,7 +21,7 @@ use time::OffsetDateTime;
 
 use crate::error::{ErrorDetail, UserFacingError};
 use crate::polymorphic;
-use crate::wire::{ArmResource, Extra, JobState, OperationState, ResourceList, Timestamp, de, job_guid};
+use crate::wire::{ArmResource, Extra, JobState, OperationState, ResourceList, Timestamp, de};
 
 /// The api-version these models follow.
 pub const API_VERSION: &str = "2026-06-01";
@@ -322,29 +322,12 @@ pub struct OperationJobExtendedInfo {
     pub job_id: Option<String>,
 }
 
-impl OperationJobExtendedInfo {
-    /// The job GUID (last path segment of `jobId`).
-    pub fn job_guid(&self) -> Option<&str> {
-        self.job_id.as_deref().map(job_guid)
-    }
-}
-
 polymorphic! {
     /// `OperationExtendedInfo`, chosen by `objectType`; also the 200 body of triggers,
     /// validations and `operationResults`.
     pub enum OperationExtendedInfo via "objectType" {
         /// `OperationJobExtendedInfo`.
         OperationJobExtendedInfo(OperationJobExtendedInfo) = "OperationJobExtendedInfo",
-    }
-}
-
-impl OperationExtendedInfo {
-    /// The job GUID, normalised from a GUID or a full ARM id.
-    pub fn job_guid(&self) -> Option<&str> {
-        match self {
-            Self::OperationJobExtendedInfo(info) => info.job_guid(),
-            Self::Unknown { raw, .. } => raw.get("jobId").and_then(Value::as_str).map(job_guid),
-        }
     }
 }
 
@@ -379,11 +362,6 @@ impl OperationResource {
     /// Typed status (missing status counts as still running).
     pub fn state(&self) -> OperationState {
         OperationState::from_wire(self.status.as_deref().unwrap_or("InProgress"))
-    }
-
-    /// The job GUID from `properties.jobId`.
-    pub fn job_guid(&self) -> Option<&str> {
-        self.properties.as_ref().and_then(OperationExtendedInfo::job_guid)
     }
 
     /// End time, `None` while running.
@@ -1084,26 +1062,28 @@ mod tests {
         assert_eq!(op.state(), OperationState::InProgress);
         assert!(!op.state().is_terminal());
         assert_eq!(op.ended_at(), None);
-        assert_eq!(op.job_guid(), None);
+        assert_eq!(
+            crate::wire::OperationStatusBody::deserialize(&serde_json::to_value(&op).unwrap()).unwrap().job_id(),
+            None
+        );
     }
 
     #[test]
     fn operation_status_job_id_full_arm_id_and_guid() {
-        let full: OperationResource = serde_json::from_value(json!({
+        let read = |v: Value| crate::wire::OperationStatusBody::deserialize(&v).unwrap().job_id();
+        let full = json!({
             "status": "Succeeded",
             "properties": {
                 "jobId": "/subscriptions/x/resourceGroups/rg/providers/Microsoft.DataProtection/backupVaults/v/backupJobs/c4bd49a1-0645-4eec-b207-feb818962852",
                 "objectType": "OperationJobExtendedInfo"
             }
-        }))
-        .unwrap();
-        assert_eq!(full.job_guid(), Some("c4bd49a1-0645-4eec-b207-feb818962852"));
-        assert!(full.state().is_success());
-        let bare: OperationExtendedInfo = serde_json::from_value(
-            json!({"jobId": "c60cb49-63e8-4b21-b9bd-26277b3fdfae", "objectType": "OperationJobExtendedInfo"}),
-        )
-        .unwrap();
-        assert_eq!(bare.job_guid(), Some("c60cb49-63e8-4b21-b9bd-26277b3fdfae"));
+        });
+        assert!(serde_json::from_value::<OperationResource>(full.clone()).unwrap().state().is_success());
+        assert_eq!(read(full).as_deref(), Some("c4bd49a1-0645-4eec-b207-feb818962852"));
+        // The final `Location` GET: `OperationJobExtendedInfo` itself, job id at the top level.
+        let bare = json!({"jobId": "c60cb49-63e8-4b21-b9bd-26277b3fdfae", "objectType": "OperationJobExtendedInfo"});
+        assert!(serde_json::from_value::<OperationExtendedInfo>(bare.clone()).is_ok());
+        assert_eq!(read(bare).as_deref(), Some("c60cb49-63e8-4b21-b9bd-26277b3fdfae"));
     }
 
     #[test]

@@ -21,7 +21,7 @@ use time::OffsetDateTime;
 
 use crate::error::{IaasJobErrorInfo, OperationStatusError, ValidationError};
 use crate::polymorphic;
-use crate::wire::{ArmResource, Extra, JobState, OperationState, ResourceList, StrOrNum, Timestamp, de, job_guid};
+use crate::wire::{ArmResource, Extra, JobState, OperationState, ResourceList, StrOrNum, Timestamp, de};
 
 /// The api-version these models follow.
 pub const API_VERSION: &str = "2026-10-01";
@@ -842,17 +842,6 @@ impl OperationStatus {
         OperationState::from_wire(self.status.as_deref().unwrap_or("InProgress"))
     }
 
-    /// The job GUID from `OperationStatusJobExtendedInfo` (or the single entry of
-    /// `OperationStatusJobsExtendedInfo`).
-    pub fn job_guid(&self) -> Option<&str> {
-        match self.properties.as_ref()? {
-            OperationStatusExtendedInfo::Job(j) => j.job_id.as_deref().map(job_guid),
-            OperationStatusExtendedInfo::Jobs(j) if j.job_ids.len() == 1 => j.job_ids.first().map(|s| job_guid(s)),
-            OperationStatusExtendedInfo::Unknown { raw, .. } => raw.get("jobId").and_then(Value::as_str).map(job_guid),
-            _ => None,
-        }
-    }
-
     /// End time, `None` while running.
     pub fn ended_at(&self) -> Option<OffsetDateTime> {
         self.end_time.as_ref().and_then(Timestamp::datetime)
@@ -1083,7 +1072,13 @@ mod tests {
             "properties": {"objectType": "OperationStatusJobExtendedInfo", "jobId": "3021262a-fb3a-4538-9b37-e3e97a386093"}
         }))
         .unwrap();
-        assert_eq!(done.job_guid(), Some("3021262a-fb3a-4538-9b37-e3e97a386093"));
+        let body = crate::wire::OperationStatusBody::deserialize(&serde_json::to_value(&done).unwrap()).unwrap();
+        assert_eq!(body.job_id().as_deref(), Some("3021262a-fb3a-4538-9b37-e3e97a386093"));
+        let two: crate::wire::OperationStatusBody = serde_json::from_value(json!({
+            "status": "Succeeded", "properties": {"objectType": "OperationStatusJobsExtendedInfo", "jobIds": ["a", "b"]}
+        }))
+        .unwrap();
+        assert_eq!(two.job_id(), None, "two jobs name no one job");
         let failed: OperationStatus = serde_json::from_value(json!({
             "status": "Failed", "error": {"code": "UserErrorX", "message": "m"}
         }))

@@ -128,12 +128,61 @@ pub fn job_guid(raw: &str) -> &str {
 #[serde(transparent)]
 pub struct Timestamp(pub String);
 
+/// The parts of an operation-status body every provider shares: Data Protection's `OperationResource` and
+/// `OperationJobExtendedInfo` (the final `Location` GET, job id at the top level), Recovery Services'
+/// `OperationStatus` (job id in `properties.jobId`, or `jobIds` with one entry). The one reader of an
+/// operation's status, error and job id; the typed models above describe the full shapes (and the emulator
+/// writes them).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OperationStatusBody {
+    /// Free-form status (`Inprogress`, `Succeeded`, …); see [`Self::state`].
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Error of a failed operation.
+    #[serde(default)]
+    pub error: Option<crate::error::ErrorDetail>,
+    #[serde(default)]
+    properties: Option<StatusProperties>,
+    #[serde(default)]
+    job_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StatusProperties {
+    #[serde(default)]
+    job_id: Option<String>,
+    #[serde(default)]
+    job_ids: Option<Vec<String>>,
+}
+
+impl OperationStatusBody {
+    /// Typed status (a missing status counts as still running).
+    pub fn state(&self) -> OperationState {
+        OperationState::from_wire(self.status.as_deref().unwrap_or("InProgress"))
+    }
+
+    /// The job id as a GUID: `properties.jobId`, the single entry of `properties.jobIds` (several jobs name no
+    /// one job), or a top-level `jobId`.
+    pub fn job_id(&self) -> Option<String> {
+        let from_properties = self.properties.as_ref().and_then(|p| {
+            let single = match p.job_ids.as_deref() {
+                Some([one]) => Some(one.as_str()),
+                _ => None,
+            };
+            p.job_id.as_deref().or(single)
+        });
+        let guid = job_guid(from_properties.or(self.job_id.as_deref())?);
+        (!guid.is_empty()).then(|| guid.to_string())
+    }
+}
+
 /// `YYYY-MM-DDTHH:MM:SS.fffffffZ`: UTC with 7 fractional digits, the form Azure Backup writes times in and the
 /// Data Protection `$filter` expects (`2021-08-30T10:02:11.6354913Z`). The one formatter of that form.
 pub fn azure_time(t: OffsetDateTime) -> String {
-    const FORMAT: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:7]Z"
-    );
+    const FORMAT: &[time::format_description::BorrowedFormatItem<'static>] =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:7]Z");
     // Formatting a UTC time with this description cannot fail (all components exist, the year fits 4 digits
     // for any time the services report); an empty string would surface as a parse error at the reader.
     t.to_offset(UtcOffset::UTC).format(FORMAT).unwrap_or_default()

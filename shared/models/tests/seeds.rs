@@ -10,7 +10,7 @@ use restore_models::crr;
 use restore_models::dataprotection as dpp;
 use restore_models::error::CloudError;
 use restore_models::recoveryservices::{self as rsv, RecoveryType};
-use restore_models::wire::{JobState, OperationState};
+use restore_models::wire::{JobState, OperationState, OperationStatusBody};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -67,6 +67,11 @@ fn raw(file: &str, pointer: &str) -> Value {
 
 fn load<T: DeserializeOwned>(file: &str) -> T {
     serde_json::from_value(raw(file, "")).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+/// The one reader of operation statuses, over a fixture.
+fn status_body(file: &str) -> OperationStatusBody {
+    load(file)
 }
 
 #[test]
@@ -130,10 +135,11 @@ fn seed_000_disk_restore_flow() {
 
     let validated: dpp::OperationResource = load("000_operation-status-validate.json");
     assert_eq!(validated.state(), OperationState::Succeeded);
-    assert_eq!(validated.job_guid(), None);
+    assert_eq!(status_body("000_operation-status-validate.json").job_id(), None);
 
-    let op: dpp::OperationResource = load("000_operation-status-restore.json");
-    assert_eq!(op.job_guid(), Some("c4bd49a1-0645-4eec-b207-feb818962852"));
+    let _: dpp::OperationResource = load("000_operation-status-restore.json");
+    let job_id = status_body("000_operation-status-restore.json").job_id();
+    assert_eq!(job_id.as_deref(), Some("c4bd49a1-0645-4eec-b207-feb818962852"));
 
     let job: dpp::AzureBackupJobResource = load("000_job.json");
     assert_eq!(job.properties.state(), JobState::Completed);
@@ -170,7 +176,8 @@ fn seed_002_003_vm_restore_modes() {
     for file in ["002_operation-status.json", "003_operation-status.json"] {
         let op: rsv::OperationStatus = load(file);
         assert_eq!(op.state(), OperationState::Succeeded, "{file}");
-        assert_eq!(op.job_guid(), Some("3021262a-fb3a-4538-9b37-e3e97a386093"), "{file}");
+        let job_id = status_body(file).job_id();
+        assert_eq!(job_id.as_deref(), Some("3021262a-fb3a-4538-9b37-e3e97a386093"), "{file}");
     }
 
     let rps: rsv::RecoveryPointResourceList = load("003_recovery-points-list-2021.json");
