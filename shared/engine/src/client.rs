@@ -196,32 +196,6 @@ impl ArmClient {
         }
         Err(CallError::Unexpected { what: what.into(), message: format!("more than {MAX_PAGES} pages; stopped") })
     }
-
-    /// Starts a long-running operation: sends `method` with `body` and reads the answer as ARM's async
-    /// protocol. `retry` must be [`Retry::Never`] for calls that start a restore.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn start(
-        &self,
-        ctx: &Context<'_>,
-        what: &str,
-        method: Method,
-        url: Url,
-        body: Option<Vec<u8>>,
-        retry: Retry,
-        provider: Provider,
-        expect: Expect,
-        now: OffsetDateTime,
-    ) -> Result<Started, CallError> {
-        let response = self.call(ctx, method, url, body, retry).await?;
-        if response.status == 202 || (response.status == 201 && has_poll_header(&response)) {
-            let op = PendingOperation::from_response(&self.pipeline, what, &response, provider, expect, now)?;
-            return Ok(Started::Pending(op));
-        }
-        if response.body.is_empty() {
-            return Ok(Started::Done(None));
-        }
-        Ok(Started::Done(Some(decode(what, &response.body)?)))
-    }
 }
 
 /// Describes a call that starts a long-running operation: which call, where, through which pipeline, and what
@@ -245,7 +219,8 @@ pub struct Begin<'a> {
 }
 
 impl ArmClient {
-    /// Starts the operation `call` describes, sending `body` (JSON) if given.
+    /// Starts the operation `call` describes, sending `body` (JSON) if given, and reads the answer as ARM's
+    /// async protocol: a 202 (or a 201 with a poll header) is pending, anything else is done with its body.
     pub async fn begin<B: Serialize>(
         &self,
         ctx: &Context<'_>,
@@ -255,7 +230,16 @@ impl ArmClient {
     ) -> Result<Started, CallError> {
         let url = self.pipeline.url(call.path, call.api_version, &[]);
         let body = body.map(|b| encode(call.what, b)).transpose()?;
-        self.start(ctx, call.what, call.method, url, body, call.retry, call.provider, call.expect, now).await
+        let response = self.call(ctx, call.method, url, body, call.retry).await?;
+        if response.status == 202 || (response.status == 201 && has_poll_header(&response)) {
+            let op =
+                PendingOperation::from_response(&self.pipeline, call.what, &response, call.provider, call.expect, now)?;
+            return Ok(Started::Pending(op));
+        }
+        if response.body.is_empty() {
+            return Ok(Started::Done(None));
+        }
+        Ok(Started::Done(Some(decode(call.what, &response.body)?)))
     }
 }
 
