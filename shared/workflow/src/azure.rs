@@ -46,13 +46,22 @@ async fn follow(client: &ArmClient, started: Started, deadline: Duration) -> Res
     }
 }
 
-/// A refusal carried by an error response (validation answered 400 directly) is a verdict, not a failure.
-fn refusal(result: Result<Started, CallError>) -> Result<Result<Started, Verdict>, PlanError> {
-    match result {
-        Ok(started) => Ok(Ok(started)),
-        Err(CallError::Azure(e)) if e.status >= 400 && e.status < 500 && e.status != 408 && e.status != 429 => {
-            Ok(Err(Verdict::Refused(e)))
-        }
+/// Whether an error answer is Azure refusing the request (a 4xx other than timeout and throttling): a verdict,
+/// not a failure.
+fn refuses(e: &AzureError) -> bool {
+    (400..500).contains(&e.status) && e.status != 408 && e.status != 429
+}
+
+/// The verdict of a validation started as a long-running operation: followed to its end, or refused at once by
+/// an error answer (validation answered 400 directly).
+async fn verdict_of(
+    client: &ArmClient,
+    started: Result<Started, CallError>,
+    deadline: Duration,
+) -> Result<Verdict, PlanError> {
+    match started {
+        Ok(started) => follow(client, started, deadline).await,
+        Err(CallError::Azure(e)) if refuses(&e) => Ok(Verdict::Refused(e)),
         Err(e) => Err(e.into()),
     }
 }
@@ -67,10 +76,7 @@ pub async fn validate(
 ) -> Result<Verdict, PlanError> {
     match call {
         AzureCall::DppRestore { backup_instance_id, body } => {
-            match refusal(client.dpp_validate_restore(ctx, backup_instance_id, body, now).await)? {
-                Ok(started) => follow(client, started, deadline).await,
-                Err(verdict) => Ok(verdict),
-            }
+            verdict_of(client, client.dpp_validate_restore(ctx, backup_instance_id, body, now).await, deadline).await
         }
         AzureCall::RsvRestore { recovery_point_id, body } => {
             let request = ValidateOperationRequestResource {
@@ -87,19 +93,15 @@ pub async fn validate(
                     None => Ok(Verdict::Passed),
                     Some(f) => Ok(Verdict::Refused(AzureError::from_validation_error(f))),
                 },
-                Err(CallError::Azure(e)) if e.status >= 400 && e.status < 500 && e.status != 408 && e.status != 429 => {
-                    Ok(Verdict::Refused(e))
-                }
+                Err(CallError::Azure(e)) if refuses(&e) => Ok(Verdict::Refused(e)),
                 Err(e) => Err(e.into()),
             }
         }
         AzureCall::DppConfigureProtection { backup_instance_id, body } => {
             let request =
                 ValidateForBackupRequest { backup_instance: body.properties.clone(), extra: Default::default() };
-            match refusal(client.dpp_validate_for_backup(ctx, &backup_instance_id.vault(), &request, now).await)? {
-                Ok(started) => follow(client, started, deadline).await,
-                Err(verdict) => Ok(verdict),
-            }
+            let started = client.dpp_validate_for_backup(ctx, &backup_instance_id.vault(), &request, now).await;
+            verdict_of(client, started, deadline).await
         }
         AzureCall::RsvCrossRegionRestore { .. } | AzureCall::DppStopProtection { .. } => Ok(Verdict::NotAvailable),
     }
