@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what is missing, checks formatting and lints, then runs
-# every test with cargo-nextest. Run from anywhere: `bash scripts/test.sh`.
+# every test with cargo-nextest (installs nextest, cargo-deny, checkov, Azurite and Debian's chromium). Run from anywhere: `bash scripts/test.sh`.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -49,6 +49,20 @@ if ! grep -qs "\"version\": \"$azurite_version\"" "$root/.tools/azurite/node_mod
   npm install --prefix "$root/.tools/azurite" --no-audit --no-fund --save-exact --loglevel=error "azurite@$azurite_version"
 fi
 "$root/.tools/azurite/node_modules/.bin/azurite-blob" --version
+
+step "chromium (the drill report pages are tested in Debian's headless chromium)"
+if ! command -v chromium >/dev/null 2>&1; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "error: chromium is missing and apt-get is not available; install Chromium and put 'chromium' on PATH" >&2
+    echo "       (or set RESTORE_CHROMIUM to its binary)." >&2
+    exit 1
+  fi
+  sudo_cmd=""
+  if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi
+  $sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+fi
+chromium --version
 
 step "cargo deny (licences, bans, sources; advisories need the RustSec database from github.com, see README)"
 if ! cargo deny --version 2>/dev/null | grep -q '^cargo-deny 0.20.2$'; then
