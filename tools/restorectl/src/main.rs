@@ -5,6 +5,7 @@
 //! so `validate` and `submit` cannot drift apart.
 
 mod check;
+mod drills;
 mod exit;
 mod list;
 // The local run links the host simulator and the emulator: only with the `local` feature (default).
@@ -50,6 +51,8 @@ enum Command {
     Validate(validate::ValidateArgs),
     /// Print the JSON Schemas of the request and result messages.
     Schema(schema::SchemaArgs),
+    /// Recovery drills: validate plans, find a run's report.
+    Drills(drills::DrillsArgs),
     /// Build the deployable function app packages (runs scripts/package.sh).
     Package(package::PackageArgs),
 }
@@ -88,6 +91,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::List(args) => list::run(args, json).await,
         Command::Validate(args) => validate::run(args, json),
         Command::Schema(args) => schema::run(args),
+        Command::Drills(args) => drills::run(args, json),
         Command::Package(args) => package::run(args).await,
     }
 }
