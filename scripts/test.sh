@@ -26,6 +26,9 @@ cargo fmt --all -- --check
 
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# Production code: no unwrap/expect (tests may: a failed unwrap is a failed test; the test-only crates allow it).
+cargo clippy --workspace --lib --bins --locked -- \
+  -D warnings -D clippy::unwrap_used -D clippy::expect_used
 # restorectl without its default `local` feature is the build that links no test harness: keep it compiling.
 cargo clippy -p restorectl --no-default-features --locked -- -D warnings
 

@@ -13,6 +13,11 @@
 //! * [`azurite::Azurite`]: a real Azurite (Blob), HTTPS with `--oauth basic`, for the Blob state store.
 //!
 //! The simulator does not depend on the runtime crate: it checks the protocol independently.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "the test harness: a failure panics the test that met it, with its message"
+)]
 
 pub mod azurite;
 pub mod binaries;

@@ -256,7 +256,13 @@ async fn a_thousand_outstanding_operations_drain_with_zero_429s() {
     stack.admin(reqwest::Method::PUT, "/throttle", Some(json!({"enabled": false}))).await;
     for (k, v) in &stack.settings {
         // SAFETY: nextest runs this test alone in its process; set before any client reads the environment.
-        unsafe { std::env::set_var(k, v) };
+        #[allow(
+            unsafe_code,
+            reason = "azure_identity reads its endpoint only from the process environment; nextest runs this test alone in its process"
+        )]
+        unsafe {
+            std::env::set_var(k, v)
+        };
     }
     // The setup client may write faster than ARM's 10 writes/s: the emulator's throttle is off while it does.
     let mut options = restore_engine::config::pipeline_options_from_env().expect("pipeline options");

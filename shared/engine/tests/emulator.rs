@@ -55,6 +55,10 @@ async fn start() -> Env {
     let scenario = Scenario::load(&path).expect("examples/scenario.json loads");
     let emu = Emulator::start(EmulatorConfig::new(scenario)).await.expect("emulator starts");
     // SAFETY: nextest runs each test in its own process, and no other thread reads the environment yet.
+    #[allow(
+        unsafe_code,
+        reason = "azure_identity reads its endpoint only from the process environment; nextest runs this test alone in its process"
+    )]
     unsafe {
         for (key, value) in emu.app_settings() {
             std::env::set_var(key, value);

@@ -62,6 +62,10 @@ async fn setup() -> Blob {
 
     // SAFETY: see the module documentation: this process runs only this test (nextest), and nothing else reads
     // the environment while the variables are set (the runtime's other threads are idle).
+    #[allow(
+        unsafe_code,
+        reason = "azure_identity reads its endpoint only from the process environment; nextest runs this test alone in its process"
+    )]
     unsafe {
         std::env::set_var("IDENTITY_ENDPOINT", &emulator.identity_url);
         std::env::set_var("IDENTITY_HEADER", &emulator.identity_header);

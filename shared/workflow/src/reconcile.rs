@@ -71,9 +71,7 @@ fn decide(
 ) -> Reconciled {
     let describe = |jobs: &[JobView]| jobs.iter().map(|j| j.job_id.as_str()).collect::<Vec<_>>().join(", ");
     match matching.as_slice() {
-        [job] if job.started_at.is_none_or(|t| t >= write_ahead_at) => {
-            Reconciled::Found(Box::new(matching.into_iter().next().expect("length checked: exactly one")))
-        }
+        [job] if job.started_at.is_none_or(|t| t >= write_ahead_at) => Reconciled::Found(Box::new(job.clone())),
         [job] => Reconciled::Ambiguous(format!(
             "the only restore job for {} ({}) started at {}, before the write-ahead at {write_ahead_at} but within the clock-skew allowance; cannot tell whether it is this request's",
             call.item(),

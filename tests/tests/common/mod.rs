@@ -113,6 +113,10 @@ impl Stack {
             .map(|(k, v): (&str, String)| (k.to_string(), v)),
         );
         // SAFETY: nextest runs each test in its own process; the variables are set before anything reads them.
+        #[allow(
+            unsafe_code,
+            reason = "azure_identity reads its endpoint only from the process environment; nextest runs this test alone in its process"
+        )]
         unsafe {
             std::env::set_var("IDENTITY_ENDPOINT", &emu.identity_url);
             std::env::set_var("IDENTITY_HEADER", &emu.identity_header);
