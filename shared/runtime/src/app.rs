@@ -50,12 +50,14 @@ impl<T> Ready<T> {
 
 /// Runs a function app: tracing, a multi-thread runtime, bind and serve at once while `build` constructs the
 /// app (a configuration error naming the setting ends the process), until SIGTERM/SIGINT. `register` adds the
-/// functions, each getting the app through [`Ready::get`]. Returns the process exit code.
-pub fn main<T, B, Fut, R>(app: &'static str, build: B, register: R) -> ExitCode
+/// functions, each getting the app through [`Ready::get`]. Returns the process exit code. `build`'s error is any
+/// error type; its message (which should name the setting and the fix) is printed before the process exits.
+pub fn main<T, E, B, Fut, R>(app: &'static str, build: B, register: R) -> ExitCode
 where
     T: Send + Sync + 'static,
+    E: std::fmt::Display + Send + 'static,
     B: FnOnce() -> Fut,
-    Fut: Future<Output = Result<T, String>> + Send + 'static,
+    Fut: Future<Output = Result<T, E>> + Send + 'static,
     R: FnOnce(Runtime, Ready<T>) -> Runtime,
 {
     init_tracing();
