@@ -33,6 +33,21 @@ param vmRestoreTargetResourceGroupIds array = []
 @description('Staging storage accounts (ARM ids) that VM restore-disks requests name; the tracker may read the VM config a restore-disks job writes there (it names the restored disks).')
 param stagingStorageAccountIds array = []
 
+@description('Deploy the recovery-drill function app, its evidence account, drill-results queue and alert rules.')
+param enableDrills bool = true
+
+@description('NCRONTAB (6 fields, UTC) of the drill timer.')
+param drillsSchedule string = '0 */5 * * * *'
+
+@description('Sandbox resource groups (full ids) drills restore into and clean up: the drill identity gets Contributor there and nowhere else it can write. They must also be in the policy\'s sandbox lists.')
+param drillSandboxResourceGroupIds array = []
+
+@description('Resource groups (full ids) of the disks and VMs that tag selections read: the drill identity gets Reader there (tags and existence only).')
+param drillSourceResourceGroupIds array = []
+
+@description('Action group (resource id) the drill alert rules notify; empty creates the rules without notifications.')
+param drillAlertActionGroupId string = ''
+
 @description('Backup Reader on the subscription for both apps: Backup vault operation-status URLs are subscription/location-scoped. Needs the deployer to be allowed to assign roles at the subscription.')
 param grantSubscriptionBackupReader bool = true
 
@@ -96,6 +111,13 @@ resource trackerIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-
   tags: tags
 }
 
+// Drills restore through the intake (they only send requests) and clean up only in the sandbox groups.
+resource drillsIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = if (enableDrills) {
+  name: 'id-${prefix}-drills'
+  location: location
+  tags: tags
+}
+
 // ---- shared resources ------------------------------------------------------------------------------------------
 
 module monitoring 'modules/monitoring.bicep' = {
@@ -155,6 +177,16 @@ module trackerHostStorage 'modules/storage.bicep' = {
   }
 }
 
+module drillsHostStorage 'modules/storage.bicep' = if (enableDrills) {
+  name: 'drills-host-storage'
+  params: {
+    location: location
+    tags: tags
+    name: take('strdr${token}', 24)
+    containers: [deploymentContainerName]
+  }
+}
+
 // ---- app settings ----------------------------------------------------------------------------------------------
 // Every setting the handlers and their function.json bindings read (docs/configuration.md). The platform's own
 // settings (AzureWebJobsStorage__*, APPLICATIONINSIGHTS_*) are added in modules/functionapp.bicep.
@@ -192,6 +224,20 @@ var trackerAppSettings = {
   RESTORE_SERVICEBUS_NAMESPACE: serviceBus.outputs.fullyQualifiedNamespace
 }
 
+var evidenceStorageName = take('strev${token}', 24)
+
+var drillsAppSettings = {
+  AZURE_CLIENT_ID: enableDrills ? drillsIdentity.properties.clientId : ''
+  ServiceBusConnection__clientId: enableDrills ? drillsIdentity.properties.clientId : ''
+  RESTORE_DRILLS_SCHEDULE: drillsSchedule
+  RESTORE_SERVICEBUS_NAMESPACE: serviceBus.outputs.fullyQualifiedNamespace
+  RESTORE_REQUESTS_QUEUE: requestsQueueName
+  RESTORE_DRILL_RESULTS_QUEUE: 'drill-results'
+  RESTORE_DRILL_PLANS_URL: 'https://${evidenceStorageName}.blob.${environment().suffixes.storage}/drill-plans'
+  RESTORE_DRILL_EVIDENCE_URL: 'https://${evidenceStorageName}.blob.${environment().suffixes.storage}/drill-evidence'
+  RESTORE_DRILL_OVERVIEW_URL: 'https://${evidenceStorageName}.blob.${environment().suffixes.storage}/drill-overview'
+}
+
 // ---- function apps ---------------------------------------------------------------------------------------------
 
 module intakeApp 'modules/functionapp.bicep' = {
@@ -227,6 +273,52 @@ module trackerApp 'modules/functionapp.bicep' = {
     appSettings: union(sharedAppSettings, customCloudSettings, trackerAppSettings)
     maximumInstanceCount: trackerMaximumInstanceCount
     runtimeVersion: customRuntimeVersion
+  }
+}
+
+module drillsApp 'modules/functionapp.bicep' = if (enableDrills) {
+  name: 'drills-app'
+  params: {
+    location: location
+    tags: union(tags, { 'azd-service-name': 'drills' })
+    name: 'func-${prefix}-drills-${token}'
+    planName: 'plan-${prefix}-drills-${token}'
+    identityId: enableDrills ? drillsIdentity.id : ''
+    identityClientId: enableDrills ? drillsIdentity.properties.clientId : ''
+    hostStorageName: take('strdr${token}', 24)
+    deploymentContainerName: deploymentContainerName
+    appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
+    appSettings: union(sharedAppSettings, customCloudSettings, drillsAppSettings)
+    maximumInstanceCount: 1
+    runtimeVersion: customRuntimeVersion
+  }
+  dependsOn: [drillsHostStorage]
+}
+
+module drills 'modules/drills.bicep' = if (enableDrills) {
+  name: 'drills'
+  params: {
+    location: location
+    tags: tags
+    drillsPrincipalId: enableDrills ? drillsIdentity.properties.principalId : ''
+    serviceBusNamespaceName: serviceBus.outputs.namespaceName
+    requestsQueueName: serviceBus.outputs.requestsQueueName
+    stateStorageName: stateStorage.outputs.name
+    stateContainerName: stateContainerName
+    drillsHostStorageName: take('strdr${token}', 24)
+    appInsightsName: monitoring.outputs.appInsightsName
+    evidenceStorageName: evidenceStorageName
+  }
+  dependsOn: [drillsHostStorage]
+}
+
+module drillAlerts 'modules/drill-alerts.bicep' = if (enableDrills) {
+  name: 'drill-alerts'
+  params: {
+    location: location
+    tags: tags
+    appInsightsId: monitoring.outputs.appInsightsId
+    actionGroupId: drillAlertActionGroupId
   }
 }
 
@@ -312,6 +404,59 @@ module stagingReaderRbac 'modules/staging-rbac.bicep' = [
   }
 ]
 
+// Drills: Backup Reader on each vault (recovery points and protected items to choose from; restores go through the
+// intake), Contributor on the sandbox groups only (tag, run commands on and delete what drills created there; the
+// three-part guard in code refuses anything not recorded on a run and tagged by it), Reader on the sources' groups
+// for tag selection, and Storage Blob Data Contributor on the staging accounts to delete restore-disks files.
+module drillVaultRbac 'modules/rg-rbac.bicep' = [
+  for (vaultId, i) in vaultIds: if (enableDrills) {
+    name: 'drill-vault-rbac-${i}'
+    scope: resourceGroup(split(vaultId, '/')[2], split(vaultId, '/')[4])
+    params: {
+      roleDefinitionId: 'a795c7a0-d4a2-40c1-ae25-d81f01202912' // Backup Reader
+      principalIds: enableDrills ? [drillsIdentity.properties.principalId] : []
+      purpose: 'drills: read recovery points and protected items'
+    }
+  }
+]
+
+module drillSandboxRbac 'modules/rg-rbac.bicep' = [
+  for (rgId, i) in drillSandboxResourceGroupIds: if (enableDrills) {
+    name: 'drill-sandbox-rbac-${i}'
+    scope: resourceGroup(split(rgId, '/')[2], split(rgId, '/')[4])
+    params: {
+      roleDefinitionId: 'b24988ac-6180-42a0-ab88-20f7382dd24c' // Contributor
+      principalIds: enableDrills ? [drillsIdentity.properties.principalId] : []
+      purpose: 'drills: check, tag and delete what drills restored into this sandbox'
+    }
+  }
+]
+
+module drillSourceRbac 'modules/rg-rbac.bicep' = [
+  for (rgId, i) in drillSourceResourceGroupIds: if (enableDrills) {
+    name: 'drill-source-rbac-${i}'
+    scope: resourceGroup(split(rgId, '/')[2], split(rgId, '/')[4])
+    params: {
+      roleDefinitionId: 'acdd72a7-3385-48ef-bd42-f606fba81ae7' // Reader
+      principalIds: enableDrills ? [drillsIdentity.properties.principalId] : []
+      purpose: 'drills: read source disks and VMs (tags, existence, properties to compare)'
+    }
+  }
+]
+
+module drillStagingRbac 'modules/staging-rbac.bicep' = [
+  for (saId, i) in stagingStorageAccountIds: if (enableDrills) {
+    name: 'drill-staging-rbac-${i}'
+    scope: resourceGroup(split(saId, '/')[2], split(saId, '/')[4])
+    params: {
+      storageAccountName: last(split(saId, '/'))
+      principalId: enableDrills ? drillsIdentity.properties.principalId : ''
+      roleDefinitionId: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe' // Storage Blob Data Contributor
+      purpose: 'drills: read and delete the config and template files restore-disks drills leave'
+    }
+  }
+]
+
 // Backup vaults' identities: Disk Snapshot Contributor on the snapshot resource groups (restores read them).
 module diskSnapshotRbac 'modules/rg-rbac.bicep' = [
   for (rgId, i) in diskSnapshotResourceGroupIds: if (!empty(backupVaultPrincipalIds)) {
@@ -352,3 +497,5 @@ output TRACKER_FUNCTION_APP_NAME string = trackerApp.outputs.name
 output INTAKE_IDENTITY_PRINCIPAL_ID string = intakeIdentity.properties.principalId
 output TRACKER_IDENTITY_PRINCIPAL_ID string = trackerIdentity.properties.principalId
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.appInsightsName
+output DRILLS_FUNCTION_APP_NAME string = enableDrills ? drillsApp.outputs.name : ''
+output DRILL_EVIDENCE_URL string = enableDrills ? '${drills.outputs.evidenceBlobEndpoint}drill-evidence' : ''
