@@ -7,11 +7,13 @@
 //! * [`select`] – selection, sampling and coverage over a list of candidate items.
 //! * [`rto`] – measured RTO, targets, regressions and the run outcome.
 //! * [`result`] – the drill result message; [`schema`] – the published JSON Schemas.
+//! * [`events`] – the JSON event lines the alert rules query.
 //!
 //! Plans are described in docs/drills.md.
 
 pub mod duration;
 pub mod error;
+pub mod events;
 pub mod ids;
 pub mod parse;
 pub mod plan;
