@@ -8,9 +8,13 @@
 //! * [`rto`] – measured RTO, targets, regressions and the run outcome.
 //! * [`result`] – the drill result message; [`schema`] – the published JSON Schemas.
 //! * [`events`] – the JSON event lines the alert rules query.
+//! * [`cleanup`] – the three-part guard every deletion passes, and the deletion order.
+//! * [`checks`] – what a drill checks on a restored disk or VM, with the evidence it read.
 //!
 //! Plans are described in docs/drills.md.
 
+pub mod checks;
+pub mod cleanup;
 pub mod duration;
 pub mod error;
 pub mod events;

@@ -55,19 +55,8 @@ pub struct ItemEvidence {
     pub cleanup: Vec<CleanupEvidence>,
 }
 
-/// One check's result and evidence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct CheckEvidence {
-    /// The check (`diskExists`, `diskMatchesSource`, `vmRunning`, `vmAgentReady`, `runCommand`, …).
-    pub name: String,
-    /// Whether it passed.
-    pub passed: bool,
-    /// How long it took, in milliseconds (across ticks for checks that wait).
-    pub duration_ms: u64,
-    /// What was read (the fields and values compared, the exit code and output).
-    pub evidence: String,
-}
+/// One check's result and evidence (defined with the checks, in `restore-drills`).
+pub use restore_drills::checks::CheckResult as CheckEvidence;
 
 /// A resource the drill created and what became of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
