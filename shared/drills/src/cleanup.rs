@@ -173,13 +173,13 @@ mod tests {
         // Recorded and tagged, but outside the sandbox groups (a production disk named by mistake): never deleted.
         let production = disk("rg-app", "d1");
         assert!(matches!(
-            guard(&production, &sandbox(), &[production.clone()], &tagged("run-1"), "run-1"),
+            guard(&production, &sandbox(), std::slice::from_ref(&production), &tagged("run-1"), "run-1"),
             Err(Refusal::OutsideSandbox(_))
         ));
         // A group whose name only starts like the sandbox's is another group.
         let lookalike = disk("rg-drill-sandbox-prod", "d1");
         assert!(matches!(
-            guard(&lookalike, &sandbox(), &[lookalike.clone()], &tagged("run-1"), "run-1"),
+            guard(&lookalike, &sandbox(), std::slice::from_ref(&lookalike), &tagged("run-1"), "run-1"),
             Err(Refusal::OutsideSandbox(_))
         ));
         // Recorded, in the sandbox, but untagged or tagged by another run.
