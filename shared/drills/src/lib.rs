@@ -1,4 +1,6 @@
-//! Scheduled recovery drills, the pure core: no I/O, no clock (every function takes the time it reasons about).
+//! Scheduled recovery drills: the core the drill function runs. No I/O and no clock of its own: every function
+//! takes the time it reasons about, and the item state machine ([`item`]) reaches Azure and the restore path only
+//! through its seam traits.
 //!
 //! * [`plan`] – the [`DrillPlan`] document; [`ids`] – item and vault ids; [`duration`] – ISO 8601 durations.
 //! * [`parse`] – bytes → validated plan ([`parse_plan`]), refusing duplicate keys and unknown fields with paths.
@@ -10,6 +12,7 @@
 //! * [`events`] – the JSON event lines the alert rules query.
 //! * [`cleanup`] – the three-part guard every deletion passes, and the deletion order.
 //! * [`checks`] – what a drill checks on a restored disk or VM, with the evidence it read.
+//! * [`item`] – one drilled item's state machine (request → restore → checks → cleanup) over its seams.
 //!
 //! Plans are described in docs/drills.md.
 
@@ -19,6 +22,7 @@ pub mod duration;
 pub mod error;
 pub mod events;
 pub mod ids;
+pub mod item;
 pub mod parse;
 pub mod plan;
 pub mod point;
