@@ -13,6 +13,7 @@
 //! * [`cleanup`] – the three-part guard every deletion passes, and the deletion order.
 //! * [`checks`] – what a drill checks on a restored disk or VM, with the evidence it read.
 //! * [`item`] – one drilled item's state machine (request → restore → checks → cleanup) over its seams.
+//! * [`run`] – a run: the plan snapshot, each item's request, and the result once every item is done.
 //!
 //! Plans are described in docs/drills.md.
 
@@ -29,6 +30,7 @@ pub mod point;
 pub mod result;
 pub mod rng;
 pub mod rto;
+pub mod run;
 pub mod schedule;
 pub mod schema;
 pub mod select;

@@ -1,0 +1,243 @@
+//! One drill run: the plan snapshot, its items, and what the run concludes once every item is done.
+//!
+//! A run is started once per occurrence (run id = plan + scheduled time) and stored under compare-and-swap, so
+//! a tick that runs twice starts it once. It snapshots the plan and builds every item's restore request when it
+//! starts, so a plan edited mid-run or a re-sent request stays identical. [`DrillRun::advance`] steps each open
+//! item ([`crate::item`]); when all are done the run ends with its outcome, each item's measured RTO against its
+//! target, and the signals (RTO over target or regressed, cleanup incomplete, late run).
+
+use restore_contract::Timestamp;
+use restore_contract::policy::SandboxPolicy;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use time::{Duration, OffsetDateTime};
+
+use crate::ids::{ItemId, ItemKind, drill_request_id};
+use crate::item::{DrillAzure, ItemRun, Phase, Restores, SeamError, StepContext};
+use crate::plan::{DrillPlan, VmMode};
+use crate::result::{DrillResult, ItemOutcome, ItemResult, Leftover, ResultVersion, Signal};
+use crate::rto::{assess, measure, rto_signals, run_outcome};
+
+/// A run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DrillRun {
+    /// Plan name + scheduled UTC time.
+    pub run_id: String,
+    /// The plan as it was when the run started.
+    pub plan: DrillPlan,
+    /// The scheduled time.
+    pub scheduled_at: Timestamp,
+    /// When the run started.
+    pub started_at: Timestamp,
+    /// When it ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<Timestamp>,
+    /// Its items.
+    pub items: Vec<ItemRun>,
+}
+
+/// The restore request of one item: a new disk, restored disks or a new VM in the plan's sandbox, from the
+/// newest recovery point at or before the scheduled time (so a resend names the same point), with the drill's
+/// request id and source.
+pub fn request_for(plan: &DrillPlan, run_id: &str, scheduled_at: OffsetDateTime, item: &ItemId) -> Value {
+    let request_id = drill_request_id(run_id, item);
+    let sandbox = plan.sandbox.resource_group_id.as_str();
+    // A name unique to the run and item, valid for disks and VMs (≤ 64 characters, letters, digits, '-').
+    let suffix: String = request_id.rsplit('.').next().unwrap_or_default().chars().take(8).collect();
+    let base: String = item
+        .as_str()
+        .rsplit(['/', ';'])
+        .next()
+        .unwrap_or("item")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .take(40)
+        .collect();
+    let name = format!("{base}-drill-{suffix}");
+    let operation = match item.kind() {
+        ItemKind::Disk => json!({
+            "kind": "diskToNewDisk",
+            "backupInstanceId": item.as_str(),
+            "targetResourceGroupId": sandbox,
+            "diskName": name,
+        }),
+        ItemKind::Vm => {
+            let staging = plan.sandbox.staging_storage_account_id.as_ref().map(|s| s.as_str().to_string());
+            match plan.restore.vm {
+                VmMode::RestoreDisks => {
+                    let mut op = json!({
+                        "kind": "vmRestoreDisks",
+                        "protectedItemId": item.as_str(),
+                        "stagingStorageAccountId": staging,
+                        "targetResourceGroupId": sandbox,
+                    });
+                    if let Some(luns) = &plan.restore.luns {
+                        op["luns"] = json!(luns);
+                    }
+                    op
+                }
+                VmMode::NewVm => {
+                    let subnet = plan.sandbox.subnet_id.as_ref();
+                    json!({
+                        "kind": "vmNewVm",
+                        "protectedItemId": item.as_str(),
+                        "stagingStorageAccountId": staging,
+                        "targetResourceGroupId": sandbox,
+                        "vmName": name,
+                        "virtualNetworkId": subnet.map(|s| s.virtual_network().as_str().to_string()),
+                        "subnetId": subnet.map(|s| s.as_str().to_string()),
+                    })
+                }
+            }
+        }
+    };
+    json!({
+        "version": "1",
+        "requestId": request_id,
+        "source": {
+            "kind": "drill",
+            "reference": run_id,
+            "requestedBy": format!("drill plan '{}'", plan.name),
+        },
+        "operation": operation,
+        "recoveryPoint": { "choice": "latestAtOrBefore", "time": Timestamp::from(scheduled_at) },
+    })
+}
+
+/// What a run's tick needs besides the run.
+#[derive(Debug, Clone)]
+pub struct RunContext<'a> {
+    /// The policy's sandbox.
+    pub sandbox: &'a SandboxPolicy,
+    /// Now.
+    pub now: OffsetDateTime,
+    /// Resend a request when no record exists this long after the last send.
+    pub resend_after: Duration,
+    /// Failed DELETEs of one resource before it is reported as a leftover.
+    pub max_failed_deletes: u32,
+}
+
+impl DrillRun {
+    /// A run of `plan` scheduled at `scheduled_at`, over `items` (each with its source's GET body, if it exists).
+    pub fn start(
+        plan: &DrillPlan,
+        run_id: &str,
+        scheduled_at: OffsetDateTime,
+        items: Vec<(ItemId, Option<Value>)>,
+        now: OffsetDateTime,
+    ) -> DrillRun {
+        let items = items
+            .into_iter()
+            .map(|(item, source)| {
+                let request = request_for(plan, run_id, scheduled_at, &item);
+                ItemRun::new(item.clone(), drill_request_id(run_id, &item), request, source)
+            })
+            .collect();
+        DrillRun {
+            run_id: run_id.to_string(),
+            plan: plan.clone(),
+            scheduled_at: Timestamp::from(scheduled_at),
+            started_at: Timestamp::from(now),
+            ended_at: None,
+            items,
+        }
+    }
+
+    /// Whether the run has ended.
+    pub fn ended(&self) -> bool {
+        self.ended_at.is_some()
+    }
+
+    /// Steps every open item once; ends the run when all are done. Returns whether anything changed. Items are
+    /// independent: one item's seam error does not stop the others (it is retried next tick).
+    pub async fn advance(
+        &mut self,
+        ctx: &RunContext<'_>,
+        azure: &dyn DrillAzure,
+        restores: &dyn Restores,
+    ) -> (bool, Vec<SeamError>) {
+        if self.ended() {
+            return (false, Vec::new());
+        }
+        let keep_for = Duration::seconds(self.plan.keep_for.as_secs());
+        let agent_timeout = Duration::seconds(self.plan.checks.vm_agent_timeout.map_or(20 * 60, |d| d.as_secs()));
+        let step_ctx = StepContext {
+            plan: &self.plan.name,
+            run_id: &self.run_id,
+            sandbox: ctx.sandbox,
+            now: ctx.now,
+            expires: ctx.now + keep_for + Duration::days(1),
+            resend_after: ctx.resend_after,
+            agent_timeout,
+            keep_for,
+            max_failed_deletes: ctx.max_failed_deletes,
+        };
+        let mut changed = false;
+        let mut errors = Vec::new();
+        for item in &mut self.items {
+            match item.step(&step_ctx, azure, restores).await {
+                Ok(c) => changed |= c,
+                Err(e) => errors.push(e),
+            }
+        }
+        if self.items.iter().all(|i| i.phase == Phase::Done) {
+            self.ended_at = Some(Timestamp::from(ctx.now));
+            changed = true;
+        }
+        (changed, errors)
+    }
+
+    /// The drill result message of the run. `history(item)` gives the item's previous measured RTOs (oldest
+    /// first) for the regression rule.
+    pub fn result(&self, history: impl Fn(&ItemId) -> Vec<i64>) -> DrillResult {
+        let items: Vec<ItemResult> = self
+            .items
+            .iter()
+            .map(|i| {
+                let mut timeline = i.timeline.clone();
+                timeline.scheduled = Some(self.scheduled_at);
+                let outcome = if i.failure.is_some() {
+                    ItemOutcome::Failed
+                } else if i.timeline.checks_passed.is_some() {
+                    ItemOutcome::Passed
+                } else {
+                    ItemOutcome::Failed
+                };
+                ItemResult {
+                    item: i.item.clone(),
+                    kind: i.kind,
+                    source_missing: i.source.is_none(),
+                    outcome,
+                    recovery_point: None,
+                    rto: assess(measure(&timeline), self.plan.rto.target_for(&i.item), &history(&i.item)),
+                    timeline,
+                    failure: i.failure.clone(),
+                    skipped: None,
+                }
+            })
+            .collect();
+        let mut signals = rto_signals(&items);
+        let leftovers: Vec<Leftover> = self
+            .items
+            .iter()
+            .flat_map(|i| i.leftovers())
+            .map(|(resource, reason)| Leftover { resource, reason })
+            .collect();
+        if self.ended() && !leftovers.is_empty() {
+            signals.push(Signal::CleanupIncomplete { resources: leftovers });
+        }
+        let outcome = self.ended().then(|| run_outcome(&items.iter().map(|i| i.outcome).collect::<Vec<_>>()));
+        DrillResult {
+            version: ResultVersion::V1,
+            plan: self.plan.name.clone(),
+            run_id: self.run_id.clone(),
+            scheduled_at: self.scheduled_at,
+            started_at: Some(self.started_at),
+            ended_at: self.ended_at,
+            outcome,
+            items,
+            signals,
+        }
+    }
+}
