@@ -4,7 +4,7 @@
 //! used by counters, logs and fault rules.
 
 use crate::arm::Handler;
-use crate::{compute, dpp, rsv, tags};
+use crate::{compute, dpp, network, rsv, tags};
 
 /// The api-version family a route accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +19,8 @@ pub enum Api {
     Compute,
     /// Microsoft.Resources (the tags API).
     Resources,
+    /// Microsoft.Network.
+    Network,
 }
 
 impl Api {
@@ -64,6 +66,18 @@ impl Api {
             // The brief and the ARM docs use 2021-04-01 for `tags/default`; newer Microsoft.Resources versions
             // serve the same shape.
             Api::Resources => &["2024-03-01", "2022-09-01", "2021-04-01"],
+            Api::Network => &[
+                "2024-07-01",
+                "2024-05-01",
+                "2024-03-01",
+                "2024-01-01",
+                "2023-11-01",
+                "2023-09-01",
+                "2023-06-01",
+                "2023-05-01",
+                "2023-04-01",
+                "2022-11-01",
+            ],
             Api::Crr => &["2026-07-15", "2024-11-15", "2023-01-15", "2021-11-15", "2018-12-20"],
             Api::Compute => &[
                 "2025-04-01",
@@ -138,6 +152,8 @@ const BI: &str = "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Da
 const PI: &str = "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.RecoveryServices/vaults/{vault}/backupFabrics/{fabric}/protectionContainers/{container}/protectedItems/{item}";
 
 const TAGS: &str = "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/{kind}/{name}/providers/Microsoft.Resources/tags/default";
+
+const NET_NIC: &str = "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/networkInterfaces/{name}";
 
 macro_rules! r {
     ($name:literal, $method:literal, $pattern:expr, $api:ident, $handler:expr) => {
@@ -393,6 +409,13 @@ pub fn routes() -> Vec<Route> {
             compute::vm_delete
         ),
         r!(
+            "compute.vms.patch",
+            "PATCH",
+            "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{name}",
+            Compute,
+            compute::vm_patch
+        ),
+        r!(
             "compute.vms.instanceView",
             "GET",
             "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{name}/instanceView",
@@ -405,6 +428,23 @@ pub fn routes() -> Vec<Route> {
             "subscriptions/{sub}/providers/Microsoft.Compute/locations/{loc}/operations/{op}",
             Compute,
             compute::operation_get
+        ),
+        // Microsoft.Network
+        r!("network.networkInterfaces.get", "GET", NET_NIC, Network, network::nic_get),
+        r!("network.networkInterfaces.delete", "DELETE", NET_NIC, Network, network::nic_delete),
+        r!(
+            "network.operations.get",
+            "GET",
+            "subscriptions/{sub}/providers/Microsoft.Network/locations/{loc}/operations/{op}",
+            Network,
+            network::operation_get
+        ),
+        r!(
+            "network.operationResults.get",
+            "GET",
+            "subscriptions/{sub}/providers/Microsoft.Network/locations/{loc}/operationResults/{op}",
+            Network,
+            network::operation_result
         ),
         // Microsoft.Resources tags on a resource's scope (disks and VMs today).
         r!("resources.tags.get", "GET", TAGS, Resources, tags::get),

@@ -408,6 +408,99 @@ pub struct Rules {
     /// Job outcomes other than Completed.
     #[serde(default)]
     pub job_outcomes: Vec<JobOutcomeRule>,
+    /// How VMs behave once they exist (restored or declared), matched by VM name: provisioning, agent, Run
+    /// Command results. Replaceable at run time through the admin API (`PUT /rules/vms`).
+    #[serde(default)]
+    pub vms: Vec<VmRule>,
+    /// Deletes (disks, VMs, NICs) that fail some times or never finish, matched by resource name. Replaceable
+    /// through the admin API (`PUT /rules/deletes`, which also restarts the failure counts).
+    #[serde(default)]
+    pub deletes: Vec<DeleteRule>,
+}
+
+/// Whether `pattern` (a name, or a prefix ending in `*`) matches `name`, ignoring ASCII case as ARM does.
+/// Restored disk names carry a unique suffix, hence the prefix form.
+pub fn name_matches(pattern: &str, name: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => name.len() >= prefix.len() && name[..prefix.len()].eq_ignore_ascii_case(prefix),
+        None => pattern.eq_ignore_ascii_case(name),
+    }
+}
+
+/// Behaviour of matching VMs (the first matching rule wins).
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VmRule {
+    /// VM name, or a prefix ending in `*`.
+    pub name: String,
+    /// The VM reports `provisioningState: Failed` (OS provisioning timed out) while the restore job that made it
+    /// still ends Completed; its agent is then never ready either. A *job* failure is `jobOutcomes`' business.
+    #[serde(default)]
+    pub provisioning_failed: bool,
+    /// The VM agent never becomes ready: instanceView `vmAgent.statuses[0]` is `ProvisioningState/Unavailable`,
+    /// "Not Ready", and Run Commands never start.
+    #[serde(default)]
+    pub agent_not_ready: bool,
+    /// What a managed Run Command on this VM does (default: succeeds, exit code 0).
+    #[serde(default)]
+    pub run_command: Option<RunCommandRule>,
+}
+
+/// The result a managed Run Command gets, whatever its script says.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct RunCommandRule {
+    /// Exit code; non-zero ends the run `Failed`.
+    pub exit_code: i32,
+    /// Standard output (the last 4 KB in Azure).
+    pub output: String,
+    /// Standard error.
+    pub error: String,
+    /// Virtual seconds the command stays `Pending` before it starts (the extension being installed).
+    pub pending_seconds: f64,
+    /// Virtual seconds the script runs; beyond the command's `timeoutInSeconds` it ends `TimedOut`.
+    pub duration_seconds: f64,
+}
+
+impl Default for RunCommandRule {
+    fn default() -> Self {
+        Self {
+            exit_code: 0,
+            output: "Drill check passed.".into(),
+            error: String::new(),
+            pending_seconds: 5.0,
+            // Azure documents about 20 s as the least a Run Command takes.
+            duration_seconds: 20.0,
+        }
+    }
+}
+
+/// A delete that fails or hangs for matching resources.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeleteRule {
+    /// Resource name (disk, VM or network interface), or a prefix ending in `*`.
+    pub name: String,
+    /// The first this-many DELETEs of each matching resource fail with `status` (then deletes work).
+    #[serde(default)]
+    pub fail_times: u32,
+    /// The failing status (default 409).
+    #[serde(default = "default_delete_status")]
+    pub status: u16,
+    /// Error code (default `Conflict` for 409, `InternalExecutionError` otherwise).
+    #[serde(default)]
+    pub error_code: Option<String>,
+    /// Error message.
+    #[serde(default)]
+    pub error_message: Option<String>,
+    /// After any failures, the DELETE is accepted (202) but its operation stays `InProgress` for ever and the
+    /// resource stays (a VM shows `provisioningState: Deleting`).
+    #[serde(default)]
+    pub hang: bool,
+}
+
+fn default_delete_status() -> u16 {
+    409
 }
 
 /// Makes matching restore jobs end differently.
@@ -466,6 +559,18 @@ impl Scenario {
                     "rules.jobOutcomes[{i}].status '{}' must be Failed, CompletedWithWarnings or Cancelled",
                     r.status
                 ));
+            }
+        }
+        for (i, r) in self.rules.deletes.iter().enumerate() {
+            if !(400..=599).contains(&r.status) {
+                return Err(format!("rules.deletes[{i}].status {} must be an error status (400-599)", r.status));
+            }
+        }
+        for (i, r) in self.rules.vms.iter().enumerate() {
+            if let Some(rc) = &r.run_command
+                && !(rc.pending_seconds >= 0.0 && rc.duration_seconds >= 0.0)
+            {
+                return Err(format!("rules.vms[{i}].runCommand: pendingSeconds and durationSeconds must be >= 0"));
             }
         }
         for (si, sub) in self.subscriptions.iter().enumerate() {
