@@ -153,6 +153,7 @@ const PI: &str = "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Re
 
 const TAGS: &str = "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/{kind}/{name}/providers/Microsoft.Resources/tags/default";
 
+const NET_VNETS: &str = "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks";
 const NET_NIC: &str = "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/networkInterfaces/{name}";
 
 macro_rules! r {
@@ -430,6 +431,37 @@ pub fn routes() -> Vec<Route> {
             compute::operation_get
         ),
         // Microsoft.Network
+        r!("network.virtualNetworks.list", "GET", NET_VNETS, Network, network::vnets_list),
+        r!("network.virtualNetworks.get", "GET", const_format(NET_VNETS, "/{vnet}"), Network, network::vnet_get),
+        r!("network.subnets.list", "GET", const_format(NET_VNETS, "/{vnet}/subnets"), Network, network::subnets_list),
+        r!(
+            "network.subnets.get",
+            "GET",
+            const_format(NET_VNETS, "/{vnet}/subnets/{name}"),
+            Network,
+            network::subnet_get
+        ),
+        r!(
+            "network.virtualNetworkPeerings.list",
+            "GET",
+            const_format(NET_VNETS, "/{vnet}/virtualNetworkPeerings"),
+            Network,
+            network::peerings_list
+        ),
+        r!(
+            "network.networkSecurityGroups.get",
+            "GET",
+            "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/networkSecurityGroups/{name}",
+            Network,
+            network::nsg_get
+        ),
+        r!(
+            "network.virtualNetworkGateways.list",
+            "GET",
+            "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworkGateways",
+            Network,
+            network::gateways_list
+        ),
         r!("network.networkInterfaces.get", "GET", NET_NIC, Network, network::nic_get),
         r!("network.networkInterfaces.delete", "DELETE", NET_NIC, Network, network::nic_delete),
         r!(

@@ -204,6 +204,9 @@ pub struct ResourceGroupSpec {
     /// Virtual networks.
     #[serde(default)]
     pub virtual_networks: Vec<VnetSpec>,
+    /// Network security groups (subnets refer to them by name).
+    #[serde(default)]
+    pub network_security_groups: Vec<NsgSpec>,
     /// When the Backup vault identities get Disk Restore Operator on this group. Absent: always had it.
     #[serde(default)]
     pub disk_restore_operator_from: Option<TimeSpec>,
@@ -255,9 +258,109 @@ pub struct DataDiskSpec {
 pub struct VnetSpec {
     /// Name.
     pub name: String,
-    /// Subnet names.
+    /// Subnets: names, or objects with a network security group.
     #[serde(default)]
-    pub subnets: Vec<String>,
+    pub subnets: Vec<SubnetSpec>,
+    /// Address space (default `10.{n}.0.0/16`, n counting the scenario's virtual networks).
+    #[serde(default)]
+    pub address_prefixes: Option<Vec<String>>,
+    /// Peerings to other virtual networks.
+    #[serde(default)]
+    pub peerings: Vec<PeeringSpec>,
+    /// A virtual network gateway is deployed: the network gets a `GatewaySubnet` used by `{vnet}-gw`.
+    #[serde(default)]
+    pub gateway: bool,
+}
+
+/// A subnet: a bare name, or `{name, addressPrefix, networkSecurityGroup}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SubnetSpec {
+    /// Just the name (no NSG, a default prefix).
+    Name(String),
+    /// The full form.
+    Full(SubnetDetail),
+}
+
+impl SubnetSpec {
+    /// The subnet's name.
+    pub fn name(&self) -> &str {
+        match self {
+            SubnetSpec::Name(n) => n,
+            SubnetSpec::Full(d) => &d.name,
+        }
+    }
+}
+
+/// A subnet with its details.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubnetDetail {
+    /// Name.
+    pub name: String,
+    /// Address prefix (default `10.{n}.{i}.0/24`).
+    #[serde(default)]
+    pub address_prefix: Option<String>,
+    /// Network security group: a name in the same resource group, or an ARM id.
+    #[serde(default)]
+    pub network_security_group: Option<String>,
+}
+
+/// A virtual network peering.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PeeringSpec {
+    /// Peering name.
+    pub name: String,
+    /// The remote network: a name in the same resource group, or an ARM id (need not be declared).
+    pub remote_virtual_network: String,
+    /// `Connected` (default), `Initiated` or `Disconnected`.
+    #[serde(default)]
+    pub state: Option<String>,
+}
+
+/// A network security group.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NsgSpec {
+    /// Name.
+    pub name: String,
+    /// Its own rules (Azure's six default rules are always added as `defaultSecurityRules`).
+    #[serde(default)]
+    pub security_rules: Vec<SecurityRuleSpec>,
+}
+
+/// A security rule, as Azure writes it (`*` wildcards, service tags such as `AzureCloud`, `Internet`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SecurityRuleSpec {
+    /// Name.
+    pub name: String,
+    /// `Inbound` or `Outbound`.
+    pub direction: String,
+    /// `Allow` or `Deny`.
+    pub access: String,
+    /// 100-4096, lower wins.
+    pub priority: u32,
+    /// `Tcp`, `Udp`, `Icmp` or `*` (default).
+    #[serde(default = "star")]
+    pub protocol: String,
+    /// Source prefix or service tag (default `*`).
+    #[serde(default = "star")]
+    pub source_address_prefix: String,
+    /// Source ports (default `*`).
+    #[serde(default = "star")]
+    pub source_port_range: String,
+    /// Destination prefix or service tag (default `*`).
+    #[serde(default = "star")]
+    pub destination_address_prefix: String,
+    /// Destination ports, e.g. `443` or `*` (default).
+    #[serde(default = "star")]
+    pub destination_port_range: String,
+}
+
+fn star() -> String {
+    "*".into()
 }
 
 /// A Backup vault.

@@ -526,10 +526,11 @@ impl World {
                 for vnet in &rg.virtual_networks {
                     let vid = format!("{base}/providers/Microsoft.Network/virtualNetworks/{}", vnet.name);
                     for sn in &vnet.subnets {
-                        w.subnets.insert(key(&format!("{vid}/subnets/{sn}")));
+                        w.subnets.insert(key(&format!("{vid}/subnets/{}", sn.name())));
                     }
                     w.vnets.insert(key(&vid));
                 }
+                w.network.seed_group(&sub.id, rg).map_err(|e| format!("{at}: {e}"))?;
                 for vm in &rg.vms {
                     let os = disk_id(&sub.id, &rg.name, &vm.os_disk);
                     w.add_disk(os.clone(), &rg.location, 128, created, None);
