@@ -115,7 +115,7 @@ pub fn disk_get(ctx: &mut Ctx) -> Result<ApiResponse, ApiError> {
 
 /// 202 with the Location (`monitor=true`) and Azure-AsyncOperation headers Compute sends for a delete, both
 /// pointing at a location-scoped operation: already succeeded (the resource is gone at once) unless `hangs`.
-fn accepted_delete(ctx: &mut Ctx, location: &str, hangs: bool) -> ApiResponse {
+pub fn accepted_delete(ctx: &mut Ctx, location: &str, hangs: bool) -> ApiResponse {
     let op = if hangs {
         ComputeOperation { start: ctx.now, done_at: None, error: None }
     } else {

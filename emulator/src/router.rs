@@ -4,7 +4,7 @@
 //! used by counters, logs and fault rules.
 
 use crate::arm::Handler;
-use crate::{compute, dpp, network, rsv, tags};
+use crate::{compute, dpp, network, rsv, runcommand, tags};
 
 /// The api-version family a route accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,6 +153,8 @@ const PI: &str = "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Re
 
 const TAGS: &str = "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/{kind}/{name}/providers/Microsoft.Resources/tags/default";
 
+const RUN_COMMANDS: &str =
+    "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{vm}/runCommands";
 const NET_VNETS: &str = "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks";
 const NET_NIC: &str = "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/networkInterfaces/{name}";
 
@@ -423,6 +425,10 @@ pub fn routes() -> Vec<Route> {
             Compute,
             compute::vm_instance_view
         ),
+        r!("compute.runCommands.list", "GET", RUN_COMMANDS, Compute, runcommand::list),
+        r!("compute.runCommands.get", "GET", const_format(RUN_COMMANDS, "/{name}"), Compute, runcommand::get),
+        r!("compute.runCommands.put", "PUT", const_format(RUN_COMMANDS, "/{name}"), Compute, runcommand::put),
+        r!("compute.runCommands.delete", "DELETE", const_format(RUN_COMMANDS, "/{name}"), Compute, runcommand::delete),
         r!(
             "compute.operations.get",
             "GET",

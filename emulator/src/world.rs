@@ -433,6 +433,8 @@ pub struct World {
     pub delete_failures: BTreeMap<String, u32>,
     /// Microsoft.Network resources (virtual networks, security groups, network interfaces).
     pub network: crate::network::Network,
+    /// Managed Run Commands by lower-case id.
+    pub run_commands: crate::runcommand::RunCommands,
     /// Virtual network ids (lower case).
     pub vnets: BTreeSet<String>,
     /// Subnet ids (lower case).
@@ -483,6 +485,7 @@ impl World {
             compute_operations: BTreeMap::new(),
             delete_failures: BTreeMap::new(),
             network: crate::network::Network::default(),
+            run_commands: BTreeMap::new(),
             vnets: BTreeSet::new(),
             subnets: BTreeSet::new(),
             backup_vaults: BTreeMap::new(),
