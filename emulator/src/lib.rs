@@ -12,6 +12,8 @@ pub mod error;
 pub mod faults;
 pub mod identity;
 pub mod network;
+pub mod policy;
+pub mod quota;
 pub mod router;
 pub mod rsv;
 pub mod runcommand;

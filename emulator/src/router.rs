@@ -4,7 +4,7 @@
 //! used by counters, logs and fault rules.
 
 use crate::arm::Handler;
-use crate::{compute, dpp, network, rsv, runcommand, tags};
+use crate::{compute, dpp, network, policy, quota, rsv, runcommand, tags};
 
 /// The api-version family a route accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +21,8 @@ pub enum Api {
     Resources,
     /// Microsoft.Network.
     Network,
+    /// Microsoft.Authorization (policy assignments).
+    Authorization,
 }
 
 impl Api {
@@ -66,6 +68,9 @@ impl Api {
             // The brief and the ARM docs use 2021-04-01 for `tags/default`; newer Microsoft.Resources versions
             // serve the same shape.
             Api::Resources => &["2024-03-01", "2022-09-01", "2021-04-01"],
+            Api::Authorization => {
+                &["2025-03-01", "2025-01-01", "2024-05-01", "2024-04-01", "2023-04-01", "2022-06-01", "2021-06-01"]
+            }
             Api::Network => &[
                 "2024-07-01",
                 "2024-05-01",
@@ -430,6 +435,13 @@ pub fn routes() -> Vec<Route> {
         r!("compute.runCommands.put", "PUT", const_format(RUN_COMMANDS, "/{name}"), Compute, runcommand::put),
         r!("compute.runCommands.delete", "DELETE", const_format(RUN_COMMANDS, "/{name}"), Compute, runcommand::delete),
         r!(
+            "compute.usages.list",
+            "GET",
+            "subscriptions/{sub}/providers/Microsoft.Compute/locations/{loc}/usages",
+            Compute,
+            quota::list
+        ),
+        r!(
             "compute.operations.get",
             "GET",
             "subscriptions/{sub}/providers/Microsoft.Compute/locations/{loc}/operations/{op}",
@@ -483,6 +495,14 @@ pub fn routes() -> Vec<Route> {
             "subscriptions/{sub}/providers/Microsoft.Network/locations/{loc}/operationResults/{op}",
             Network,
             network::operation_result
+        ),
+        // Microsoft.Authorization
+        r!(
+            "authorization.policyAssignments.list",
+            "GET",
+            "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Authorization/policyAssignments",
+            Authorization,
+            policy::list
         ),
         // Microsoft.Resources tags on a resource's scope (disks and VMs today).
         r!("resources.tags.get", "GET", TAGS, Resources, tags::get),

@@ -182,6 +182,52 @@ pub struct SubscriptionSpec {
     /// Recovery Services vaults.
     #[serde(default)]
     pub recovery_services_vaults: Vec<RsvVaultSpec>,
+    /// Compute usages / quotas (`…/Microsoft.Compute/locations/{l}/usages`).
+    #[serde(default)]
+    pub usages: Vec<UsageSpec>,
+}
+
+/// One Compute usage line in a region: `cores` (Total Regional vCPUs), `virtualMachines`, or a family such as
+/// `standardDSv3Family`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UsageSpec {
+    /// Region.
+    pub location: String,
+    /// Usage name (`name.value`).
+    pub name: String,
+    /// Display name (`name.localizedValue`; default: the name).
+    #[serde(default)]
+    pub localized_name: Option<String>,
+    /// Usage outside the emulated VMs (for `cores` and `virtualMachines` the VMs in the region are added).
+    #[serde(default)]
+    pub current_value: u64,
+    /// Quota.
+    pub limit: u64,
+}
+
+/// A policy assignment on a resource group.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PolicyAssignmentSpec {
+    /// Assignment name.
+    pub name: String,
+    /// Display name.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// Policy definition id (default: the built-in "Not allowed resource types",
+    /// `/providers/Microsoft.Authorization/policyDefinitions/6c112d4e-5bc7-47ae-a041-ea2d9dccd749`).
+    #[serde(default)]
+    pub policy_definition_id: Option<String>,
+    /// Effect, written as the assignment's `parameters.effect.value` (e.g. `Deny`, `Audit`).
+    #[serde(default)]
+    pub effect: Option<String>,
+    /// Further parameters, as Azure writes them (`{"name": {"value": …}}`).
+    #[serde(default)]
+    pub parameters: Option<serde_json::Map<String, serde_json::Value>>,
+    /// `Default` (enforced) or `DoNotEnforce`.
+    #[serde(default)]
+    pub enforcement_mode: Option<String>,
 }
 
 /// A resource group.
@@ -207,6 +253,9 @@ pub struct ResourceGroupSpec {
     /// Network security groups (subnets refer to them by name).
     #[serde(default)]
     pub network_security_groups: Vec<NsgSpec>,
+    /// Azure Policy assignments at this group's scope.
+    #[serde(default)]
+    pub policy_assignments: Vec<PolicyAssignmentSpec>,
     /// When the Backup vault identities get Disk Restore Operator on this group. Absent: always had it.
     #[serde(default)]
     pub disk_restore_operator_from: Option<TimeSpec>,

@@ -435,6 +435,10 @@ pub struct World {
     pub network: crate::network::Network,
     /// Managed Run Commands by lower-case id.
     pub run_commands: crate::runcommand::RunCommands,
+    /// Seeded Compute usages by lower-case `sub/location`.
+    pub usages: crate::quota::Usages,
+    /// Policy assignments by resource group key (`rg_key`).
+    pub policy_assignments: crate::policy::Assignments,
     /// Virtual network ids (lower case).
     pub vnets: BTreeSet<String>,
     /// Subnet ids (lower case).
@@ -486,6 +490,8 @@ impl World {
             delete_failures: BTreeMap::new(),
             network: crate::network::Network::default(),
             run_commands: BTreeMap::new(),
+            usages: crate::quota::seed(s),
+            policy_assignments: crate::policy::seed(s),
             vnets: BTreeSet::new(),
             subnets: BTreeSet::new(),
             backup_vaults: BTreeMap::new(),
