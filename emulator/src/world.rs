@@ -1159,6 +1159,8 @@ impl World {
                 "id": b.id, "disk": b.disk_id, "state": format!("{:?}", b.state)
             })).collect::<Vec<_>>(),
             "protectedItems": self.items.values().map(|p| json!({"id": p.id, "vm": p.vm_id})).collect::<Vec<_>>(),
+            "networkInterfaces": self.network.nics.values().map(|n| self.network.nic_body(n, &self.tags_of(&n.id))).collect::<Vec<_>>(),
+            "runCommands": self.run_commands.values().map(|r| r.body(now, true)).collect::<Vec<_>>(),
             "operations": self.operations.values().map(|o| json!({
                 "id": o.id,
                 "status": if !o.done(now) { "InProgress" } else if o.error.is_some() { "Failed" } else { "Succeeded" },
