@@ -14,7 +14,7 @@ use crate::arm::{Shared, lock};
 use crate::clock::ClockMode;
 use crate::faults::FaultRule;
 use crate::identity::mint;
-use crate::scenario::Quirks;
+use crate::scenario::{DeleteRule, Quirks, VmRule};
 use crate::throttle::ThrottleLimits;
 use crate::util::{fmt_time, parse_time};
 use crate::world::World;
@@ -43,6 +43,8 @@ pub fn router(shared: Arc<Shared>) -> axum::Router {
         .route("/quirks", get(quirks_get).put(quirks_put))
         .route("/throttle", get(throttle_get).put(throttle_put))
         .route("/header-host", put(header_host))
+        .route("/rules/vms", get(vm_rules_get).put(vm_rules_put))
+        .route("/rules/deletes", get(delete_rules_get).put(delete_rules_put))
         .with_state(shared)
 }
 
@@ -228,6 +230,39 @@ async fn throttle_put(State(s): S, body: axum::body::Bytes) -> Response {
             Json(json!(l)).into_response()
         }
         Err(e) => bad(format!("throttle limits JSON: {e}")),
+    }
+}
+
+async fn vm_rules_get(State(s): S) -> Json<Value> {
+    Json(json!(lock(&s.world).rules.vms))
+}
+
+/// Replaces `rules.vms` (the whole list). Read at every request, so a VM's provisioning/agent state changes at
+/// once; a Run Command already created keeps the result it was given.
+async fn vm_rules_put(State(s): S, body: axum::body::Bytes) -> Response {
+    match serde_json::from_slice::<Vec<VmRule>>(&body) {
+        Ok(rules) => {
+            lock(&s.world).rules.vms = rules.clone();
+            Json(json!(rules)).into_response()
+        }
+        Err(e) => bad(format!("rules.vms JSON (a list like [{{\"name\": \"vm-*\", \"agentNotReady\": true}}]): {e}")),
+    }
+}
+
+async fn delete_rules_get(State(s): S) -> Json<Value> {
+    Json(json!(lock(&s.world).rules.deletes))
+}
+
+/// Replaces `rules.deletes` (the whole list) and restarts the failure counts.
+async fn delete_rules_put(State(s): S, body: axum::body::Bytes) -> Response {
+    match serde_json::from_slice::<Vec<DeleteRule>>(&body) {
+        Ok(rules) => {
+            let mut w = lock(&s.world);
+            w.rules.deletes = rules.clone();
+            w.delete_failures.clear();
+            Json(json!(rules)).into_response()
+        }
+        Err(e) => bad(format!("rules.deletes JSON (a list like [{{\"name\": \"vm-*\", \"failTimes\": 2}}]): {e}")),
     }
 }
 

@@ -4,7 +4,7 @@
 //! used by counters, logs and fault rules.
 
 use crate::arm::Handler;
-use crate::{compute, dpp, rsv, tags};
+use crate::{compute, dpp, network, policy, quota, rsv, runcommand, tags};
 
 /// The api-version family a route accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +19,10 @@ pub enum Api {
     Compute,
     /// Microsoft.Resources (the tags API).
     Resources,
+    /// Microsoft.Network.
+    Network,
+    /// Microsoft.Authorization (policy assignments).
+    Authorization,
 }
 
 impl Api {
@@ -64,6 +68,21 @@ impl Api {
             // The brief and the ARM docs use 2021-04-01 for `tags/default`; newer Microsoft.Resources versions
             // serve the same shape.
             Api::Resources => &["2024-03-01", "2022-09-01", "2021-04-01"],
+            Api::Authorization => {
+                &["2025-03-01", "2025-01-01", "2024-05-01", "2024-04-01", "2023-04-01", "2022-06-01", "2021-06-01"]
+            }
+            Api::Network => &[
+                "2024-07-01",
+                "2024-05-01",
+                "2024-03-01",
+                "2024-01-01",
+                "2023-11-01",
+                "2023-09-01",
+                "2023-06-01",
+                "2023-05-01",
+                "2023-04-01",
+                "2022-11-01",
+            ],
             Api::Crr => &["2026-07-15", "2024-11-15", "2023-01-15", "2021-11-15", "2018-12-20"],
             Api::Compute => &[
                 "2025-04-01",
@@ -138,6 +157,11 @@ const BI: &str = "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Da
 const PI: &str = "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.RecoveryServices/vaults/{vault}/backupFabrics/{fabric}/protectionContainers/{container}/protectedItems/{item}";
 
 const TAGS: &str = "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/{kind}/{name}/providers/Microsoft.Resources/tags/default";
+
+const RUN_COMMANDS: &str =
+    "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{vm}/runCommands";
+const NET_VNETS: &str = "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks";
+const NET_NIC: &str = "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/networkInterfaces/{name}";
 
 macro_rules! r {
     ($name:literal, $method:literal, $pattern:expr, $api:ident, $handler:expr) => {
@@ -393,11 +417,29 @@ pub fn routes() -> Vec<Route> {
             compute::vm_delete
         ),
         r!(
+            "compute.vms.patch",
+            "PATCH",
+            "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{name}",
+            Compute,
+            compute::vm_patch
+        ),
+        r!(
             "compute.vms.instanceView",
             "GET",
             "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{name}/instanceView",
             Compute,
             compute::vm_instance_view
+        ),
+        r!("compute.runCommands.list", "GET", RUN_COMMANDS, Compute, runcommand::list),
+        r!("compute.runCommands.get", "GET", const_format(RUN_COMMANDS, "/{name}"), Compute, runcommand::get),
+        r!("compute.runCommands.put", "PUT", const_format(RUN_COMMANDS, "/{name}"), Compute, runcommand::put),
+        r!("compute.runCommands.delete", "DELETE", const_format(RUN_COMMANDS, "/{name}"), Compute, runcommand::delete),
+        r!(
+            "compute.usages.list",
+            "GET",
+            "subscriptions/{sub}/providers/Microsoft.Compute/locations/{loc}/usages",
+            Compute,
+            quota::list
         ),
         r!(
             "compute.operations.get",
@@ -405,6 +447,62 @@ pub fn routes() -> Vec<Route> {
             "subscriptions/{sub}/providers/Microsoft.Compute/locations/{loc}/operations/{op}",
             Compute,
             compute::operation_get
+        ),
+        // Microsoft.Network
+        r!("network.virtualNetworks.list", "GET", NET_VNETS, Network, network::vnets_list),
+        r!("network.virtualNetworks.get", "GET", const_format(NET_VNETS, "/{vnet}"), Network, network::vnet_get),
+        r!("network.subnets.list", "GET", const_format(NET_VNETS, "/{vnet}/subnets"), Network, network::subnets_list),
+        r!(
+            "network.subnets.get",
+            "GET",
+            const_format(NET_VNETS, "/{vnet}/subnets/{name}"),
+            Network,
+            network::subnet_get
+        ),
+        r!(
+            "network.virtualNetworkPeerings.list",
+            "GET",
+            const_format(NET_VNETS, "/{vnet}/virtualNetworkPeerings"),
+            Network,
+            network::peerings_list
+        ),
+        r!(
+            "network.networkSecurityGroups.get",
+            "GET",
+            "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/networkSecurityGroups/{name}",
+            Network,
+            network::nsg_get
+        ),
+        r!(
+            "network.virtualNetworkGateways.list",
+            "GET",
+            "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworkGateways",
+            Network,
+            network::gateways_list
+        ),
+        r!("network.networkInterfaces.get", "GET", NET_NIC, Network, network::nic_get),
+        r!("network.networkInterfaces.delete", "DELETE", NET_NIC, Network, network::nic_delete),
+        r!(
+            "network.operations.get",
+            "GET",
+            "subscriptions/{sub}/providers/Microsoft.Network/locations/{loc}/operations/{op}",
+            Network,
+            network::operation_get
+        ),
+        r!(
+            "network.operationResults.get",
+            "GET",
+            "subscriptions/{sub}/providers/Microsoft.Network/locations/{loc}/operationResults/{op}",
+            Network,
+            network::operation_result
+        ),
+        // Microsoft.Authorization
+        r!(
+            "authorization.policyAssignments.list",
+            "GET",
+            "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Authorization/policyAssignments",
+            Authorization,
+            policy::list
         ),
         // Microsoft.Resources tags on a resource's scope (disks and VMs today).
         r!("resources.tags.get", "GET", TAGS, Resources, tags::get),

@@ -441,6 +441,7 @@ fn check_vm_restore(
                 size: vm.size.clone(),
                 os_disk: os_disk.clone(),
                 data_disks: data,
+                subnet: subnet.to_string(),
             });
             (target_vm.rsplit('/').next().unwrap_or_default().to_string(), target_vm.to_string())
         }

@@ -182,6 +182,52 @@ pub struct SubscriptionSpec {
     /// Recovery Services vaults.
     #[serde(default)]
     pub recovery_services_vaults: Vec<RsvVaultSpec>,
+    /// Compute usages / quotas (`…/Microsoft.Compute/locations/{l}/usages`).
+    #[serde(default)]
+    pub usages: Vec<UsageSpec>,
+}
+
+/// One Compute usage line in a region: `cores` (Total Regional vCPUs), `virtualMachines`, or a family such as
+/// `standardDSv3Family`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UsageSpec {
+    /// Region.
+    pub location: String,
+    /// Usage name (`name.value`).
+    pub name: String,
+    /// Display name (`name.localizedValue`; default: the name).
+    #[serde(default)]
+    pub localized_name: Option<String>,
+    /// Usage outside the emulated VMs (for `cores` and `virtualMachines` the VMs in the region are added).
+    #[serde(default)]
+    pub current_value: u64,
+    /// Quota.
+    pub limit: u64,
+}
+
+/// A policy assignment on a resource group.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PolicyAssignmentSpec {
+    /// Assignment name.
+    pub name: String,
+    /// Display name.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// Policy definition id (default: the built-in "Not allowed resource types",
+    /// `/providers/Microsoft.Authorization/policyDefinitions/6c112d4e-5bc7-47ae-a041-ea2d9dccd749`).
+    #[serde(default)]
+    pub policy_definition_id: Option<String>,
+    /// Effect, written as the assignment's `parameters.effect.value` (e.g. `Deny`, `Audit`).
+    #[serde(default)]
+    pub effect: Option<String>,
+    /// Further parameters, as Azure writes them (`{"name": {"value": …}}`).
+    #[serde(default)]
+    pub parameters: Option<serde_json::Map<String, serde_json::Value>>,
+    /// `Default` (enforced) or `DoNotEnforce`.
+    #[serde(default)]
+    pub enforcement_mode: Option<String>,
 }
 
 /// A resource group.
@@ -204,6 +250,12 @@ pub struct ResourceGroupSpec {
     /// Virtual networks.
     #[serde(default)]
     pub virtual_networks: Vec<VnetSpec>,
+    /// Network security groups (subnets refer to them by name).
+    #[serde(default)]
+    pub network_security_groups: Vec<NsgSpec>,
+    /// Azure Policy assignments at this group's scope.
+    #[serde(default)]
+    pub policy_assignments: Vec<PolicyAssignmentSpec>,
     /// When the Backup vault identities get Disk Restore Operator on this group. Absent: always had it.
     #[serde(default)]
     pub disk_restore_operator_from: Option<TimeSpec>,
@@ -255,9 +307,109 @@ pub struct DataDiskSpec {
 pub struct VnetSpec {
     /// Name.
     pub name: String,
-    /// Subnet names.
+    /// Subnets: names, or objects with a network security group.
     #[serde(default)]
-    pub subnets: Vec<String>,
+    pub subnets: Vec<SubnetSpec>,
+    /// Address space (default `10.{n}.0.0/16`, n counting the scenario's virtual networks).
+    #[serde(default)]
+    pub address_prefixes: Option<Vec<String>>,
+    /// Peerings to other virtual networks.
+    #[serde(default)]
+    pub peerings: Vec<PeeringSpec>,
+    /// A virtual network gateway is deployed: the network gets a `GatewaySubnet` used by `{vnet}-gw`.
+    #[serde(default)]
+    pub gateway: bool,
+}
+
+/// A subnet: a bare name, or `{name, addressPrefix, networkSecurityGroup}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SubnetSpec {
+    /// Just the name (no NSG, a default prefix).
+    Name(String),
+    /// The full form.
+    Full(SubnetDetail),
+}
+
+impl SubnetSpec {
+    /// The subnet's name.
+    pub fn name(&self) -> &str {
+        match self {
+            SubnetSpec::Name(n) => n,
+            SubnetSpec::Full(d) => &d.name,
+        }
+    }
+}
+
+/// A subnet with its details.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubnetDetail {
+    /// Name.
+    pub name: String,
+    /// Address prefix (default `10.{n}.{i}.0/24`).
+    #[serde(default)]
+    pub address_prefix: Option<String>,
+    /// Network security group: a name in the same resource group, or an ARM id.
+    #[serde(default)]
+    pub network_security_group: Option<String>,
+}
+
+/// A virtual network peering.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PeeringSpec {
+    /// Peering name.
+    pub name: String,
+    /// The remote network: a name in the same resource group, or an ARM id (need not be declared).
+    pub remote_virtual_network: String,
+    /// `Connected` (default), `Initiated` or `Disconnected`.
+    #[serde(default)]
+    pub state: Option<String>,
+}
+
+/// A network security group.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NsgSpec {
+    /// Name.
+    pub name: String,
+    /// Its own rules (Azure's six default rules are always added as `defaultSecurityRules`).
+    #[serde(default)]
+    pub security_rules: Vec<SecurityRuleSpec>,
+}
+
+/// A security rule, as Azure writes it (`*` wildcards, service tags such as `AzureCloud`, `Internet`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SecurityRuleSpec {
+    /// Name.
+    pub name: String,
+    /// `Inbound` or `Outbound`.
+    pub direction: String,
+    /// `Allow` or `Deny`.
+    pub access: String,
+    /// 100-4096, lower wins.
+    pub priority: u32,
+    /// `Tcp`, `Udp`, `Icmp` or `*` (default).
+    #[serde(default = "star")]
+    pub protocol: String,
+    /// Source prefix or service tag (default `*`).
+    #[serde(default = "star")]
+    pub source_address_prefix: String,
+    /// Source ports (default `*`).
+    #[serde(default = "star")]
+    pub source_port_range: String,
+    /// Destination prefix or service tag (default `*`).
+    #[serde(default = "star")]
+    pub destination_address_prefix: String,
+    /// Destination ports, e.g. `443` or `*` (default).
+    #[serde(default = "star")]
+    pub destination_port_range: String,
+}
+
+fn star() -> String {
+    "*".into()
 }
 
 /// A Backup vault.
@@ -408,6 +560,99 @@ pub struct Rules {
     /// Job outcomes other than Completed.
     #[serde(default)]
     pub job_outcomes: Vec<JobOutcomeRule>,
+    /// How VMs behave once they exist (restored or declared), matched by VM name: provisioning, agent, Run
+    /// Command results. Replaceable at run time through the admin API (`PUT /rules/vms`).
+    #[serde(default)]
+    pub vms: Vec<VmRule>,
+    /// Deletes (disks, VMs, NICs) that fail some times or never finish, matched by resource name. Replaceable
+    /// through the admin API (`PUT /rules/deletes`, which also restarts the failure counts).
+    #[serde(default)]
+    pub deletes: Vec<DeleteRule>,
+}
+
+/// Whether `pattern` (a name, or a prefix ending in `*`) matches `name`, ignoring ASCII case as ARM does.
+/// Restored disk names carry a unique suffix, hence the prefix form.
+pub fn name_matches(pattern: &str, name: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => name.len() >= prefix.len() && name[..prefix.len()].eq_ignore_ascii_case(prefix),
+        None => pattern.eq_ignore_ascii_case(name),
+    }
+}
+
+/// Behaviour of matching VMs (the first matching rule wins).
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VmRule {
+    /// VM name, or a prefix ending in `*`.
+    pub name: String,
+    /// The VM reports `provisioningState: Failed` (OS provisioning timed out) while the restore job that made it
+    /// still ends Completed; its agent is then never ready either. A *job* failure is `jobOutcomes`' business.
+    #[serde(default)]
+    pub provisioning_failed: bool,
+    /// The VM agent never becomes ready: instanceView `vmAgent.statuses[0]` is `ProvisioningState/Unavailable`,
+    /// "Not Ready", and Run Commands never start.
+    #[serde(default)]
+    pub agent_not_ready: bool,
+    /// What a managed Run Command on this VM does (default: succeeds, exit code 0).
+    #[serde(default)]
+    pub run_command: Option<RunCommandRule>,
+}
+
+/// The result a managed Run Command gets, whatever its script says.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct RunCommandRule {
+    /// Exit code; non-zero ends the run `Failed`.
+    pub exit_code: i32,
+    /// Standard output (the last 4 KB in Azure).
+    pub output: String,
+    /// Standard error.
+    pub error: String,
+    /// Virtual seconds the command stays `Pending` before it starts (the extension being installed).
+    pub pending_seconds: f64,
+    /// Virtual seconds the script runs; beyond the command's `timeoutInSeconds` it ends `TimedOut`.
+    pub duration_seconds: f64,
+}
+
+impl Default for RunCommandRule {
+    fn default() -> Self {
+        Self {
+            exit_code: 0,
+            output: "Drill check passed.".into(),
+            error: String::new(),
+            pending_seconds: 5.0,
+            // Azure documents about 20 s as the least a Run Command takes.
+            duration_seconds: 20.0,
+        }
+    }
+}
+
+/// A delete that fails or hangs for matching resources.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeleteRule {
+    /// Resource name (disk, VM or network interface), or a prefix ending in `*`.
+    pub name: String,
+    /// The first this-many DELETEs of each matching resource fail with `status` (then deletes work).
+    #[serde(default)]
+    pub fail_times: u32,
+    /// The failing status (default 409).
+    #[serde(default = "default_delete_status")]
+    pub status: u16,
+    /// Error code (default `Conflict` for 409, `InternalExecutionError` otherwise).
+    #[serde(default)]
+    pub error_code: Option<String>,
+    /// Error message.
+    #[serde(default)]
+    pub error_message: Option<String>,
+    /// After any failures, the DELETE is accepted (202) but its operation stays `InProgress` for ever and the
+    /// resource stays (a VM shows `provisioningState: Deleting`).
+    #[serde(default)]
+    pub hang: bool,
+}
+
+fn default_delete_status() -> u16 {
+    409
 }
 
 /// Makes matching restore jobs end differently.
@@ -466,6 +711,18 @@ impl Scenario {
                     "rules.jobOutcomes[{i}].status '{}' must be Failed, CompletedWithWarnings or Cancelled",
                     r.status
                 ));
+            }
+        }
+        for (i, r) in self.rules.deletes.iter().enumerate() {
+            if !(400..=599).contains(&r.status) {
+                return Err(format!("rules.deletes[{i}].status {} must be an error status (400-599)", r.status));
+            }
+        }
+        for (i, r) in self.rules.vms.iter().enumerate() {
+            if let Some(rc) = &r.run_command
+                && !(rc.pending_seconds >= 0.0 && rc.duration_seconds >= 0.0)
+            {
+                return Err(format!("rules.vms[{i}].runCommand: pendingSeconds and durationSeconds must be >= 0"));
             }
         }
         for (si, sub) in self.subscriptions.iter().enumerate() {

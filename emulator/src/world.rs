@@ -67,7 +67,7 @@ pub struct Disk {
 }
 
 /// A virtual machine.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Vm {
     /// ARM id.
     pub id: String,
@@ -83,6 +83,12 @@ pub struct Vm {
     pub data_disks: Vec<(i32, String)>,
     /// The restore job that created it.
     pub created_by_job: Option<String>,
+    /// Network interface ids (restored VMs get one in the requested subnet).
+    pub nics: Vec<String>,
+    /// `deleteOption: Delete` by lower-case disk / NIC id; absent means `Detach`, Azure's default.
+    pub delete_on_vm_delete: BTreeSet<String>,
+    /// A DELETE was accepted but never finishes (`rules.deletes[].hang`): `provisioningState: Deleting`.
+    pub deleting: bool,
 }
 
 /// A Backup vault or Recovery Services vault.
@@ -277,6 +283,8 @@ pub enum Effect {
         os_disk: String,
         /// Data disks.
         data_disks: Vec<(i32, String)>,
+        /// The restore request's subnet id: the VM's new network interface goes there.
+        subnet: String,
     },
     /// A "Recover disks" job writes the VM's config and a template to the staging account.
     StageFiles(crate::staging::StagingPlan),
@@ -424,7 +432,17 @@ pub struct World {
     /// Microsoft.Compute async operations (deletes) by lower-case operation id: their start time. A delete
     /// takes effect at once; the operation exists so clients can follow the Location/Azure-AsyncOperation
     /// headers Azure sends.
-    pub compute_operations: BTreeMap<String, OffsetDateTime>,
+    pub compute_operations: BTreeMap<String, crate::compute::ComputeOperation>,
+    /// DELETEs refused so far by `rules.deletes`, by lower-case resource id.
+    pub delete_failures: BTreeMap<String, u32>,
+    /// Microsoft.Network resources (virtual networks, security groups, network interfaces).
+    pub network: crate::network::Network,
+    /// Managed Run Commands by lower-case id.
+    pub run_commands: crate::runcommand::RunCommands,
+    /// Seeded Compute usages by lower-case `sub/location`.
+    pub usages: crate::quota::Usages,
+    /// Policy assignments by resource group key (`rg_key`).
+    pub policy_assignments: crate::policy::Assignments,
     /// Virtual network ids (lower case).
     pub vnets: BTreeSet<String>,
     /// Subnet ids (lower case).
@@ -474,6 +492,11 @@ impl World {
             staging: Default::default(),
             tags: BTreeMap::new(),
             compute_operations: BTreeMap::new(),
+            delete_failures: BTreeMap::new(),
+            network: crate::network::Network::default(),
+            run_commands: BTreeMap::new(),
+            usages: crate::quota::seed(s),
+            policy_assignments: crate::policy::seed(s),
             vnets: BTreeSet::new(),
             subnets: BTreeSet::new(),
             backup_vaults: BTreeMap::new(),
@@ -517,10 +540,11 @@ impl World {
                 for vnet in &rg.virtual_networks {
                     let vid = format!("{base}/providers/Microsoft.Network/virtualNetworks/{}", vnet.name);
                     for sn in &vnet.subnets {
-                        w.subnets.insert(key(&format!("{vid}/subnets/{sn}")));
+                        w.subnets.insert(key(&format!("{vid}/subnets/{}", sn.name())));
                     }
                     w.vnets.insert(key(&vid));
                 }
+                w.network.seed_group(&sub.id, rg).map_err(|e| format!("{at}: {e}"))?;
                 for vm in &rg.vms {
                     let os = disk_id(&sub.id, &rg.name, &vm.os_disk);
                     w.add_disk(os.clone(), &rg.location, 128, created, None);
@@ -541,6 +565,7 @@ impl World {
                             os_disk: os,
                             data_disks: data,
                             created_by_job: None,
+                            ..Default::default()
                         },
                     );
                 }
@@ -784,8 +809,9 @@ impl World {
                     }
                     job.restored.push(id);
                 }
-                Effect::CreateVm { id, location, size, os_disk, data_disks } => {
+                Effect::CreateVm { id, location, size, os_disk, data_disks, subnet } => {
                     let name = id.rsplit('/').next().unwrap_or_default().to_string();
+                    let nic = self.network.create_vm_nic(&id, &location, &subnet);
                     self.vms.insert(
                         key(&id),
                         Vm {
@@ -796,6 +822,8 @@ impl World {
                             os_disk,
                             data_disks,
                             created_by_job: Some(job.guid.clone()),
+                            nics: vec![nic],
+                            ..Default::default()
                         },
                     );
                     job.restored.push(id);
@@ -1098,28 +1126,9 @@ impl World {
         self.tags.get(&key(id)).cloned().unwrap_or_default()
     }
 
-    /// A VM resource body.
+    /// A VM resource body (built by [`crate::compute::vm_body`], which owns the Compute shapes).
     pub fn vm_body(&self, v: &Vm) -> Value {
-        let disk_name = |id: &str| id.rsplit('/').next().unwrap_or_default().to_string();
-        json!({
-            "id": v.id,
-            "name": v.name,
-            "type": "Microsoft.Compute/virtualMachines",
-            "location": v.location,
-            "tags": self.tags_of(&v.id),
-            "properties": {
-                "hardwareProfile": {"vmSize": v.size},
-                "diagnosticsProfile": {"bootDiagnostics": {"enabled": true}},
-                "storageProfile": {
-                    "osDisk": {"name": disk_name(&v.os_disk), "createOption": "Attach", "managedDisk": {"id": v.os_disk}, "deleteOption": "Detach"},
-                    "dataDisks": v.data_disks.iter().map(|(lun, id)| json!({
-                        "lun": lun, "name": disk_name(id), "createOption": "Attach", "managedDisk": {"id": id},
-                        "deleteOption": "Detach"
-                    })).collect::<Vec<_>>()
-                },
-                "provisioningState": "Succeeded"
-            }
-        })
+        crate::compute::vm_body(self, v)
     }
 
     /// Everything, for the admin API.
@@ -1155,6 +1164,8 @@ impl World {
                 "id": b.id, "disk": b.disk_id, "state": format!("{:?}", b.state)
             })).collect::<Vec<_>>(),
             "protectedItems": self.items.values().map(|p| json!({"id": p.id, "vm": p.vm_id})).collect::<Vec<_>>(),
+            "networkInterfaces": self.network.nics.values().map(|n| self.network.nic_body(n, &self.tags_of(&n.id))).collect::<Vec<_>>(),
+            "runCommands": self.run_commands.values().map(|r| r.body(now, true)).collect::<Vec<_>>(),
             "operations": self.operations.values().map(|o| json!({
                 "id": o.id,
                 "status": if !o.done(now) { "InProgress" } else if o.error.is_some() { "Failed" } else { "Succeeded" },
