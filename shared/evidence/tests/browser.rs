@@ -43,6 +43,13 @@ const FLAGS: &[&str] = &[
     "--v=0",
 ];
 
+/// Headless Chromium with its own throw-away profile.
+fn headless(profile: &Path) -> Command {
+    let mut command = Command::new(chromium());
+    command.args(FLAGS).arg(format!("--user-data-dir={}", profile.display()));
+    command
+}
+
 /// What loading a page showed.
 struct Loaded {
     dom: String,
@@ -53,9 +60,7 @@ struct Loaded {
 fn load(page: &Path, scratch: &Path) -> Loaded {
     let net = scratch.join(format!("{}.netlog.json", page.file_stem().unwrap().to_string_lossy()));
     let profile = tempfile::tempdir().unwrap();
-    let out = Command::new(chromium())
-        .args(FLAGS)
-        .arg(format!("--user-data-dir={}", profile.path().display()))
+    let out = headless(profile.path())
         .arg(format!("--log-net-log={}", net.display()))
         .arg("--dump-dom")
         .arg(format!("file://{}", page.display()))
@@ -85,9 +90,7 @@ fn screenshot(page: &Path, name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     let png = dir.join(format!("{name}.png"));
     let profile = tempfile::tempdir().unwrap();
-    let out = Command::new(chromium())
-        .args(FLAGS)
-        .arg(format!("--user-data-dir={}", profile.path().display()))
+    let out = headless(profile.path())
         .arg(format!("--screenshot={}", png.display()))
         .arg("--window-size=1280,1800")
         .arg(format!("file://{}", page.display()))
