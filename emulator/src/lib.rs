@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod arm;
+pub mod bodies;
 pub mod clock;
 pub mod compute;
 pub mod dpp;
@@ -18,6 +19,7 @@ pub mod router;
 pub mod rsv;
 pub mod runcommand;
 pub mod scenario;
+pub mod seed;
 pub mod server;
 pub mod staging;
 pub mod tags;
