@@ -23,4 +23,4 @@ pub use error::StoreError;
 pub use record::{Lease, Reason, Record, State};
 pub use slots::{Holder, Slots};
 pub use sqlite::SqliteStore;
-pub use store::{ListFilter, StateStore};
+pub use store::{Document, ListFilter, StateStore};

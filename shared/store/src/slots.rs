@@ -48,3 +48,15 @@ impl Slots {
         self.holders.iter().any(|h| h.request_id == request_id)
     }
 }
+
+/// Refuses a document key that is empty, longer than [`MAX_SLOT_KEY_BYTES`] or holds control characters.
+pub fn check_document_key(key: &str) -> Result<(), crate::error::StoreError> {
+    if key.is_empty() || key.len() > MAX_SLOT_KEY_BYTES || key.chars().any(char::is_control) {
+        return Err(crate::error::StoreError::Invalid {
+            request_id: crate::error::display_id(key),
+            field: "key",
+            message: format!("a document key is 1–{MAX_SLOT_KEY_BYTES} bytes without control characters"),
+        });
+    }
+    Ok(())
+}

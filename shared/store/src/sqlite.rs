@@ -22,7 +22,8 @@ use time::OffsetDateTime;
 
 use crate::error::{StoreError, check_request_id, display_id};
 use crate::record::{Record, State};
-use crate::slots::Slots;
+use crate::slots::check_document_key;
+use crate::store::Document;
 use crate::store::{ListFilter, StateStore};
 
 /// The schema this build writes and reads.
@@ -444,7 +445,7 @@ impl StateStore for SqliteStore {
         .await
     }
 
-    async fn slots(&self, key: &str) -> Result<Slots, StoreError> {
+    async fn document(&self, key: &str) -> Result<Option<Document>, StoreError> {
         let key = key.to_string();
         self.run(move |conn| {
             let row = conn
@@ -453,28 +454,18 @@ impl StateStore for SqliteStore {
                     st.query_row(params![key], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))).optional()
                 })
                 .map_err(sql_error)?;
-            match row {
-                None => Ok(Slots::empty(key)),
-                Some((version, document)) => {
-                    let mut slots: Slots = serde_json::from_str(&document)
-                        .map_err(|e| StoreError::Corrupt { request_id: key.clone(), message: e.to_string() })?;
-                    slots.version = version.to_string();
-                    Ok(slots)
-                }
-            }
+            let Some((version, document)) = row else { return Ok(None) };
+            let body = serde_json::from_str(&document)
+                .map_err(|e| StoreError::Corrupt { request_id: display_id(&key), message: e.to_string() })?;
+            Ok(Some(Document { key, version: version.to_string(), body }))
         })
         .await
     }
 
-    async fn put_slots(&self, slots: &Slots) -> Result<Slots, StoreError> {
-        let mut doc = slots.clone();
-        doc.version.clear();
-        let document = serde_json::to_string(&doc).map_err(|e| StoreError::Invalid {
-            request_id: display_id(&slots.key),
-            field: "slots",
-            message: e.to_string(),
-        })?;
-        let (key, expected) = (slots.key.clone(), slots.version.clone());
+    async fn put_document(&self, doc: &Document) -> Result<Document, StoreError> {
+        check_document_key(&doc.key)?;
+        let document = doc.body.to_string();
+        let (key, expected) = (doc.key.clone(), doc.version.clone());
         let stored = self
             .run(move |conn| {
                 let changed = if expected.is_empty() {
@@ -501,8 +492,8 @@ impl StateStore for SqliteStore {
             })
             .await?;
         match stored {
-            Some(version) => Ok(Slots { version: version.to_string(), ..slots.clone() }),
-            None => Err(StoreError::Conflict { request_id: slots.key.clone() }),
+            Some(version) => Ok(Document { version: version.to_string(), ..doc.clone() }),
+            None => Err(StoreError::Conflict { request_id: doc.key.clone() }),
         }
     }
 

@@ -42,6 +42,19 @@ impl ListFilter {
     }
 }
 
+/// A keyed JSON document under compare-and-swap, beside the records: the workflow's slot documents
+/// (`vault:…`, `item:…`) and the drill function's runs (`drill-run:…`). Keys are at most
+/// [`crate::slots::MAX_SLOT_KEY_BYTES`] bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    /// The key.
+    pub key: String,
+    /// Compare-and-swap version set by the store; empty for a document never stored.
+    pub version: String,
+    /// The document.
+    pub body: serde_json::Value,
+}
+
 /// The operation-record store.
 ///
 /// Every write is conditional: `create` only if absent, `update` only if the stored version is the caller's.
@@ -78,13 +91,39 @@ pub trait StateStore: Send + Sync + std::fmt::Debug {
     /// reservation: two workers checking at the same moment can both see room for one more.
     async fn count_active(&self, vault_id: &str) -> Result<usize, StoreError>;
 
-    /// The slot document for `key`; an empty one (version `""`) when none is stored.
-    async fn slots(&self, key: &str) -> Result<Slots, StoreError>;
+    /// The keyed document `key` (a slot document, a drill run), if one is stored.
+    async fn document(&self, key: &str) -> Result<Option<Document>, StoreError>;
 
-    /// Stores `slots`: created when its version is empty (a document created meanwhile is a `Conflict`),
-    /// else replaced if the stored version is still `slots.version` (else `Conflict`). Returns it with its new
-    /// version.
-    async fn put_slots(&self, slots: &Slots) -> Result<Slots, StoreError>;
+    /// Stores `doc`: created when its version is empty (a document created meanwhile is a `Conflict`), else
+    /// replaced if the stored version is still `doc.version` (else `Conflict`). Returns it with its new version.
+    async fn put_document(&self, doc: &Document) -> Result<Document, StoreError>;
+
+    /// The slot document for `key`; an empty one (version `""`) when none is stored.
+    async fn slots(&self, key: &str) -> Result<Slots, StoreError> {
+        match self.document(key).await? {
+            None => Ok(Slots::empty(key)),
+            Some(doc) => {
+                let mut slots: Slots = serde_json::from_value(doc.body)
+                    .map_err(|e| StoreError::Corrupt { request_id: key.to_string(), message: e.to_string() })?;
+                slots.version = doc.version;
+                Ok(slots)
+            }
+        }
+    }
+
+    /// Stores `slots` under compare-and-swap, as [`Self::put_document`] does.
+    async fn put_slots(&self, slots: &Slots) -> Result<Slots, StoreError> {
+        let mut body = slots.clone();
+        body.version.clear();
+        let body = serde_json::to_value(&body).map_err(|e| StoreError::Invalid {
+            request_id: crate::error::display_id(&slots.key),
+            field: "slots",
+            message: e.to_string(),
+        })?;
+        let doc = Document { key: slots.key.clone(), version: slots.version.clone(), body };
+        let stored = self.put_document(&doc).await?;
+        Ok(Slots { version: stored.version, ..slots.clone() })
+    }
 
     /// Which store this is, for the startup log (`sqlite ./restore-state.db`, `blob https://…/container`).
     fn describe(&self) -> String;

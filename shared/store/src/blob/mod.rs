@@ -32,7 +32,8 @@ use time::OffsetDateTime;
 
 use crate::error::{StoreError, check_request_id, display_id};
 use crate::record::Record;
-use crate::slots::Slots;
+use crate::slots::check_document_key;
+use crate::store::Document;
 use crate::store::{ListFilter, StateStore};
 use layout::{RECORD_PREFIX, Summary, blob_name, request_id_of, slots_blob_name};
 
@@ -401,60 +402,51 @@ impl StateStore for BlobStore {
         Ok(count)
     }
 
-    async fn slots(&self, key: &str) -> Result<Slots, StoreError> {
-        let name = slots_blob_name(key);
-        let blob = self.container.blob_client(&name);
+    async fn document(&self, key: &str) -> Result<Option<Document>, StoreError> {
+        let blob = self.container.blob_client(&slots_blob_name(key));
+        let what = || format!("reading document '{}'", display_id(key));
         let downloaded = match blob.download(None).await {
             Ok(d) => d,
-            Err(e) if is_blob_not_found(&e) => return Ok(Slots::empty(key)),
-            Err(e) => return Err(storage_error(&e, &format!("reading slots '{}'", display_id(key)))),
+            Err(e) if is_blob_not_found(&e) => return Ok(None),
+            Err(e) => return Err(storage_error(&e, &what())),
         };
-        let etag =
-            downloaded.properties.etag.clone().map(|e| e.to_string()).ok_or_else(|| {
-                unavailable(format!("reading slots '{}': the response carried no ETag", display_id(key)))
-            })?;
-        let body = downloaded
-            .body
-            .collect()
-            .await
-            .map_err(|e| storage_error(&e, &format!("reading slots '{}'", display_id(key))))?;
-        let mut slots: Slots = serde_json::from_slice(&body)
+        let etag = downloaded
+            .properties
+            .etag
+            .clone()
+            .map(|e| e.to_string())
+            .ok_or_else(|| unavailable(format!("{}: the response carried no ETag", what())))?;
+        let body = downloaded.body.collect().await.map_err(|e| storage_error(&e, &what()))?;
+        let body = serde_json::from_slice(&body)
             .map_err(|e| StoreError::Corrupt { request_id: key.to_string(), message: e.to_string() })?;
-        slots.version = etag;
-        Ok(slots)
+        Ok(Some(Document { key: key.to_string(), version: etag, body }))
     }
 
-    async fn put_slots(&self, slots: &Slots) -> Result<Slots, StoreError> {
-        let mut doc = slots.clone();
-        doc.version.clear();
-        let body = serde_json::to_vec(&doc).map_err(|e| StoreError::Invalid {
-            request_id: display_id(&slots.key),
-            field: "slots",
-            message: e.to_string(),
-        })?;
-        let (if_none_match, if_match) = if slots.version.is_empty() {
-            (Some("*".into()), None)
-        } else {
-            (None, Some(slots.version.clone().into()))
-        };
+    async fn put_document(&self, doc: &Document) -> Result<Document, StoreError> {
+        check_document_key(&doc.key)?;
+        let body = doc.body.to_string().into_bytes();
+        let (if_none_match, if_match) =
+            if doc.version.is_empty() { (Some("*".into()), None) } else { (None, Some(doc.version.clone().into())) };
         let options = BlobClientUploadOptions {
             blob_content_type: Some("application/json".into()),
             if_none_match,
             if_match,
             ..Default::default()
         };
-        let blob = self.container.blob_client(&slots_blob_name(&slots.key));
+        let blob = self.container.blob_client(&slots_blob_name(&doc.key));
+        let what = || format!("writing document '{}'", display_id(&doc.key));
         match blob.upload(RequestContent::from(body), Some(options)).await {
             Ok(result) => {
-                let etag = result.etag.map(|e| e.to_string()).ok_or_else(|| {
-                    unavailable(format!("writing slots '{}': the response carried no ETag", display_id(&slots.key)))
-                })?;
-                Ok(Slots { version: etag, ..slots.clone() })
+                let etag = result
+                    .etag
+                    .map(|e| e.to_string())
+                    .ok_or_else(|| unavailable(format!("{}: the response carried no ETag", what())))?;
+                Ok(Document { version: etag, ..doc.clone() })
             }
             Err(e) if is_condition_lost(&e) || is_blob_not_found(&e) => {
-                Err(StoreError::Conflict { request_id: slots.key.clone() })
+                Err(StoreError::Conflict { request_id: doc.key.clone() })
             }
-            Err(e) => Err(storage_error(&e, &format!("writing slots '{}'", display_id(&slots.key)))),
+            Err(e) => Err(storage_error(&e, &what())),
         }
     }
 

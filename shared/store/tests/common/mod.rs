@@ -43,6 +43,7 @@ macro_rules! contract_tests {
             awkward_request_ids_round_trip,
             unusable_request_ids_are_refused,
             slots_are_created_then_compare_and_swapped,
+            documents_are_created_then_compare_and_swapped,
             concurrent_slot_takers_exactly_one_wins
         );
     };
@@ -426,6 +427,26 @@ pub async fn slots_are_created_then_compare_and_swapped(b: &impl Backend) {
     assert!(matches!(store.put_slots(&stored).await, Err(StoreError::Conflict { .. })), "stale version");
     assert!(store.slots(key).await.unwrap().holders.is_empty());
     // Slot documents are not records.
+    assert!(store.list(&ListFilter::all(), 100).await.unwrap().is_empty());
+}
+
+pub async fn documents_are_created_then_compare_and_swapped(b: &impl Backend) {
+    let store = b.store();
+    let key = "drill-run:nightly.20261205T023000Z";
+    assert_eq!(store.document(key).await.unwrap(), None, "absent");
+    let new = restore_store::Document { key: key.into(), version: String::new(), body: serde_json::json!({"items": [1]}) };
+    let stored = store.put_document(&new).await.unwrap();
+    assert!(!stored.version.is_empty());
+    assert_eq!(store.document(key).await.unwrap(), Some(stored.clone()), "read back with its version");
+    assert!(matches!(store.put_document(&new).await, Err(StoreError::Conflict { .. })), "created twice");
+    let next = restore_store::Document { body: serde_json::json!({"items": [1, 2]}), ..stored.clone() };
+    let updated = store.put_document(&next).await.unwrap();
+    assert_ne!(updated.version, stored.version);
+    assert!(matches!(store.put_document(&next).await, Err(StoreError::Conflict { .. })), "stale version");
+    assert_eq!(store.document(key).await.unwrap().unwrap().body, serde_json::json!({"items": [1, 2]}));
+    let too_long = restore_store::Document { key: "k".repeat(600), ..new.clone() };
+    assert!(matches!(store.put_document(&too_long).await, Err(StoreError::Invalid { .. })));
+    // Documents are not records.
     assert!(store.list(&ListFilter::all(), 100).await.unwrap().is_empty());
 }
 

@@ -474,11 +474,11 @@ impl StateStore for FaultyStore {
     async fn count_active(&self, vault_id: &str) -> Result<usize, StoreError> {
         self.inner.count_active(vault_id).await
     }
-    async fn slots(&self, key: &str) -> Result<restore_store::Slots, StoreError> {
-        self.inner.slots(key).await
+    async fn document(&self, key: &str) -> Result<Option<restore_store::Document>, StoreError> {
+        self.inner.document(key).await
     }
-    async fn put_slots(&self, slots: &restore_store::Slots) -> Result<restore_store::Slots, StoreError> {
-        self.inner.put_slots(slots).await
+    async fn put_document(&self, doc: &restore_store::Document) -> Result<restore_store::Document, StoreError> {
+        self.inner.put_document(doc).await
     }
     fn describe(&self) -> String {
         format!("faulty {}", self.inner.describe())
