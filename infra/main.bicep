@@ -33,8 +33,8 @@ param vmRestoreTargetResourceGroupIds array = []
 @description('Staging storage accounts (ARM ids) that VM restore-disks requests name; the tracker may read the VM config a restore-disks job writes there (it names the restored disks).')
 param stagingStorageAccountIds array = []
 
-@description('Deploy the recovery-drill function app, its evidence account, drill-results queue and alert rules.')
-param enableDrills bool = true
+@description('Deploy the recovery-drill function app, its evidence account, drill-results queue and alert rules. Off by default: the drill function does not yet read plans from Blob Storage (docs/drills.md, Status).')
+param enableDrills bool = false
 
 @description('NCRONTAB (6 fields, UTC) of the drill timer.')
 param drillsSchedule string = '0 */5 * * * *'
@@ -233,9 +233,8 @@ var drillsAppSettings = {
   RESTORE_SERVICEBUS_NAMESPACE: serviceBus.outputs.fullyQualifiedNamespace
   RESTORE_REQUESTS_QUEUE: requestsQueueName
   RESTORE_DRILL_RESULTS_QUEUE: 'drill-results'
-  RESTORE_DRILL_PLANS_URL: 'https://${evidenceStorageName}.blob.${environment().suffixes.storage}/drill-plans'
-  RESTORE_DRILL_EVIDENCE_URL: 'https://${evidenceStorageName}.blob.${environment().suffixes.storage}/drill-evidence'
-  RESTORE_DRILL_OVERVIEW_URL: 'https://${evidenceStorageName}.blob.${environment().suffixes.storage}/drill-overview'
+  // The drill function reads plans from and writes evidence to folders only, so far; reading the drill-plans
+  // container and writing drill-evidence / drill-overview is the next step (docs/drills.md, Status).
 }
 
 // ---- function apps ---------------------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ const APPS: &[App] = &[
         functions: &[("RestoreTracker", "timerTrigger", "timer")],
         settings_var: "trackerAppSettings",
     },
+    App { name: "drills", functions: &[("RestoreDrills", "timerTrigger", "timer")], settings_var: "drillsAppSettings" },
 ];
 
 fn root() -> PathBuf {
@@ -162,7 +163,7 @@ fn expected_host_json(app: &str) -> Value {
                 "maxAutoLockRenewalDuration": "00:15:00",
             }),
         ),
-        "tracker" => ("00:05:00", json!({})),
+        "tracker" | "drills" => ("00:05:00", json!({})),
         other => panic!("no expected host.json for app {other:?}: add it to expected_host_json and APPS"),
     };
     let mut service_bus = service_bus;

@@ -128,6 +128,28 @@ impl StagingEndpoint {
     }
 }
 
+impl StagingEndpoint {
+    /// The account, container and blob of a staging file URL, only if rebuilding the URL from them at this
+    /// endpoint gives the same URL (so a URL on another host, or any other shape, is refused).
+    pub fn split_blob_url(&self, url: &str) -> Result<(String, String, String), StagingError> {
+        let refused = || StagingError::BadName(url.to_string(), "staging file URL at the configured endpoint");
+        let (prefix, suffix) = self.template.split_once("{account}").ok_or_else(refused)?;
+        let rest = url.strip_prefix(prefix).ok_or_else(refused)?;
+        let (account, path) = if suffix.is_empty() {
+            rest.split_once('/').ok_or_else(refused)?
+        } else {
+            let at = rest.find(suffix).ok_or_else(refused)?;
+            (&rest[..at], rest[at + suffix.len()..].strip_prefix('/').ok_or_else(refused)?)
+        };
+        let (container, blob) = path.split_once('/').ok_or_else(refused)?;
+        let rebuilt = self.blob_url(account, container, blob)?;
+        if rebuilt.as_str() != url {
+            return Err(refused());
+        }
+        Ok((account.to_string(), container.to_string(), blob.to_string()))
+    }
+}
+
 /// Reads (and deletes) staging files with the app's identity (`Storage Blob Data Reader` on the staging
 /// accounts; drills that clean up need `Contributor`).
 #[derive(Clone)]
@@ -175,6 +197,12 @@ impl StagingReader {
         let downloaded = self.client(&url)?.download(None).await.map_err(|e| read_error(e.to_string()))?;
         let body = downloaded.body.collect().await.map_err(|e| read_error(e.to_string()))?;
         Ok(body.to_vec())
+    }
+
+    /// Deletes the staging file at `url` (which must lie at the configured endpoint); gone counts as deleted.
+    pub async fn delete_url(&self, url: &str) -> Result<(), StagingError> {
+        let (account, container, blob) = self.endpoint.split_blob_url(url)?;
+        self.delete(&account, &container, &blob).await
     }
 
     /// Deletes one staging file; a file already gone counts as deleted.
@@ -297,6 +325,16 @@ mod tests {
         let local = StagingEndpoint::parse("https://127.0.0.1:8443/staging/{account}/").unwrap();
         assert_eq!(local.blob_url("stage01", "c", "b").unwrap().as_str(), "https://127.0.0.1:8443/staging/stage01/c/b");
         assert!(StagingEndpoint::parse("http://{account}.blob.core.windows.net").is_err());
+        let split = e.split_blob_url("https://stage01.blob.core.windows.net/vm-abc/config-vm.json").unwrap();
+        assert_eq!(split, ("stage01".into(), "vm-abc".into(), "config-vm.json".into()));
+        assert_eq!(local.split_blob_url("https://127.0.0.1:8443/staging/stage01/c/b").unwrap().0, "stage01");
+        for other in [
+            "https://evil.example/stage01/c/b",
+            "https://stage01.blob.core.windows.net.evil/c/b",
+            "https://stage01.blob.core.windows.net/c",
+        ] {
+            assert!(e.split_blob_url(other).is_err(), "{other}");
+        }
         assert!(StagingEndpoint::parse("https://blob.core.windows.net").is_err());
         assert_eq!(
             StagingEndpoint::for_cloud(&Cloud::AzureChina).unwrap().template,

@@ -434,7 +434,8 @@ pub async fn documents_are_created_then_compare_and_swapped(b: &impl Backend) {
     let store = b.store();
     let key = "drill-run:nightly.20261205T023000Z";
     assert_eq!(store.document(key).await.unwrap(), None, "absent");
-    let new = restore_store::Document { key: key.into(), version: String::new(), body: serde_json::json!({"items": [1]}) };
+    let new =
+        restore_store::Document { key: key.into(), version: String::new(), body: serde_json::json!({"items": [1]}) };
     let stored = store.put_document(&new).await.unwrap();
     assert!(!stored.version.is_empty());
     assert_eq!(store.document(key).await.unwrap(), Some(stored.clone()), "read back with its version");

@@ -1,0 +1,244 @@
+//! The drill function app: `RestoreDrills`, a timer trigger (binding `timer`). Each tick it
+//! 1. emits `drill.tick` (the heartbeat the alert rules watch);
+//! 2. reads every plan in `RESTORE_DRILL_PLANS_DIR` (one JSON document per plan, read each tick: no redeploy to
+//!    change a plan); a plan that no longer validates raises a `planInvalid` signal instead of being skipped;
+//! 3. starts each due run once: the run document `drill-run:<run id>` is created under compare-and-swap, so a tick
+//!    that runs twice starts one run; items come from the plan's explicit `selection.items` (vault and tag
+//!    selection against Azure are not built yet: such a plan raises a signal);
+//! 4. advances every open run one step per item ([`restore_drills::run`]), storing it under compare-and-swap;
+//!    restore requests go out on the `requests` output binding (the intake's queue), so duplicates and crashes
+//!    are the exactly-once core's business;
+//! 5. when a run ends: emits `drill.runEnded` and its signals, writes its report page and evidence pack to
+//!    `RESTORE_DRILL_EVIDENCE_DIR`, and returns the drill result on the `drillResults` binding.
+//!
+//! Missed runs (not started within their start window) raise `missedRun` once, recorded as a document.
+
+mod seams;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use custom_handler::{HandlerError, Invocation, Outputs, TimerInfo};
+use restore_contract::Policy;
+use restore_drills::events::Event;
+use restore_drills::result::Signal;
+use restore_drills::run::{DrillRun, RunContext};
+use restore_store::{Document, StateStore, StoreError};
+use serde_json::json;
+use time::{Duration, OffsetDateTime};
+
+use seams::{ArmDrillAzure, StoreRestores};
+
+struct App {
+    azure: ArmDrillAzure,
+    store: Arc<dyn StateStore>,
+    policy: Policy,
+    plans_dir: PathBuf,
+    evidence_dir: PathBuf,
+}
+
+fn setting(name: &str) -> Option<String> {
+    std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+async fn build() -> Result<App, String> {
+    let (client, source) = restore_engine::config::client_from_env(false).map_err(|e| e.to_string())?;
+    tracing::info!(credential = ?source, endpoint = %client.pipeline().endpoint(), "ARM client ready");
+    let store = restore_store::from_env().await.map_err(|e| e.to_string())?;
+    let policy = Policy::from_env().map_err(|e| e.to_string())?;
+    let plans_dir = setting("RESTORE_DRILL_PLANS_DIR")
+        .map(PathBuf::from)
+        .ok_or("RESTORE_DRILL_PLANS_DIR is not set: name the folder holding the drill plans (one JSON file each)")?;
+    let evidence_dir = setting("RESTORE_DRILL_EVIDENCE_DIR").map_or_else(|| PathBuf::from("out/drills"), PathBuf::from);
+    let options = restore_engine::config::pipeline_options_from_env().map_err(|e| e.to_string())?;
+    let staging = restore_workflow::staging::StagingEndpoint::from_env(&options.cloud).ok().and_then(|endpoint| {
+        let (_, credential) = restore_engine::credential::from_env(false).ok()?;
+        let transport = restore_engine::transport::transport(&options.transport).ok()?;
+        Some(restore_workflow::staging::StagingReader::new(endpoint, credential, Some(transport)))
+    });
+    Ok(App { azure: ArmDrillAzure { client, staging }, store, policy, plans_dir, evidence_dir })
+}
+
+fn run_key(run_id: &str) -> String {
+    format!("drill-run:{run_id}")
+}
+
+/// Every plan file in the folder: its name and bytes (a folder that cannot be read fails the tick).
+fn plan_files(dir: &std::path::Path) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("RESTORE_DRILL_PLANS_DIR {}: {e}", dir.display()))?;
+    let mut files: Vec<_> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    Ok(files
+        .into_iter()
+        .filter_map(|p| Some((p.file_stem()?.to_string_lossy().into_owned(), std::fs::read(&p).ok()?)))
+        .collect())
+}
+
+fn store_error(e: StoreError) -> HandlerError {
+    HandlerError::msg(format!("state store: {e}"))
+}
+
+async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError> {
+    Event::Tick.emit();
+    let now = OffsetDateTime::now_utc();
+    let restores = StoreRestores { store: app.store.clone(), outbox: Mutex::new(Vec::new()) };
+    let mut results = Vec::new();
+    for (file, bytes) in plan_files(&app.plans_dir).map_err(HandlerError::msg)? {
+        let plan = match restore_drills::parse_plan(&bytes, &app.policy, now) {
+            Ok(plan) => plan,
+            Err(e) => {
+                let signal = Signal::from(&e);
+                Event::Signal { plan: &file, run_id: "", signal: &signal }.emit();
+                continue;
+            }
+        };
+        let (schedule, plan) = (plan.schedule().clone(), plan.into_plan());
+        // Due runs start once: the create is conditional.
+        for due in schedule.due(now, |_| false) {
+            if app.store.document(&run_key(&due.run_id)).await.map_err(store_error)?.is_some() {
+                continue;
+            }
+            let closes = due.at + Duration::seconds(plan.schedule.start_window.as_secs());
+            Event::RunDue {
+                plan: &plan.name,
+                run_id: &due.run_id,
+                scheduled_at: &restore_contract::Timestamp::from(due.at).to_string(),
+                window_closes_at: &restore_contract::Timestamp::from(closes).to_string(),
+            }
+            .emit();
+            let mut items = Vec::new();
+            for item in &plan.selection.items {
+                items.push((item.clone(), source_of(&app.azure, item).await.map_err(|e| HandlerError::msg(e.0))?));
+            }
+            let run = DrillRun::start(&plan, &due.run_id, due.at, items, now);
+            let body = serde_json::to_value(&run).map_err(|e| HandlerError::msg(e.to_string()))?;
+            let doc = Document { key: run_key(&due.run_id), version: String::new(), body };
+            match app.store.put_document(&doc).await {
+                Ok(_) => Event::RunStarted { plan: &plan.name, run_id: &due.run_id, items: run.items.len() }.emit(),
+                Err(StoreError::Conflict { .. }) => {}
+                Err(e) => return Err(store_error(e)),
+            }
+        }
+        // Missed runs of the last week, each signalled once.
+        let week_ago = now - Duration::days(7);
+        for missed in schedule.missed(week_ago, now, |_| false) {
+            if app.store.document(&run_key(&missed.run_id)).await.map_err(store_error)?.is_some() {
+                continue;
+            }
+            let marker =
+                Document { key: run_key(&missed.run_id), version: String::new(), body: json!({"missed": true}) };
+            if app.store.put_document(&marker).await.is_ok() {
+                let signal = restore_drills::rto::missed_signal(missed.at, plan.schedule.start_window);
+                Event::Signal { plan: &plan.name, run_id: &missed.run_id, signal: &signal }.emit();
+            }
+        }
+        // Open runs: any started within the completion window plus a day.
+        let horizon = now - Duration::seconds(plan.completion_window.as_secs()) - Duration::days(1);
+        for occurrence in schedule.occurrences(horizon, now, 64) {
+            let Some(doc) = app.store.document(&run_key(&occurrence.run_id)).await.map_err(store_error)? else {
+                continue;
+            };
+            let Ok(mut run) = serde_json::from_value::<DrillRun>(doc.body.clone()) else { continue };
+            if run.ended() {
+                continue;
+            }
+            let ctx = RunContext {
+                sandbox: &app.policy.sandbox,
+                now,
+                resend_after: Duration::minutes(10),
+                max_failed_deletes: 5,
+            };
+            let (changed, errors) = run.advance(&ctx, &app.azure, &restores).await;
+            for e in &errors {
+                tracing::warn!(run_id = %run.run_id, error = %e, "drill step failed; retried next tick");
+            }
+            if !changed {
+                continue;
+            }
+            let body = serde_json::to_value(&run).map_err(|e| HandlerError::msg(e.to_string()))?;
+            match app.store.put_document(&Document { body, ..doc }).await {
+                Ok(_) => {}
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(e) => return Err(store_error(e)),
+            }
+            if run.ended() {
+                let result = run.result(|_| Vec::new());
+                if let Some(outcome) = result.outcome {
+                    Event::RunEnded { plan: &run.plan.name, run_id: &run.run_id, outcome }.emit();
+                }
+                for s in &result.signals {
+                    Event::Signal { plan: &run.plan.name, run_id: &run.run_id, signal: s }.emit();
+                }
+                write_evidence(&app.evidence_dir, &run, &result);
+                results.push(serde_json::to_string(&result).unwrap_or_default());
+            }
+        }
+    }
+    let requests = restores.outbox.into_inner().unwrap_or_default();
+    Ok(Outputs::new().service_bus("requests", requests).service_bus("drillResults", results))
+}
+
+/// The source disk or VM of an item as it is now (what the checks compare against), through its backup instance
+/// (`dataSourceInfo.resourceID`) or protected item (`sourceResourceId`); `None` when it no longer exists.
+async fn source_of(
+    azure: &ArmDrillAzure,
+    item: &restore_drills::ItemId,
+) -> Result<Option<serde_json::Value>, restore_drills::item::SeamError> {
+    use restore_drills::item::DrillAzure;
+    let Some(protected) = azure.get(item.as_str()).await? else { return Ok(None) };
+    let source = protected["properties"]["dataSourceInfo"]["resourceID"]
+        .as_str()
+        .or(protected["properties"]["sourceResourceId"].as_str())
+        .map(str::to_string);
+    match source {
+        Some(id) => azure.get(&id).await,
+        None => Ok(None),
+    }
+}
+
+/// The run's report page and evidence pack; a failure to write is logged (the result message still goes out).
+fn write_evidence(dir: &std::path::Path, run: &DrillRun, result: &restore_drills::result::DrillResult) {
+    let items = run
+        .items
+        .iter()
+        .map(|i| restore_evidence::ItemEvidence {
+            item: i.item.clone(),
+            restored_gib: None,
+            recovery_point_age_seconds: None,
+            checks: i.checks.clone(),
+            cleanup: i
+                .created
+                .iter()
+                .map(|c| restore_evidence::pack::CleanupEvidence {
+                    resource: c.id.clone(),
+                    deleted: c.gone_at.is_some(),
+                    confirmed_at: c.gone_at,
+                    detail: c.problem.clone(),
+                })
+                .collect(),
+        })
+        .collect();
+    let pack = restore_evidence::EvidencePack::new(
+        restore_contract::Timestamp::from(OffsetDateTime::now_utc()),
+        result.clone(),
+        items,
+    );
+    match restore_evidence::store::write_run(dir, &pack) {
+        Ok(page) => tracing::info!(run_id = %run.run_id, page = %page.display(), "drill report written"),
+        Err(e) => tracing::error!(run_id = %run.run_id, error = %e, "drill report not written"),
+    }
+}
+
+fn main() -> ExitCode {
+    custom_handler::app::main("drills", build, |runtime, ready| {
+        runtime.timer("RestoreDrills", "timer", move |timer, _ctx: Invocation| {
+            let ready = ready.clone();
+            async move { tick(ready.get().await, timer).await }
+        })
+    })
+}

@@ -1,0 +1,134 @@
+//! The production side of the drill library's seams: Azure through the ARM client (and staging files through
+//! the staging reader), the restore path through the state store (records) and the `requests` output binding.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use azure_core::http::Method;
+use restore_drills::item::{DrillAzure, RestoreView, Restores, SeamError};
+use restore_engine::client::{ArmClient, CallError};
+use restore_engine::pipeline::Retry;
+use restore_models::arm_id::ResourceId;
+use restore_store::{State, StateStore};
+use restore_workflow::staging::StagingReader;
+use serde_json::Value;
+
+/// api-versions of what drills read and delete.
+fn api_version(id: &str) -> &'static str {
+    let lower = id.to_ascii_lowercase();
+    if lower.contains("/providers/microsoft.network/") {
+        "2024-05-01"
+    } else if lower.contains("/providers/microsoft.dataprotection/") {
+        restore_models::dataprotection::API_VERSION
+    } else if lower.contains("/providers/microsoft.recoveryservices/") {
+        restore_models::recoveryservices::API_VERSION
+    } else if lower.contains("/providers/microsoft.compute/disks/") {
+        "2024-03-02"
+    } else {
+        "2024-07-01"
+    }
+}
+
+fn seam(e: impl std::fmt::Display) -> SeamError {
+    SeamError(e.to_string())
+}
+
+/// Azure as the drill function sees it.
+pub struct ArmDrillAzure {
+    /// The ARM client (origin-checked, budgeted, retrying reads).
+    pub client: ArmClient,
+    /// Staging files, when the endpoint is configured.
+    pub staging: Option<StagingReader>,
+}
+
+impl ArmDrillAzure {
+    fn ctx() -> azure_core::http::Context<'static> {
+        ArmClient::context("drills")
+    }
+}
+
+#[async_trait]
+impl DrillAzure for ArmDrillAzure {
+    async fn get(&self, id: &str) -> Result<Option<Value>, SeamError> {
+        let id = ResourceId::parse(id).map_err(seam)?;
+        match self.client.get_json::<Value>(&Self::ctx(), "resource", id.as_str(), api_version(id.as_str()), &[]).await
+        {
+            Ok(v) => Ok(Some(v)),
+            Err(CallError::Azure(e)) if e.status == 404 => Ok(None),
+            Err(e) => Err(seam(e)),
+        }
+    }
+
+    async fn instance_view(&self, vm: &str) -> Result<Value, SeamError> {
+        let vm = ResourceId::parse(vm).map_err(seam)?;
+        let path = format!("{}/instanceView", vm.as_str());
+        self.client.get_json(&Self::ctx(), "VM instance view", &path, api_version(vm.as_str()), &[]).await.map_err(seam)
+    }
+
+    async fn merge_tags(&self, id: &str, tags: &BTreeMap<String, String>) -> Result<(), SeamError> {
+        let id = ResourceId::parse(id).map_err(seam)?;
+        self.client.merge_tags(&Self::ctx(), &id, tags).await.map_err(seam)
+    }
+
+    async fn delete(&self, id: &str) -> Result<u16, SeamError> {
+        let id = ResourceId::parse(id).map_err(seam)?;
+        let url = self.client.pipeline().url(id.as_str(), api_version(id.as_str()), &[]);
+        match self.client.call(&Self::ctx(), Method::Delete, url, None, Retry::Safe).await {
+            Ok(response) => Ok(response.status),
+            Err(CallError::Azure(e)) => Ok(e.status),
+            Err(e) => Err(seam(e)),
+        }
+    }
+
+    async fn delete_staging(&self, url: &str) -> Result<(), SeamError> {
+        let reader =
+            self.staging.as_ref().ok_or_else(|| SeamError("RESTORE_STAGING_BLOB_ENDPOINT is not configured".into()))?;
+        reader.delete_url(url).await.map_err(seam)
+    }
+}
+
+/// The restore path: records from the state store; requests collected for the `requests` output binding.
+pub struct StoreRestores {
+    /// The state store the intake and tracker write.
+    pub store: Arc<dyn StateStore>,
+    /// Requests to send with this tick's answer.
+    pub outbox: Mutex<Vec<String>>,
+}
+
+#[async_trait]
+impl Restores for StoreRestores {
+    async fn restore(&self, request_id: &str) -> Result<Option<RestoreView>, SeamError> {
+        let Some(record) = self.store.get(request_id).await.map_err(seam)? else { return Ok(None) };
+        let result = record.result.clone().unwrap_or(Value::Null);
+        let strings = |key: &str| -> Vec<String> {
+            result[key].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_string)).collect()
+        };
+        // Terminal with its result built (the tracker builds it from the job on its tick; the intake on a refusal).
+        let done = record.state.is_terminal() && result.get("requestId").is_some();
+        Ok(Some(RestoreView {
+            done,
+            succeeded: record.state == State::Succeeded,
+            triggered_at: record.triggered_at,
+            job_started_at: record.job_started_at,
+            job_ended_at: result["timings"]["jobEndedAt"]
+                .as_str()
+                .and_then(|t| restore_contract::Timestamp::parse(t).ok())
+                .map(|t| t.get()),
+            restored: strings("restoredResourceIds"),
+            staging_files: strings("stagingFiles"),
+            error: (done && record.state != State::Succeeded).then(|| {
+                let reason = record.reason.clone();
+                (
+                    reason.as_ref().map_or_else(|| format!("{:?}", record.state), |r| r.code.clone()),
+                    reason.map_or_else(|| "the restore did not succeed".into(), |r| r.message),
+                )
+            }),
+        }))
+    }
+
+    async fn send(&self, request: &Value) -> Result<(), SeamError> {
+        self.outbox.lock().map_err(|_| SeamError("outbox poisoned".into()))?.push(request.to_string());
+        Ok(())
+    }
+}
