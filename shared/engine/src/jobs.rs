@@ -70,6 +70,10 @@ pub struct JobView {
     pub restored_resource_ids: Vec<String>,
     /// Progress percentage, where Azure reports it.
     pub progress_percent: Option<f64>,
+    /// Azure's estimate of the time left, as sent (Recovery Services VM jobs'
+    /// `extendedInfo.estimatedRemainingDuration`, a TimeSpan); the tracker paces its reads on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_remaining: Option<String>,
     /// What the job is about (backup instance id or VM name), for matching during reconciliation.
     pub item: Option<String>,
     /// The recovery point restored, where Azure reports it.
@@ -110,6 +114,7 @@ impl JobView {
             errors: p.error_details.iter().map(|e| AzureError::from_user_facing(0, e)).collect(),
             restored_resource_ids: p.recovery_destination().map(|d| vec![d.to_string()]).unwrap_or_default(),
             progress_percent: None,
+            estimated_remaining: None,
             item: p.backup_instance_id.clone(),
             recovery_point_id: p
                 .extended_info
@@ -136,6 +141,7 @@ impl JobView {
                 errors: Vec::new(),
                 restored_resource_ids: Vec::new(),
                 progress_percent: None,
+                estimated_remaining: None,
                 item: None,
                 recovery_point_id: None,
                 container: None,
@@ -160,6 +166,7 @@ impl JobView {
                 .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect())
                 .unwrap_or_default(),
             progress_percent: vm.extended_info.as_ref().and_then(|e| e.progress_percentage),
+            estimated_remaining: vm.extended_info.as_ref().and_then(|e| e.estimated_remaining_duration.clone()),
             item: vm.entity_friendly_name.clone(),
             container: vm.container_name.clone(),
             recovery_point_id: from_bag("Recovery point ID"),
@@ -201,7 +208,7 @@ mod tests {
             "properties": {
                 "jobType": "AzureIaaSVMJob", "entityFriendlyName": "vm1", "operation": "Restore",
                 "status": "Cancelling", "startTime": "2024-01-01T10:00:00Z",
-                "extendedInfo": {"propertyBag": {"Restored resource IDs": "/a, /b", "Recovery point ID": "123"}, "progressPercentage": 40}
+                "extendedInfo": {"propertyBag": {"Restored resource IDs": "/a, /b", "Recovery point ID": "123"}, "progressPercentage": 40, "estimatedRemainingDuration": "00:04:10"}
             }
         }))
         .unwrap();
@@ -211,5 +218,6 @@ mod tests {
         assert_eq!(view.restored_resource_ids, ["/a", "/b"]);
         assert_eq!(view.recovery_point_id.as_deref(), Some("123"));
         assert_eq!(view.progress_percent, Some(40.0));
+        assert_eq!(view.estimated_remaining.as_deref(), Some("00:04:10"));
     }
 }
