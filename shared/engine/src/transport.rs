@@ -31,7 +31,7 @@ use azure_core::http::Transport;
 /// Transport settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransportOptions {
-    /// PEM files whose certificates are trusted in addition to the platform's roots.
+    /// PEM files whose certificates are trusted in addition to Mozilla's roots (compiled in).
     pub extra_ca_files: Vec<PathBuf>,
     /// TCP + TLS connect timeout.
     pub connect_timeout: Duration,
