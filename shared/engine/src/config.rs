@@ -49,10 +49,9 @@ pub fn pipeline_options_from_env() -> Result<PipelineOptions, ConfigError> {
         setting("RESTORE_ARM_AUDIENCE").as_deref(),
     )?;
     let mut options = PipelineOptions::for_cloud(cloud);
-    // Separated like PATH (the platform's separator), as the state store reads the same setting.
-    options.transport.extra_ca_files = std::env::var_os("RESTORE_EXTRA_CA_FILES")
-        .map(|v| std::env::split_paths(&v).filter(|p| !p.as_os_str().is_empty()).collect())
-        .unwrap_or_default();
+    // The same settings the credential, the state store and the Service Bus sender read, so all of them share
+    // one HTTP client (transport::transport is memoised per settings).
+    options.transport = crate::transport::TransportOptions::from_env();
     // The client-side budget mirrors ARM's throttle. ARM's limits differ by principal and subscription (and
     // Microsoft changes them), so an operator whose limits differ, or a benchmark scaling the emulator's
     // throttle, sets them here instead of rebuilding.

@@ -14,9 +14,10 @@
 use std::sync::Arc;
 
 use azure_core::credentials::TokenCredential;
+use azure_core::http::ClientOptions;
 use azure_identity::{
-    DeveloperToolsCredential, ManagedIdentityCredential, ManagedIdentityCredentialOptions, UserAssignedId,
-    WorkloadIdentityCredential,
+    ClientAssertionCredentialOptions, DeveloperToolsCredential, ManagedIdentityCredential,
+    ManagedIdentityCredentialOptions, UserAssignedId, WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
 };
 
 /// Where tokens come from.
@@ -71,6 +72,9 @@ pub enum CredentialError {
     /// Workload identity was asked for without its settings.
     #[error("RESTORE_CREDENTIAL=workload-identity needs {0}")]
     MissingWorkloadSetting(&'static str),
+    /// The HTTPS transport for token requests could not be built (a bad `RESTORE_EXTRA_CA_FILES`).
+    #[error(transparent)]
+    Transport(#[from] crate::transport::TransportError),
     /// azure_identity refused to build the credential.
     #[error("cannot create the {source_name} credential: {message}")]
     Build {
@@ -123,20 +127,36 @@ pub fn choose_source(
     }
 }
 
-/// Builds the credential for `source`.
+/// Builds the credential for `source`. Its token requests go through a transport of
+/// [`crate::transport::transport`] (shared by every credential of the process, and built on the same TLS
+/// configuration as the ARM one): left to itself azure_identity builds one more HTTP client per credential, each
+/// loading the platform's roots and initialising its own crypto provider.
 pub fn build(source: &CredentialSource) -> Result<Arc<dyn TokenCredential>, CredentialError> {
     let fail =
         |e: azure_core::Error| CredentialError::Build { source_name: source.to_string(), message: e.to_string() };
+    let client_options = || -> Result<ClientOptions, CredentialError> {
+        // Plain HTTP allowed: the Functions and IMDS identity endpoints are local HTTP services.
+        let options =
+            crate::transport::TransportOptions { https_only: false, ..crate::transport::TransportOptions::from_env() };
+        let transport = crate::transport::transport(&options)?;
+        Ok(ClientOptions { transport: Some(transport), ..Default::default() })
+    };
     let credential: Arc<dyn TokenCredential> = match source {
         CredentialSource::AppServiceManagedIdentity { client_id }
         | CredentialSource::ImdsManagedIdentity { client_id } => {
             let options = ManagedIdentityCredentialOptions {
                 user_assigned_id: client_id.clone().map(UserAssignedId::ClientId),
-                ..Default::default()
+                client_options: client_options()?,
             };
             ManagedIdentityCredential::new(Some(options)).map_err(fail)?
         }
-        CredentialSource::WorkloadIdentity => WorkloadIdentityCredential::new(None).map_err(fail)?,
+        CredentialSource::WorkloadIdentity => {
+            let options = WorkloadIdentityCredentialOptions {
+                credential_options: ClientAssertionCredentialOptions { client_options: client_options()? },
+                ..Default::default()
+            };
+            WorkloadIdentityCredential::new(Some(options)).map_err(fail)?
+        }
         CredentialSource::DeveloperTools => DeveloperToolsCredential::new(None).map_err(fail)?,
     };
     tracing::info!(credential = %source, "using Azure credential");

@@ -70,6 +70,10 @@ pub struct JobView {
     pub restored_resource_ids: Vec<String>,
     /// Progress percentage, where Azure reports it.
     pub progress_percent: Option<f64>,
+    /// Azure's estimate of the time left, as sent (Recovery Services VM jobs'
+    /// `extendedInfo.estimatedRemainingDuration`, a TimeSpan); the tracker paces its reads on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_remaining: Option<String>,
     /// What the job is about (backup instance id or VM name), for matching during reconciliation.
     pub item: Option<String>,
     /// The recovery point restored, where Azure reports it.
@@ -139,6 +143,7 @@ impl JobView {
             errors: p.error_details.iter().map(|e| AzureError::from_user_facing(0, e)).collect(),
             restored_resource_ids: p.recovery_destination().map(|d| vec![d.to_string()]).unwrap_or_default(),
             progress_percent: None,
+            estimated_remaining: None,
             item: p.backup_instance_id.clone(),
             staging: None,
             recovery_point_id: p
@@ -166,6 +171,7 @@ impl JobView {
                 errors: Vec::new(),
                 restored_resource_ids: Vec::new(),
                 progress_percent: None,
+                estimated_remaining: None,
                 item: None,
                 recovery_point_id: None,
                 container: None,
@@ -191,6 +197,7 @@ impl JobView {
             // the request named, restored disks are read from the staging config (see `staging`).
             restored_resource_ids: Vec::new(),
             progress_percent: vm.extended_info.as_ref().and_then(|e| e.progress_percentage),
+            estimated_remaining: vm.extended_info.as_ref().and_then(|e| e.estimated_remaining_duration.clone()),
             item: vm.entity_friendly_name.clone(),
             container: vm.container_name.clone(),
             recovery_point_id: from_bag("Recovery point ID"),
@@ -255,7 +262,7 @@ mod tests {
                     "Target resource group": "mystorageaccountRG",
                     "Template Blob Uri": "https://mystorageaccount.blob.core.windows.net/myvm-daa1931199fd4a22ae601f46d8812276/azuredeploy1fc2d55d.json",
                     "Recovery point ID": "123"
-                }, "progressPercentage": 40}
+                }, "progressPercentage": 40, "estimatedRemainingDuration": "00:04:10"}
             }
         }))
         .unwrap();
@@ -271,5 +278,6 @@ mod tests {
         assert!(staging.template_uri.unwrap().ends_with("azuredeploy1fc2d55d.json"));
         assert_eq!(view.recovery_point_id.as_deref(), Some("123"));
         assert_eq!(view.progress_percent, Some(40.0));
+        assert_eq!(view.estimated_remaining.as_deref(), Some("00:04:10"));
     }
 }

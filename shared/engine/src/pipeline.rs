@@ -186,6 +186,9 @@ impl ArmPipeline {
             None => transport(&options.transport)?,
         };
         let scope = options.cloud.token_scope();
+        // One bearer policy, hence one token cache, for both pipelines: the first call of the never-retry
+        // pipeline (the restore trigger) reuses the token the retrying one already holds.
+        let auth: Arc<dyn Policy> = Arc::new(BearerTokenAuthorizationPolicy::new(credential, [scope]));
         let build = |retry: RetryOptions| {
             let client_options = ClientOptions {
                 retry,
@@ -195,11 +198,8 @@ impl ArmPipeline {
             };
             let per_call: Vec<Arc<dyn Policy>> =
                 vec![Arc::new(OriginGuardPolicy { origins: origins.clone() }), Arc::new(CorrelationPolicy)];
-            let per_try: Vec<Arc<dyn Policy>> = vec![
-                Arc::new(BudgetPolicy { budget: budget.clone() }),
-                Arc::new(BearerTokenAuthorizationPolicy::new(credential.clone(), [scope.clone()])),
-                Arc::new(SendWindowPolicy),
-            ];
+            let per_try: Vec<Arc<dyn Policy>> =
+                vec![Arc::new(BudgetPolicy { budget: budget.clone() }), auth.clone(), Arc::new(SendWindowPolicy)];
             Pipeline::new(
                 Some(env!("CARGO_PKG_NAME")),
                 Some(env!("CARGO_PKG_VERSION")),

@@ -14,6 +14,7 @@
 pub mod azure;
 pub mod clock;
 pub mod intake;
+pub mod pace;
 pub mod plan;
 pub mod reconcile;
 pub mod results;

@@ -160,6 +160,7 @@ mod tests {
             errors: Vec::new(),
             restored_resource_ids: Vec::new(),
             progress_percent: None,
+            estimated_remaining: None,
             item: Some("vm-web-01".into()),
             recovery_point_id: None,
             container: container.map(String::from),

@@ -135,6 +135,8 @@ pub struct Tracker {
     /// Reads a restore-disks job's staging config to learn the disks it restored; without it those disks are
     /// neither reported nor tagged.
     staging: Option<StagingReader>,
+    /// Restore durations seen by this tracker, to read the next jobs near their expected end.
+    pace: Arc<crate::pace::History>,
 }
 
 /// One record's step.
@@ -148,7 +150,7 @@ enum Advance {
 impl Tracker {
     /// A tracker over a client and a store.
     pub fn new(client: ArmClient, store: Arc<dyn StateStore>, settings: TrackerSettings) -> Self {
-        Tracker { client, store, settings, clock: Arc::new(SystemClock), staging: None }
+        Tracker { client, store, settings, clock: Arc::new(SystemClock), staging: None, pace: Arc::default() }
     }
 
     /// The same tracker reading restore-disks jobs' staging configs with `reader`.
@@ -361,7 +363,7 @@ impl Tracker {
                 record.state = State::Running;
                 record.job_id = Some(job_id);
                 record.polls = record.polls.saturating_add(1);
-                record.next_poll_at = Some(now + self.settings.job_poll);
+                record.next_poll_at = Some(now + self.next_job_read(&record, None, now));
                 record.operation = serde_json::to_value(&op).ok();
                 Ok(Advance::Store(Box::new(record)))
             }
@@ -429,6 +431,8 @@ impl Tracker {
         let mut record = record;
         record.read_failures = 0;
         record.polls = record.polls.saturating_add(1);
+        // When a job read last found it running, for the pace history: the record's last write, if one did.
+        let last_seen_running = record.job_started_at.map(|_| record.updated_at);
         record.job_started_at = record.job_started_at.or(job.started_at);
         if !job.status.is_terminal() {
             // Measured on our clock from the trigger: Azure's job start comes from Azure's clock.
@@ -441,9 +445,15 @@ impl Tracker {
                     "the Azure job did not end in time (it may still finish)",
                 ))));
             }
-            let interval = job_interval(&self.settings, record.polls);
-            record.next_poll_at = Some(now + interval + spread(&record.request_id, interval / 10));
+            let wait = self.next_job_read(&record, Some(&job), now);
+            record.next_poll_at = Some(now + wait + spread(&record.request_id, wait / 10));
             return Ok(Advance::Store(Box::new(record)));
+        }
+        // Completed jobs only: a failure's duration says little about the next success's.
+        let completed = matches!(job.status, JobStatus::Completed | JobStatus::CompletedWithWarnings);
+        if let (true, Some((kind, item)), Some(triggered)) = (completed, pace_key(&call), record.triggered_at) {
+            let since = |t: OffsetDateTime| Duration::try_from(t - triggered).unwrap_or_default();
+            self.pace.learn(kind, &item, last_seen_running.map(since), since(now));
         }
         record.job_ended_at = job.ended_at.or(Some(now));
         let mut job = job;
@@ -721,10 +731,39 @@ fn publishable(record: &Record) -> Option<RestoreResult> {
     Some(result)
 }
 
-/// Job poll interval: doubles from the first interval to the maximum.
-fn job_interval(settings: &TrackerSettings, polls: u32) -> Duration {
-    let factor = 2u32.saturating_pow(polls.saturating_sub(1).min(10));
-    settings.job_poll.saturating_mul(factor).min(settings.job_poll_max)
+impl Tracker {
+    /// The wait before the next read of a running job (`job`: what the last read said, `None` when the job id
+    /// just became known): near its expected end, see [`crate::pace`].
+    fn next_job_read(&self, record: &Record, job: Option<&JobView>, now: OffsetDateTime) -> Duration {
+        let triggered = record.triggered_at.or(record.write_ahead_at).unwrap_or(record.received_at);
+        let typical = call_of(record).and_then(|call| pace_key(&call)).and_then(|(k, i)| self.pace.typical(k, &i));
+        let progress = crate::pace::JobProgress {
+            elapsed: Duration::try_from(now - triggered).unwrap_or_default(),
+            remaining: job.and_then(|j| j.estimated_remaining.as_deref()).and_then(crate::pace::parse_remaining),
+            percent: job.and_then(|j| j.progress_percent),
+            typical,
+        };
+        let pace = crate::pace::Pace {
+            floor: self.settings.job_poll / 3,
+            first_blind: self.settings.job_poll.mul_f64(2.5),
+            max: self.settings.job_poll_max,
+        };
+        crate::pace::next_read(progress, pace)
+    }
+}
+
+/// The kind and item a restore's duration is remembered under, for [`crate::pace::History`].
+fn pace_key(call: &AzureCall) -> Option<(&'static str, String)> {
+    match call {
+        AzureCall::DppRestore { backup_instance_id, .. } => Some(("dpp-restore", backup_instance_id.to_string())),
+        AzureCall::RsvRestore { recovery_point_id, .. } => {
+            Some(("rsv-restore", recovery_point_id.protected_item().to_string()))
+        }
+        AzureCall::RsvCrossRegionRestore { recovery_point_id, .. } => {
+            Some(("rsv-crr", recovery_point_id.protected_item().to_string()))
+        }
+        AzureCall::DppConfigureProtection { .. } | AzureCall::DppStopProtection { .. } => None,
+    }
 }
 
 /// A stable per-request offset in `[0, max)` (a tenth of the interval), so records accepted together spread
@@ -739,13 +778,6 @@ fn spread(request_id: &str, max: Duration) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn job_polls_back_off_to_the_maximum() {
-        let s = TrackerSettings::default();
-        let secs: Vec<u64> = (1..=6).map(|p| job_interval(&s, p).as_secs()).collect();
-        assert_eq!(secs, [30, 60, 120, 240, 300, 300]);
-    }
 
     #[test]
     fn spread_is_stable_and_bounded() {

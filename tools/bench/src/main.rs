@@ -10,6 +10,7 @@
 //! (scaled, see `--scale`); Azure calls per completed disk and VM restore against the example scenario,
 //! compared with what the official SDK flow makes.
 
+mod cpu;
 mod report;
 
 use std::collections::{BTreeMap, HashSet};
@@ -65,6 +66,9 @@ struct Args {
     /// Give up draining after this many seconds.
     #[arg(long, default_value_t = 200)]
     drain_limit: u64,
+    /// Run only the CPU phases (first restore from cold processes, warm restore, idle tick, result latency).
+    #[arg(long)]
+    cpu_only: bool,
 }
 
 fn main() -> std::process::ExitCode {
@@ -416,6 +420,10 @@ async fn run(args: &Args) -> R<()> {
     let total = Instant::now();
     let mut rows: Vec<Row> = Vec::new();
     let mut extra = serde_json::Map::new();
+    if args.cpu_only {
+        cpu::cpu_phases(args, &intake_exe, &tracker_exe, &mut rows, &mut extra).await?;
+        return finish(args, &rows, extra, total);
+    }
 
     let emu = start_emulator(
         &manifest_dir().join("bench-scenario.json"),
@@ -686,6 +694,11 @@ async fn run(args: &Args) -> R<()> {
                 .collect::<Vec<_>>()
         ),
     );
+    cpu::cpu_phases(args, &intake_exe, &tracker_exe, &mut rows, &mut extra).await?;
+    finish(args, &rows, extra, total)
+}
+
+fn finish(args: &Args, rows: &[Row], mut extra: serde_json::Map<String, Value>, total: Instant) -> R<()> {
     extra.insert("benchSeconds".into(), json!(total.elapsed().as_secs_f64()));
     extra.insert("cpus".into(), json!(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)));
 
@@ -693,7 +706,7 @@ async fn run(args: &Args) -> R<()> {
         let doc = json!({"rows": rows.iter().map(Row::json).collect::<Vec<_>>(), "details": extra});
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     } else {
-        print!("{}", report::table(&rows));
+        print!("{}", report::table(rows));
         println!("\nbench time {:.0} s", total.elapsed().as_secs_f64());
     }
     Ok(())
