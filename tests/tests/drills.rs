@@ -49,7 +49,16 @@ fn plan() -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_due_disk_plan_restores_checks_cleans_up_and_passes() {
-    let mut stack = Stack::start_custom(common::Backend::Sqlite, |scenario| {
+    due_disk_plan(common::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_due_disk_plan_restores_checks_cleans_up_and_passes_on_the_blob_store() {
+    due_disk_plan(common::Backend::Blob).await;
+}
+
+async fn due_disk_plan(backend: common::Backend) {
+    let mut stack = Stack::start_custom(backend, |scenario| {
         scenario["subscriptions"][0]["resourceGroups"]
             .as_array_mut()
             .expect("resource groups")
