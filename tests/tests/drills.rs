@@ -58,13 +58,8 @@ async fn a_due_disk_plan_restores_checks_cleans_up_and_passes_on_the_blob_store(
 }
 
 async fn due_disk_plan(backend: common::Backend) {
-    let mut stack = Stack::start_custom(backend, |scenario| {
-        scenario["subscriptions"][0]["resourceGroups"]
-            .as_array_mut()
-            .expect("resource groups")
-            .push(json!({"name": "rg-drill-sandbox", "location": "westus"}));
-    })
-    .await;
+    // The example scenario has the policy's sandbox group, rg-drill-sandbox.
+    let mut stack = Stack::start_with(backend).await;
     let plans = stack.dir.path().join("plans");
     let evidence = stack.dir.path().join("evidence");
     std::fs::create_dir_all(&plans).unwrap();

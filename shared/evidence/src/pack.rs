@@ -120,7 +120,7 @@ fn attest(r: &ItemResult, e: Option<&ItemEvidence>) -> String {
                 .unwrap_or_default();
             format!("from recovery point {} taken {}{age}", p.name, p.time)
         }
-        None => "with no recovery point restored".into(),
+        None => "from a recovery point this pack does not name".into(),
     };
     let checks = e.map(|e| (e.checks.iter().filter(|c| c.passed).count(), e.checks.len())).unwrap_or((0, 0));
     let cleanup = e.map(|e| (e.cleanup.iter().filter(|c| c.deleted).count(), e.cleanup.len())).unwrap_or((0, 0));

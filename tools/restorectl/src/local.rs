@@ -331,10 +331,114 @@ pub async fn run(args: LocalArgs, json: bool) -> Result<ExitCode, String> {
         print!("\r\x1b[2K");
     }
     let outcomes = outcomes.lock().await.clone();
+    let restores = report(&samples, &outcomes, started.elapsed(), speed, json);
+    // Then one drill plan over a disk, through the same intake and tracker.
+    let evidence = root.join("out/drills");
+    let drill = run_drill(&root, &settings, &intake, &tracker, &evidence, dir.path(), deadline, json).await;
     let _ = intake.kill().await;
     let _ = tracker.kill().await;
     emulator.shutdown().await;
-    Ok(report(&samples, &outcomes, started.elapsed(), speed, json))
+    let drill_passed = match drill {
+        Ok(passed) => passed,
+        Err(e) => {
+            eprintln!("restorectl local: the drill did not run: {e}");
+            false
+        }
+    };
+    Ok(if restores == ExitCode::SUCCESS && drill_passed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// The drill plan the local run uses: `examples/drills/items-nightly-disk.json`, rescheduled daily at the minute
+/// before now (UTC) so one run is due at once.
+fn local_plan(root: &Path) -> Result<Value, String> {
+    let path = root.join("examples/drills/items-nightly-disk.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut plan: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let at = time::OffsetDateTime::now_utc() - time::Duration::minutes(1);
+    plan["schedule"] = serde_json::json!({
+        "cron": format!("0 {} {} * * *", at.minute(), at.hour()), "timeZone": "UTC", "startWindow": "PT15M"
+    });
+    Ok(plan)
+}
+
+/// Runs the drill function until its run ends; prints the outcome, the RTO per item and the report's path.
+/// Returns whether the run passed.
+#[allow(clippy::too_many_arguments)]
+async fn run_drill(
+    root: &Path,
+    settings: &[(String, String)],
+    intake: &Worker,
+    tracker: &Worker,
+    evidence: &Path,
+    scratch: &Path,
+    deadline: Instant,
+    json: bool,
+) -> Result<bool, String> {
+    let plans = scratch.join("plans");
+    std::fs::create_dir_all(&plans).map_err(|e| format!("{}: {e}", plans.display()))?;
+    let plan = local_plan(root)?;
+    std::fs::write(plans.join("local-drill.json"), plan.to_string())
+        .map_err(|e| format!("{}: {e}", plans.display()))?;
+    let mut settings = settings.to_vec();
+    settings.push(("RESTORE_DRILL_PLANS_DIR".into(), plans.display().to_string()));
+    settings.push(("RESTORE_DRILL_EVIDENCE_DIR".into(), evidence.display().to_string()));
+    let exe =
+        workspace_bin("drills").map_err(|e| format!("{e} (the run script builds it: bash scripts/run-local.sh)"))?;
+    let mut drills = Worker::spawn(exe, settings).await.map_err(|e| format!("drills did not start: {e}"))?;
+    if !json {
+        println!(
+            "\nrunning drill plan '{}' (examples/drills/items-nightly-disk.json, due now)",
+            plan["name"].as_str().unwrap_or_default()
+        );
+    }
+    let output = |success: &restore_e2e::Success, name: &str| -> Vec<Vec<u8>> {
+        success
+            .outputs
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .and_then(|(_, v)| restore_e2e::service_bus_messages(name, v, false).ok())
+            .unwrap_or_default()
+    };
+    let result = loop {
+        let invocation = TimerPayload::without_status().invocation("RestoreDrills", "timer");
+        let response = drills.client().invoke(&invocation).await.map_err(|e| format!("drills tick: {e}"))?;
+        let success = response.success().map_err(|e| format!("drills tick failed: {e}"))?;
+        for request in output(success, "requests") {
+            deliver(intake.client(), "drill".into(), request).await;
+        }
+        if let Some(r) = output(success, "drillResults").first().and_then(|b| serde_json::from_slice::<Value>(b).ok()) {
+            break r;
+        }
+        if Instant::now() > deadline {
+            let _ = drills.kill().await;
+            return Err("the drill did not end before --timeout".into());
+        }
+        let invocation = TimerPayload::without_status().invocation("RestoreTracker", "timer");
+        let _ = tracker.client().invoke(&invocation).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let _ = drills.kill().await;
+    let run_id = result["runId"].as_str().unwrap_or_default().to_string();
+    let page = evidence.join("runs").join(format!("{run_id}.html"));
+    let passed = result["outcome"] == "Passed";
+    if json {
+        println!("{}", serde_json::json!({"drill": result, "report": page.display().to_string()}));
+    } else {
+        println!("drill run {run_id}: {}", result["outcome"].as_str().unwrap_or("no outcome"));
+        println!("{:<60} {:<8} {:>10} {:>10}", "item", "outcome", "RTO (s)", "target (s)");
+        for item in result["items"].as_array().into_iter().flatten() {
+            println!(
+                "{:<60} {:<8} {:>10} {:>10}",
+                item["item"].as_str().unwrap_or_default().rsplit('/').next().unwrap_or_default(),
+                item["outcome"].as_str().unwrap_or_default(),
+                item["rto"]["measuredSeconds"].as_i64().map_or_else(|| "-".into(), |s| s.to_string()),
+                item["rto"]["targetSeconds"].as_i64().map_or_else(|| "-".into(), |s| s.to_string()),
+            );
+        }
+        println!("(RTO in real seconds: the drill function measures on its own clock, the emulator's runs faster)");
+        println!("drill report: {}", page.display());
+    }
+    Ok(passed)
 }
 
 /// Prints the table (or JSON) and decides the exit code.
