@@ -331,7 +331,7 @@ pub async fn run(args: LocalArgs, json: bool) -> Result<ExitCode, String> {
         print!("\r\x1b[2K");
     }
     let outcomes = outcomes.lock().await.clone();
-    let restores = report(&samples, &outcomes, started.elapsed(), speed, json);
+    let (restores, mut doc) = report(&samples, &outcomes, started.elapsed(), speed, json);
     // Then one drill plan over a disk, through the same intake and tracker.
     let evidence = root.join("out/drills");
     let drill = run_drill(&root, &settings, &intake, &tracker, &evidence, dir.path(), deadline, json).await;
@@ -339,12 +339,18 @@ pub async fn run(args: LocalArgs, json: bool) -> Result<ExitCode, String> {
     let _ = tracker.kill().await;
     emulator.shutdown().await;
     let drill_passed = match drill {
-        Ok(passed) => passed,
+        Ok((passed, drill)) => {
+            doc["drill"] = drill;
+            passed
+        }
         Err(e) => {
             eprintln!("restorectl local: the drill did not run: {e}");
             false
         }
     };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    }
     Ok(if restores == ExitCode::SUCCESS && drill_passed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
@@ -362,7 +368,7 @@ fn local_plan(root: &Path) -> Result<Value, String> {
 }
 
 /// Runs the drill function until its run ends; prints the outcome, the RTO per item and the report's path.
-/// Returns whether the run passed.
+/// Returns whether the run passed, and the result with the report's path (for `--json`).
 #[allow(clippy::too_many_arguments)]
 async fn run_drill(
     root: &Path,
@@ -373,7 +379,7 @@ async fn run_drill(
     scratch: &Path,
     deadline: Instant,
     json: bool,
-) -> Result<bool, String> {
+) -> Result<(bool, Value), String> {
     let plans = scratch.join("plans");
     std::fs::create_dir_all(&plans).map_err(|e| format!("{}: {e}", plans.display()))?;
     let plan = local_plan(root)?;
@@ -421,9 +427,7 @@ async fn run_drill(
     let run_id = result["runId"].as_str().unwrap_or_default().to_string();
     let page = evidence.join("runs").join(format!("{run_id}.html"));
     let passed = result["outcome"] == "Passed";
-    if json {
-        println!("{}", serde_json::json!({"drill": result, "report": page.display().to_string()}));
-    } else {
+    if !json {
         println!("drill run {run_id}: {}", result["outcome"].as_str().unwrap_or("no outcome"));
         println!("{:<60} {:<8} {:>10} {:>10}", "item", "outcome", "RTO (s)", "target (s)");
         for item in result["items"].as_array().into_iter().flatten() {
@@ -438,11 +442,12 @@ async fn run_drill(
         println!("(RTO in real seconds: the drill function measures on its own clock, the emulator's runs faster)");
         println!("drill report: {}", page.display());
     }
-    Ok(passed)
+    Ok((passed, serde_json::json!({"result": result, "report": page.display().to_string()})))
 }
 
-/// Prints the table (or JSON) and decides the exit code.
-fn report(samples: &[Sample], outcomes: &[Outcome], elapsed: Duration, speed: f64, json: bool) -> ExitCode {
+/// Prints the table (text mode), decides the exit code, and returns the JSON document (printed by the caller in
+/// `--json` mode, once the drill is added to it).
+fn report(samples: &[Sample], outcomes: &[Outcome], elapsed: Duration, speed: f64, json: bool) -> (ExitCode, Value) {
     let mut mismatches = 0;
     let mut rows = Vec::new();
     for (sample, outcome) in samples.iter().zip(outcomes) {
@@ -466,9 +471,8 @@ fn report(samples: &[Sample], outcomes: &[Outcome], elapsed: Duration, speed: f6
             "result": last,
         }));
     }
-    if json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"results": rows, "elapsedSeconds": elapsed.as_secs_f64(), "clockSpeed": speed, "mismatches": mismatches})).unwrap_or_default());
-    } else {
+    let doc = serde_json::json!({"results": rows, "elapsedSeconds": elapsed.as_secs_f64(), "clockSpeed": speed, "mismatches": mismatches});
+    if !json {
         println!("\n{:<34} {:<15} {:<15} {:>12}  reason", "file", "status", "expected", "restore (s)");
         println!("{}", "-".repeat(100));
         for row in &rows {
@@ -494,5 +498,5 @@ fn report(samples: &[Sample], outcomes: &[Outcome], elapsed: Duration, speed: f6
             }
         );
     }
-    if mismatches == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    (if mismatches == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }, doc)
 }

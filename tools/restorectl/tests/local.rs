@@ -28,4 +28,8 @@ fn the_local_run_ends_with_every_example_as_expected() {
     let disk = rows.iter().find(|r| r["file"] == "disk-to-new-disk.json").unwrap();
     assert_eq!(disk["status"], "Succeeded");
     assert!(disk["restoreSeconds"].as_u64().is_some_and(|s| s >= 170), "{disk:#}");
+    // Then one drill plan runs through the same intake and tracker and writes its report.
+    assert_eq!(report["drill"]["result"]["outcome"], "Passed", "{:#}", report["drill"]);
+    let page = report["drill"]["report"].as_str().expect("the report's path");
+    assert!(std::path::Path::new(page).is_file(), "{page}");
 }
