@@ -103,6 +103,7 @@ async fn due_disk_plan(backend: common::Backend) {
     assert_eq!(item["outcome"], "Passed", "{item:#}");
     assert!(item["rto"]["measuredSeconds"].as_i64().is_some(), "{item:#}");
     assert!(item["timeline"]["cleanedUp"].is_string(), "{item:#}");
+    assert!(item["recoveryPoint"]["name"].is_string() && item["recoveryPoint"]["time"].is_string(), "{item:#}");
     // The restore created a disk in the sandbox; it was tagged, then deleted and confirmed gone.
     let counts = stack.emu.counts();
     assert!(counts.get("resources.tags.patch PATCH").copied().unwrap_or(0) >= 1, "{counts:#?}");

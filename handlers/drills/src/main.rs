@@ -209,7 +209,11 @@ fn write_evidence(dir: &std::path::Path, run: &DrillRun, result: &restore_drills
         .map(|i| restore_evidence::ItemEvidence {
             item: i.item.clone(),
             restored_gib: None,
-            recovery_point_age_seconds: None,
+            recovery_point_age_seconds: i
+                .recovery_point
+                .as_ref()
+                .and_then(|p| p.time)
+                .map(|t| (run.scheduled_at.get() - t.get()).whole_seconds()),
             checks: i.checks.clone(),
             cleanup: i
                 .created

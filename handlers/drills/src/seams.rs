@@ -117,6 +117,7 @@ impl Restores for StoreRestores {
                 .map(|t| t.get()),
             restored: strings("restoredResourceIds"),
             staging_files: strings("stagingFiles"),
+            recovery_point_id: record.recovery_point_id.clone(),
             error: (done && record.state != State::Succeeded).then(|| {
                 let reason = record.reason.clone();
                 (

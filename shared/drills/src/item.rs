@@ -71,6 +71,8 @@ pub struct RestoreView {
     pub staging_files: Vec<String>,
     /// The reason code and message of a restore that did not succeed.
     pub error: Option<(String, String)>,
+    /// The recovery point the intake chose (its name).
+    pub recovery_point_id: Option<String>,
 }
 
 /// The restore path the drill goes through.
@@ -178,10 +180,24 @@ pub struct ItemRun {
     /// Why it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<Failure>,
+    /// The recovery point restored: its name and, once read from Azure, when it was taken.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_point: Option<PointUsed>,
     /// The source disk's or VM's GET body when the run started (what checks compare against); absent when the
     /// source no longer exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<Value>,
+}
+
+/// The recovery point an item's restore used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PointUsed {
+    /// Its name (the id within the item).
+    pub name: String,
+    /// When it was taken (`properties.recoveryPointTime`), once read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<Timestamp>,
 }
 
 /// What an item's step needs besides the item.
@@ -227,6 +243,7 @@ impl ItemRun {
             created: Vec::new(),
             checks: Vec::new(),
             failure: None,
+            recovery_point: None,
             source,
         }
     }
@@ -266,6 +283,9 @@ impl ItemRun {
             self.phase = Phase::Restoring;
             return Ok((self.phase, self.timeline.clone()) != before);
         }
+        if let Some(name) = view.recovery_point_id.filter(|_| self.recovery_point.is_none()) {
+            self.recovery_point = Some(PointUsed { name, time: None });
+        }
         for id in &view.restored {
             self.record(id, false);
         }
@@ -292,6 +312,13 @@ impl ItemRun {
     async fn check(&mut self, ctx: &StepContext<'_>, azure: &dyn DrillAzure) -> Result<bool, SeamError> {
         // Tag first: from here on a crash leaves only resources a sweep can recognise as this run's.
         self.tag_untagged(ctx, azure).await?;
+        // When the restored point was taken (its age goes into the evidence).
+        if let Some(point) = self.recovery_point.as_mut().filter(|p| p.time.is_none()) {
+            let id = format!("{}/recoveryPoints/{}", self.item.as_str(), point.name);
+            if let Some(body) = azure.get(&id).await? {
+                point.time = body["properties"]["recoveryPointTime"].as_str().and_then(|t| Timestamp::parse(t).ok());
+            }
+        }
         let started = self.timeline.job_ended.as_ref().map_or(ctx.now, Timestamp::get);
         let elapsed_ms = |now: OffsetDateTime| u64::try_from((now - started).whole_milliseconds()).unwrap_or(0);
         let mut results = Vec::new();

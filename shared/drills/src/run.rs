@@ -15,7 +15,7 @@ use time::{Duration, OffsetDateTime};
 use crate::ids::{ItemId, ItemKind, drill_request_id};
 use crate::item::{DrillAzure, ItemRun, Phase, Restores, SeamError, StepContext};
 use crate::plan::{DrillPlan, VmMode};
-use crate::result::{DrillResult, ItemOutcome, ItemResult, Leftover, ResultVersion, Signal};
+use crate::result::{DrillResult, ItemOutcome, ItemResult, Leftover, RecoveryPointUsed, ResultVersion, Signal};
 use crate::rto::{assess, measure, rto_signals, run_outcome};
 
 /// A run.
@@ -209,7 +209,14 @@ impl DrillRun {
                     kind: i.kind,
                     source_missing: i.source.is_none(),
                     outcome,
-                    recovery_point: None,
+                    recovery_point: i.recovery_point.as_ref().and_then(|p| {
+                        Some(RecoveryPointUsed {
+                            name: p.name.clone(),
+                            time: p.time?,
+                            tier: None,
+                            region: self.plan.recovery_point.vm_region,
+                        })
+                    }),
                     rto: assess(measure(&timeline), self.plan.rto.target_for(&i.item), &history(&i.item)),
                     timeline,
                     failure: i.failure.clone(),

@@ -207,7 +207,11 @@ async fn a_restored_disk_is_tagged_checked_deleted_and_its_deletion_confirmed() 
     let disk = sandbox_disk("app-data-01-drill");
     w.azure.put(&disk, disk_body(64));
     let mut item = disk_run();
-    w.restored(&item.request_id.clone(), succeeded(std::slice::from_ref(&disk)));
+    let point = format!("{}/recoveryPoints/rp-1", item.item.as_str());
+    w.azure.put(&point, json!({"properties": {"recoveryPointTime": "2026-12-04T22:00:00Z"}}));
+    let mut view = succeeded(std::slice::from_ref(&disk));
+    view.recovery_point_id = Some("rp-1".into());
+    w.restored(&item.request_id.clone(), view);
     w.step(&mut item).await.unwrap();
     assert_eq!(item.phase, Phase::Checking);
     w.step(&mut item).await.unwrap();
@@ -217,6 +221,8 @@ async fn a_restored_disk_is_tagged_checked_deleted_and_its_deletion_confirmed() 
     assert!(tag_at < get_at, "tagged before anything else: {log:#?}");
     assert!(item.checks.iter().all(|c| c.passed), "{:#?}", item.checks);
     assert!(item.timeline.checks_passed.is_some());
+    let point = item.recovery_point.clone().expect("the restored point");
+    assert_eq!((point.name.as_str(), point.time.map(|t| t.to_string())), ("rp-1", Some("2026-12-04T22:00:00Z".into())));
     assert_eq!(item.phase, Phase::CleaningUp);
     w.step(&mut item).await.unwrap();
     assert_eq!(w.azure.calls("DELETE").len(), 1);
