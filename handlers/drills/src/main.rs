@@ -15,6 +15,7 @@
 
 mod seams;
 
+use restore_workflow::startup::StartupError;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
@@ -42,16 +43,16 @@ fn setting(name: &str) -> Option<String> {
     std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 
-async fn build() -> Result<App, String> {
-    let (client, source) = restore_engine::config::client_from_env(false).map_err(|e| e.to_string())?;
+async fn build() -> Result<App, StartupError> {
+    let (client, source) = restore_engine::config::client_from_env(false)?;
     tracing::info!(credential = ?source, endpoint = %client.pipeline().endpoint(), "ARM client ready");
-    let store = restore_store::from_env().await.map_err(|e| e.to_string())?;
-    let policy = Policy::from_env().map_err(|e| e.to_string())?;
+    let store = restore_store::from_env().await?;
+    let policy = Policy::from_env()?;
     let plans_dir = setting("RESTORE_DRILL_PLANS_DIR")
         .map(PathBuf::from)
         .ok_or("RESTORE_DRILL_PLANS_DIR is not set: name the folder holding the drill plans (one JSON file each)")?;
     let evidence_dir = setting("RESTORE_DRILL_EVIDENCE_DIR").map_or_else(|| PathBuf::from("out/drills"), PathBuf::from);
-    let options = restore_engine::config::pipeline_options_from_env().map_err(|e| e.to_string())?;
+    let options = restore_engine::config::pipeline_options_from_env()?;
     let staging = restore_workflow::staging::StagingEndpoint::from_env(&options.cloud).ok().and_then(|endpoint| {
         let (_, credential) = restore_engine::credential::from_env(false).ok()?;
         let transport = restore_engine::transport::transport(&options.transport).ok()?;

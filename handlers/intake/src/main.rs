@@ -2,6 +2,7 @@
 //! binary`) with a Service Bus output `results`. All the logic is in `restore_workflow::intake`; this binary
 //! wires app settings to it and serves it through the custom-handler runtime.
 
+use restore_workflow::startup::StartupError;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -10,15 +11,15 @@ use restore_contract::request::DEFAULT_MAX_MESSAGE_BYTES;
 use restore_contract::{Policy, RequestError, RequestErrorKind, RestoreResult};
 use restore_workflow::intake::{Delivery, Intake, IntakeSettings, Outcome};
 
-async fn build(limit: BodyLimit) -> Result<Intake, String> {
-    let (client, source) = restore_engine::config::client_from_env(false).map_err(|e| e.to_string())?;
+async fn build(limit: BodyLimit) -> Result<Intake, StartupError> {
+    let (client, source) = restore_engine::config::client_from_env(false)?;
     tracing::info!(credential = ?source, endpoint = %client.pipeline().endpoint(), "ARM client ready");
-    let store = restore_store::from_env().await.map_err(|e| e.to_string())?;
+    let store = restore_store::from_env().await?;
     tracing::info!(store = %store.describe(), "state store ready");
-    let policy = Policy::from_env().map_err(|e| e.to_string())?;
+    let policy = Policy::from_env()?;
     // The host envelope's limit follows the policy's message size (the runtime reads it per invocation).
     limit.set_message_bytes(policy.max_message_bytes);
-    let settings = IntakeSettings::from_env().map_err(|e| e.to_string())?;
+    let settings = IntakeSettings::from_env()?;
     Ok(Intake::new(client, store, Arc::new(policy), settings))
 }
 

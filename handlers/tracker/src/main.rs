@@ -10,6 +10,7 @@
 //! custom handler whether its output was delivered, so that mode repeats results after a crash but cannot
 //! detect a failed send.
 
+use restore_workflow::startup::StartupError;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -35,7 +36,7 @@ struct App {
 }
 
 /// The results destination from app settings, if the tracker sends itself.
-fn destination() -> Result<Option<Url>, String> {
+fn destination() -> Result<Option<Url>, StartupError> {
     let set = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
     let base = match (set("RESTORE_SERVICEBUS_ENDPOINT"), set("RESTORE_SERVICEBUS_NAMESPACE")) {
         (Some(endpoint), _) => check_endpoint_named(&endpoint, "RESTORE_SERVICEBUS_ENDPOINT")?,
@@ -53,17 +54,17 @@ fn destination() -> Result<Option<Url>, String> {
     Ok(Some(messages_url(&base, &topic)))
 }
 
-async fn build() -> Result<App, String> {
-    let (client, source) = restore_engine::config::client_from_env(false).map_err(|e| e.to_string())?;
+async fn build() -> Result<App, StartupError> {
+    let (client, source) = restore_engine::config::client_from_env(false)?;
     tracing::info!(credential = ?source, endpoint = %client.pipeline().endpoint(), "ARM client ready");
-    let store = restore_store::from_env().await.map_err(|e| e.to_string())?;
+    let store = restore_store::from_env().await?;
     tracing::info!(store = %store.describe(), "state store ready");
-    let settings = TrackerSettings::from_env().map_err(|e| e.to_string())?;
+    let settings = TrackerSettings::from_env()?;
     let results = match destination()? {
         Some(url) => {
-            let (_, credential) = restore_engine::credential::from_env(false).map_err(|e| e.to_string())?;
-            let options = restore_engine::config::pipeline_options_from_env().map_err(|e| e.to_string())?;
-            let transport = restore_engine::transport::transport(&options.transport).map_err(|e| e.to_string())?;
+            let (_, credential) = restore_engine::credential::from_env(false)?;
+            let options = restore_engine::config::pipeline_options_from_env()?;
+            let transport = restore_engine::transport::transport(&options.transport)?;
             // Short retries: a send that still fails is repeated by the next tick, and a long one would hold up
             // every other result of this tick.
             let retry = azure_core::http::RetryOptions::exponential(azure_core::http::ExponentialRetryOptions {
@@ -90,12 +91,12 @@ async fn build() -> Result<App, String> {
 }
 
 /// The reader of restore-disks jobs' staging configs (the disks they restored), with the app's identity.
-fn staging_reader() -> Result<restore_workflow::staging::StagingReader, String> {
+fn staging_reader() -> Result<restore_workflow::staging::StagingReader, StartupError> {
     use restore_workflow::staging::{StagingEndpoint, StagingReader};
-    let options = restore_engine::config::pipeline_options_from_env().map_err(|e| e.to_string())?;
-    let endpoint = StagingEndpoint::from_env(&options.cloud).map_err(|e| e.to_string())?;
-    let (_, credential) = restore_engine::credential::from_env(false).map_err(|e| e.to_string())?;
-    let transport = restore_engine::transport::transport(&options.transport).map_err(|e| e.to_string())?;
+    let options = restore_engine::config::pipeline_options_from_env()?;
+    let endpoint = StagingEndpoint::from_env(&options.cloud)?;
+    let (_, credential) = restore_engine::credential::from_env(false)?;
+    let transport = restore_engine::transport::transport(&options.transport)?;
     Ok(StagingReader::new(endpoint, credential, Some(transport)))
 }
 

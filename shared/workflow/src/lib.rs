@@ -9,6 +9,7 @@
 //! * [`tracker`]: one timer tick: every due record one step further, results published.
 //! * [`slots`]: the vault's and the item's slots, taken at the write-ahead.
 //! * [`staging`]: a Recovery Services restore-disks job's staging files and the disks they name.
+//! * [`startup`]: the one start-up error of the function apps.
 //! * [`settings`]: app settings with errors that name the setting.
 
 pub mod azure;
@@ -21,4 +22,5 @@ pub mod results;
 pub mod settings;
 pub mod slots;
 pub mod staging;
+pub mod startup;
 pub mod tracker;
