@@ -5,23 +5,9 @@ use std::path::PathBuf;
 
 use restore_drills::schema;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 fn check(file: &str, value: serde_json::Value) {
-    let path = repo().join("schemas").join(file);
-    let fresh = schema::render(&value);
-    if std::env::var_os("UPDATE_SCHEMAS").is_some() {
-        std::fs::write(&path, &fresh).unwrap();
-        return;
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == fresh,
-        "schemas/{file} is stale (or missing): the Rust types changed. Regenerate it with\n\n    \
-         UPDATE_SCHEMAS=1 cargo nextest run -p restore-drills\n\nand commit the result."
-    );
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    restore_test_support::schemas::assert_current(&root, file, &value, "restore-drills");
 }
 
 #[test]

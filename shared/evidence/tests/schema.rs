@@ -7,17 +7,9 @@ use std::path::PathBuf;
 
 #[test]
 fn the_evidence_pack_schema_is_current_and_packs_validate() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../schemas/evidence-pack.schema.json");
     let schema = restore_evidence::pack::schema();
-    let fresh = restore_contract::schema::render(&schema);
-    if std::env::var_os("UPDATE_SCHEMAS").is_some() {
-        std::fs::write(&path, &fresh).unwrap();
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == fresh,
-        "schemas/evidence-pack.schema.json is stale: regenerate with UPDATE_SCHEMAS=1 cargo nextest run -p restore-evidence"
-    );
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    restore_test_support::schemas::assert_current(&root, "evidence-pack.schema.json", &schema, "restore-evidence");
     let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
     for pack in [common::passed(), common::failed(), common::leftovers(), common::missed()] {
         let value = serde_json::to_value(&pack).unwrap();

@@ -3,5 +3,7 @@
 //! this crate (`cargo tree -p restore-intake -e normal` shows it absent).
 //!
 //! * [`catalogue`] – bad inputs with the error each must produce, for replay through the real intake.
+//! * [`schemas`] – the check that a committed JSON Schema is current.
 
 pub mod catalogue;
+pub mod schemas;
