@@ -11,7 +11,9 @@
 //! 5. when a run ends: emits `drill.runEnded` and its signals, writes its report page and evidence pack to
 //!    `RESTORE_DRILL_EVIDENCE_DIR`, and returns the drill result on the `drillResults` binding.
 //!
-//! Missed runs (not started within their start window) raise `missedRun` once, recorded as a document.
+//! Missed runs (not started within their start window) raise `missedRun` once, recorded as a document. Runs are
+//! looked at for their completion window plus a day; a function that stopped ticking longer than that is the
+//! heartbeat alert's to report.
 
 mod seams;
 
@@ -125,9 +127,11 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
                 Err(e) => return Err(store_error(e)),
             }
         }
-        // Missed runs of the last week, each signalled once.
-        let week_ago = now - Duration::days(7);
-        for missed in schedule.missed(week_ago, now, |_| false) {
+        // How far back runs are looked at: a run is followed (and a missed one signalled) for its completion
+        // window plus a day; older ones are the heartbeat alert's business (the function was not ticking).
+        let horizon = now - Duration::seconds(plan.completion_window.as_secs()) - Duration::days(1);
+        // Missed runs, each signalled once.
+        for missed in schedule.missed(horizon, now, |_| false) {
             if app.store.document(&run_key(&missed.run_id)).await.map_err(store_error)?.is_some() {
                 continue;
             }
@@ -138,9 +142,8 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
                 Event::Signal { plan: &plan.name, run_id: &missed.run_id, signal: &signal }.emit();
             }
         }
-        // Open runs: any started within the completion window plus a day.
-        let horizon = now - Duration::seconds(plan.completion_window.as_secs()) - Duration::days(1);
-        for occurrence in schedule.occurrences(horizon, now, 64) {
+        // Open runs: every occurrence in the horizon (the scheduler's own bound, so the newest are never cut off).
+        for occurrence in schedule.occurrences(horizon, now, restore_drills::schedule::MAX_OCCURRENCES) {
             let Some(doc) = app.store.document(&run_key(&occurrence.run_id)).await.map_err(store_error)? else {
                 continue;
             };

@@ -50,6 +50,11 @@ pub enum StagingError {
     /// An account, container or blob name that cannot be one.
     #[error("'{0}' is not a valid {1} name")]
     BadName(String, &'static str),
+    /// A staging file URL that is not at the configured endpoint (so no token is sent there).
+    #[error(
+        "the staging file URL '{0}' is not at {ENDPOINT_SETTING}; it is not touched (check the setting or the URL)"
+    )]
+    ForeignUrl(String),
     /// Storage refused or failed the read.
     #[error("reading {blob} from the staging account failed: {message}")]
     Read {
@@ -132,7 +137,7 @@ impl StagingEndpoint {
     /// The account, container and blob of a staging file URL, only if rebuilding the URL from them at this
     /// endpoint gives the same URL (so a URL on another host, or any other shape, is refused).
     pub fn split_blob_url(&self, url: &str) -> Result<(String, String, String), StagingError> {
-        let refused = || StagingError::BadName(url.to_string(), "staging file URL at the configured endpoint");
+        let refused = || StagingError::ForeignUrl(url.to_string());
         let (prefix, suffix) = self.template.split_once("{account}").ok_or_else(refused)?;
         let rest = url.strip_prefix(prefix).ok_or_else(refused)?;
         let (account, path) = if suffix.is_empty() {
