@@ -3,6 +3,7 @@
 //! the Functions host starts them, configured only through app settings.
 #![allow(dead_code)]
 
+pub mod drills;
 pub mod servicebus;
 
 use std::path::{Path, PathBuf};
