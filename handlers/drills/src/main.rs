@@ -3,12 +3,15 @@
 //! 2. reads every plan in `RESTORE_DRILL_PLANS_DIR` (one JSON document per plan, read each tick: no redeploy to
 //!    change a plan); a plan that no longer validates raises a `planInvalid` signal instead of being skipped;
 //! 3. starts each due run once: the run document `drill-run:<run id>` is created under compare-and-swap, so a tick
-//!    that runs twice starts one run; items come from the plan's explicit `selection.items` (vault and tag
-//!    selection against Azure are not built yet: such a plan raises a signal);
+//!    that runs twice starts one run; its items come from the protected items of the vaults the selection needs
+//!    (listed from Azure, each with its source and the source's tags), through selection, sampling and the cost
+//!    guard ([`restore_drills::start`]); the plan's history `drill-history:<plan>` gives each item's last drill
+//!    and the tags of sources since deleted;
 //! 4. advances every open run one step per item ([`restore_drills::run`]), storing it under compare-and-swap;
 //!    restore requests go out on the `requests` output binding (the intake's queue), so duplicates and crashes
 //!    are the exactly-once core's business;
-//! 5. when a run ends: emits `drill.runEnded` and its signals, writes its report page and evidence pack to
+//! 5. when a run ends: folds it into the plan's history (last drill and pass, RTOs for the regression rule),
+//!    emits `drill.runEnded` and its signals, writes its report page and evidence pack to
 //!    `RESTORE_DRILL_EVIDENCE_DIR`, and returns the drill result on the `drillResults` binding.
 //!
 //! Missed runs (not started within their start window) raise `missedRun` once, recorded as a document. Runs are
@@ -25,8 +28,11 @@ use std::sync::{Arc, Mutex};
 use custom_handler::{HandlerError, Invocation, Outputs, TimerInfo};
 use restore_contract::Policy;
 use restore_drills::events::Event;
+use restore_drills::history::PlanHistory;
+use restore_drills::inventory::{gather, vaults_to_list};
 use restore_drills::result::Signal;
 use restore_drills::run::{DrillRun, RunContext};
+use restore_drills::start::start_run;
 use restore_store::{Document, StateStore, StoreError};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
@@ -114,18 +120,31 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
                 window_closes_at: &restore_contract::Timestamp::from(closes).to_string(),
             }
             .emit();
-            let mut items = Vec::new();
-            for item in &plan.selection.items {
-                items.push((item.clone(), source_of(&app.azure, item).await.map_err(|e| HandlerError::msg(e.0))?));
+            // The inventory is read before the run exists: a failed read starts nothing, and the next tick (still
+            // inside the start window) tries again.
+            let mut history = load_history(app.store.as_ref(), &plan.name).await.map_err(store_error)?;
+            let vaults = vaults_to_list(&plan.selection, &app.policy.allowed_vaults);
+            let inventory = gather(&vaults, &app.azure, &app.azure, &history.0)
+                .await
+                .map_err(|e| HandlerError::msg(format!("drill plan '{}': listing protected items: {e}", plan.name)))?;
+            for (id, why) in &inventory.unreadable {
+                tracing::warn!(plan = %plan.name, item = %id, why = %why, "a vault lists an item drills cannot read");
             }
-            let run = DrillRun::start(&plan, &due.run_id, due.at, items, now);
+            let run = start_run(&plan, &due.run_id, due.at, &inventory, now);
             let body = serde_json::to_value(&run).map_err(|e| HandlerError::msg(e.to_string()))?;
             let doc = Document { key: run_key(&due.run_id), version: String::new(), body };
             match app.store.put_document(&doc).await {
                 Ok(_) => Event::RunStarted { plan: &plan.name, run_id: &due.run_id, items: run.items.len() }.emit(),
-                Err(StoreError::Conflict { .. }) => {}
+                Err(StoreError::Conflict { .. }) => continue,
                 Err(e) => return Err(store_error(e)),
             }
+            // The sources' tags as seen now, so a tag selection still finds an item after its source is deleted.
+            for c in inventory.candidates.iter().filter(|c| c.source_exists) {
+                if let Some(tags) = &c.tags {
+                    history.0.remember_tags(&c.id, tags.clone());
+                }
+            }
+            save_history(app.store.as_ref(), &plan.name, history).await;
         }
         // How far back runs are looked at: a run is followed (and a missed one signalled) for its completion
         // window plus a day; older ones are the heartbeat alert's business (the function was not ticking).
@@ -156,6 +175,7 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
                 now,
                 resend_after: Duration::minutes(10),
                 max_failed_deletes: 5,
+                vault_limit: app.policy.max_concurrent_restores_per_vault,
             };
             let (changed, errors) = run.advance(&ctx, &app.azure, &restores).await;
             for e in &errors {
@@ -171,7 +191,9 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
                 Err(e) => return Err(store_error(e)),
             }
             if run.ended() {
-                let result = run.result(|_| Vec::new());
+                let history = load_history(app.store.as_ref(), &run.plan.name).await.map_err(store_error)?;
+                let result = run.result(|item| history.0.rtos(item));
+                fold_into_history(app.store.as_ref(), &run.plan.name, &result).await;
                 if let Some(outcome) = result.outcome {
                     Event::RunEnded { plan: &run.plan.name, run_id: &run.run_id, outcome }.emit();
                 }
@@ -187,22 +209,50 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
     Ok(Outputs::new().service_bus("requests", requests).service_bus("drillResults", results))
 }
 
-/// The source disk or VM of an item as it is now (what the checks compare against), through its backup instance
-/// (`dataSourceInfo.resourceID`) or protected item (`sourceResourceId`); `None` when it no longer exists.
-async fn source_of(
-    azure: &ArmDrillAzure,
-    item: &restore_drills::ItemId,
-) -> Result<Option<serde_json::Value>, restore_drills::item::SeamError> {
-    use restore_drills::item::DrillAzure;
-    let Some(protected) = azure.get(item.as_str()).await? else { return Ok(None) };
-    let source = protected["properties"]["dataSourceInfo"]["resourceID"]
-        .as_str()
-        .or(protected["properties"]["sourceResourceId"].as_str())
-        .map(str::to_string);
-    match source {
-        Some(id) => azure.get(&id).await,
-        None => Ok(None),
+/// A plan's history and the document it was read from (for the compare-and-swap write back).
+async fn load_history(store: &dyn StateStore, plan: &str) -> Result<(PlanHistory, Option<Document>), StoreError> {
+    let doc = store.document(&PlanHistory::key(plan)).await?;
+    let history = doc.as_ref().and_then(|d| serde_json::from_value(d.body.clone()).ok()).unwrap_or_default();
+    Ok((history, doc))
+}
+
+/// Writes a history back under compare-and-swap; a conflict or failure is logged, not retried: what it held
+/// (tags as seen at a run's start) is written again at the next run's start.
+async fn save_history(store: &dyn StateStore, plan: &str, (history, doc): (PlanHistory, Option<Document>)) {
+    let Some(doc) = history_document(plan, &history, doc) else { return };
+    if let Err(e) = store.put_document(&doc).await {
+        tracing::warn!(plan, error = %e, "drill history not saved (tags are recorded again at the next run)");
     }
+}
+
+/// The document to write `history` as: a new one, or the one it was read from (its version is the condition).
+fn history_document(plan: &str, history: &PlanHistory, read: Option<Document>) -> Option<Document> {
+    let body = serde_json::to_value(history).ok()?;
+    Some(match read {
+        Some(d) => Document { body, ..d },
+        None => Document { key: PlanHistory::key(plan), version: String::new(), body },
+    })
+}
+
+/// Folds an ended run into its plan's history (last drilled and passed, RTOs), retrying a compare-and-swap
+/// conflict with a fresh read; a run already folded in is not counted twice.
+async fn fold_into_history(store: &dyn StateStore, plan: &str, result: &restore_drills::result::DrillResult) {
+    for _ in 0..3 {
+        let Ok((mut history, doc)) = load_history(store, plan).await else { continue };
+        if !history.record(result) {
+            return;
+        }
+        let Some(doc) = history_document(plan, &history, doc) else { return };
+        match store.put_document(&doc).await {
+            Ok(_) => return,
+            Err(StoreError::Conflict { .. }) => continue,
+            Err(e) => {
+                tracing::error!(plan, run_id = %result.run_id, error = %e, "drill history not updated");
+                return;
+            }
+        }
+    }
+    tracing::error!(plan, run_id = %result.run_id, "drill history not updated: kept conflicting");
 }
 
 /// The run's report page and evidence pack; a failure to write is logged (the result message still goes out).

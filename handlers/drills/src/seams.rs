@@ -6,11 +6,13 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use azure_core::http::Method;
-use restore_drills::item::{DrillAzure, RestoreView, Restores, SeamError};
+use restore_drills::VaultId;
+use restore_drills::inventory::VaultInventory;
+use restore_drills::item::{DrillAzure, RestoreView, Restores, SeamError, VaultLoad};
 use restore_engine::client::{ArmClient, CallError};
 use restore_engine::pipeline::Retry;
 use restore_models::arm_id::ResourceId;
-use restore_store::{State, StateStore};
+use restore_store::{ListFilter, State, StateStore};
 use restore_workflow::staging::StagingReader;
 use serde_json::Value;
 
@@ -128,8 +130,48 @@ impl Restores for StoreRestores {
         }))
     }
 
+    async fn vault_load(&self, vault: &VaultId) -> Result<VaultLoad, SeamError> {
+        // Every record not ended yet, compared case-insensitively (ARM ids ignore case; a request may spell the
+        // vault differently from the plan). Bounded: more active restores than this in all vaults is an incident
+        // anyway, and counts as a full vault.
+        const MAX_ACTIVE: usize = 1000;
+        let active = State::ALL.into_iter().filter(|s| !s.is_terminal());
+        let records = self.store.list(&ListFilter::states(active), MAX_ACTIVE).await.map_err(seam)?;
+        if records.len() >= MAX_ACTIVE {
+            return Ok(VaultLoad { drills: 0, others: usize::MAX / 2 });
+        }
+        let mut load = VaultLoad::default();
+        for r in records.iter().filter(|r| r.vault_id.eq_ignore_ascii_case(vault.as_str())) {
+            if r.request["source"]["kind"].as_str() == Some("drill") {
+                load.drills += 1;
+            } else {
+                load.others += 1;
+            }
+        }
+        Ok(load)
+    }
+
     async fn send(&self, request: &Value) -> Result<(), SeamError> {
         self.outbox.lock().map_err(|_| SeamError("outbox poisoned".into()))?.push(request.to_string());
         Ok(())
+    }
+}
+
+#[async_trait]
+impl VaultInventory for ArmDrillAzure {
+    async fn protected_items(&self, vault: &VaultId) -> Result<Vec<Value>, SeamError> {
+        let (path, api, query) = match vault {
+            VaultId::Backup(v) => {
+                (format!("{}/backupInstances", v.as_str()), restore_models::dataprotection::API_VERSION, Vec::new())
+            }
+            // Azure VMs only: the vault may also protect SQL databases or file shares, which drills do not restore.
+            VaultId::RecoveryServices(v) => (
+                format!("{}/backupProtectedItems", v.as_str()),
+                restore_models::recoveryservices::API_VERSION,
+                vec![("$filter", "backupManagementType eq 'AzureIaasVM' and itemType eq 'VM'")],
+            ),
+        };
+        let url = self.client.pipeline().url(&path, api, &query);
+        self.client.list_all(&Self::ctx(), "list protected items", url, None).await.map_err(seam)
     }
 }

@@ -29,8 +29,8 @@ use time::{Duration, OffsetDateTime};
 
 use crate::checks::{CheckResult, VmVerdict, disk_checks, vm_checks};
 use crate::cleanup::{attached_resources, delete_accepted, deletion_order, drill_tags, guard};
-use crate::ids::{ItemId, ItemKind};
-use crate::result::{Failure, FailureStage, Timeline};
+use crate::ids::{ItemId, ItemKind, VaultId};
+use crate::result::{Failure, FailureStage, SkipReason, Timeline};
 
 /// A seam call that failed; the step is retried on the next tick.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -82,6 +82,17 @@ pub trait Restores: Send + Sync {
     async fn restore(&self, request_id: &str) -> Result<Option<RestoreView>, SeamError>;
     /// Sends a restore request to the intake's queue.
     async fn send(&self, request: &Value) -> Result<(), SeamError>;
+    /// The restores in `vault` that have not ended yet.
+    async fn vault_load(&self, vault: &VaultId) -> Result<VaultLoad, SeamError>;
+}
+
+/// The restores in a vault that have not ended yet, drills' apart from everyone else's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct VaultLoad {
+    /// Drill restores (request source kind `drill`).
+    pub drills: usize,
+    /// Every other restore.
+    pub others: usize,
 }
 
 /// Where an item is.
@@ -187,6 +198,9 @@ pub struct ItemRun {
     /// source no longer exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<Value>,
+    /// Not attempted, and why (the item starts [`Phase::Done`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<SkipReason>,
 }
 
 /// The recovery point an item's restore used.
@@ -245,7 +259,20 @@ impl ItemRun {
             failure: None,
             recovery_point: None,
             source,
+            skipped: None,
         }
+    }
+
+    /// An item the run reports without restoring it: skipped (`Ok(reason)`) or failed before any request
+    /// (`Err(failure)`, e.g. an explicit item no longer protected).
+    pub fn not_attempted(item: ItemId, request_id: String, why: Result<SkipReason, Failure>) -> ItemRun {
+        let mut run = ItemRun::new(item, request_id, Value::Null, None);
+        run.phase = Phase::Done;
+        match why {
+            Ok(reason) => run.skipped = Some(reason),
+            Err(failure) => run.failure = Some(failure),
+        }
+        run
     }
 
     /// Advances the item by at most one phase. Returns whether anything changed (and must be stored). A seam

@@ -6,6 +6,8 @@
 //! * [`parse`] – bytes → validated plan ([`parse_plan`]), refusing duplicate keys and unknown fields with paths.
 //! * [`validate`] – the rules a plan must meet, against the restore policy; [`error`] – [`PlanError`].
 //! * [`schedule`] – NCRONTAB in an IANA time zone: occurrences, run ids, due and missed runs, the DST rule.
+//! * [`inventory`] – the candidate items, listed from the vaults a selection needs; [`history`] – what a plan
+//!   remembers per item across runs (last drill, last pass, RTOs, source tags).
 //! * [`select`] – selection, sampling and coverage over a list of candidate items.
 //! * [`rto`] – measured RTO, targets, regressions and the run outcome.
 //! * [`result`] – the drill result message; [`schema`] – the published JSON Schemas.
@@ -13,6 +15,7 @@
 //! * [`cleanup`] – the three-part guard every deletion passes, and the deletion order.
 //! * [`checks`] – what a drill checks on a restored disk or VM, with the evidence it read.
 //! * [`item`] – one drilled item's state machine (request → restore → checks → cleanup) over its seams.
+//! * [`start`] – a run's items from the inventory: selection, sampling, the cost guard, what is skipped and why.
 //! * [`run`] – a run: the plan snapshot, each item's request, and the result once every item is done.
 //!
 //! Plans are described in docs/drills.md.
@@ -22,7 +25,9 @@ pub mod cleanup;
 pub mod duration;
 pub mod error;
 pub mod events;
+pub mod history;
 pub mod ids;
+pub mod inventory;
 pub mod item;
 pub mod parse;
 pub mod plan;
@@ -34,6 +39,7 @@ pub mod run;
 pub mod schedule;
 pub mod schema;
 pub mod select;
+pub mod start;
 pub mod validate;
 
 pub use duration::IsoDuration;

@@ -204,6 +204,8 @@ pub enum SkipReason {
     NoRecoveryPointInTier,
     /// No recovery point in the random window.
     NoRecoveryPointInWindow,
+    /// Its source is gone and its tags were never recorded, so the tag selection cannot tell whether it belongs.
+    SourceTagsUnknown,
 }
 
 /// A signal: something operators are alerted on, separate from the outcome.
@@ -278,9 +280,9 @@ pub enum Signal {
 pub struct CoverageGapEntry {
     /// The item.
     pub item: ItemId,
-    /// Its last drill; absent if never drilled.
+    /// The scheduled time of its last drill that passed; absent if none did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_drilled: Option<Timestamp>,
+    pub last_passed: Option<Timestamp>,
 }
 
 /// A resource not confirmed deleted.
@@ -306,6 +308,6 @@ impl From<&crate::error::PlanError> for Signal {
 
 impl From<&crate::select::CoverageGap> for CoverageGapEntry {
     fn from(g: &crate::select::CoverageGap) -> Self {
-        CoverageGapEntry { item: g.item.clone(), last_drilled: g.last_drilled.map(Timestamp::from) }
+        CoverageGapEntry { item: g.item.clone(), last_passed: g.last_passed.map(Timestamp::from) }
     }
 }

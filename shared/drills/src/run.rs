@@ -12,11 +12,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
-use crate::ids::{ItemId, ItemKind, drill_request_id};
+use crate::ids::{ItemId, ItemKind, VaultId, drill_request_id};
 use crate::item::{DrillAzure, ItemRun, Phase, Restores, SeamError, StepContext};
 use crate::plan::{DrillPlan, VmMode};
-use crate::result::{DrillResult, ItemOutcome, ItemResult, Leftover, RecoveryPointUsed, ResultVersion, Signal};
+use crate::result::{
+    CoverageGapEntry, DrillResult, ItemOutcome, ItemResult, Leftover, RecoveryPointUsed, ResultVersion, Signal,
+};
 use crate::rto::{assess, measure, rto_signals, run_outcome};
+use crate::select::drill_slots;
 
 /// A run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,6 +38,21 @@ pub struct DrillRun {
     pub ended_at: Option<Timestamp>,
     /// Its items.
     pub items: Vec<ItemRun>,
+    /// Every item the plan selected (sampled or not) with its last passing drill before this run: what the
+    /// coverage target is judged on when the run ends.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub coverage: Vec<CoverageEntry>,
+}
+
+/// A selected item's last passing drill when the run started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CoverageEntry {
+    /// The item.
+    pub item: ItemId,
+    /// Its last passing drill (scheduled time), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_passed: Option<Timestamp>,
 }
 
 /// The restore request of one item: a new disk, restored disks or a new VM in the plan's sandbox, from the
@@ -116,10 +134,15 @@ pub struct RunContext<'a> {
     pub resend_after: Duration,
     /// Failed DELETEs of one resource before it is reported as a leftover.
     pub max_failed_deletes: u32,
+    /// The policy's `maxConcurrentRestoresPerVault`: with the plan's `vaultConcurrencyShare`, how many drill
+    /// restores may run in a vault ([`drill_slots`]).
+    pub vault_limit: usize,
 }
 
 impl DrillRun {
-    /// A run of `plan` scheduled at `scheduled_at`, over `items` (each with its source's GET body, if it exists).
+    /// A run of `plan` scheduled at `scheduled_at` over explicit `items` (each with its source's GET body, if it
+    /// exists), every one restored: what [`crate::start::start_run`] does after selection, sampling and the cost
+    /// guard, for callers that already chose.
     pub fn start(
         plan: &DrillPlan,
         run_id: &str,
@@ -134,6 +157,17 @@ impl DrillRun {
                 ItemRun::new(item.clone(), drill_request_id(run_id, &item), request, source)
             })
             .collect();
+        DrillRun::new(plan, run_id, scheduled_at, items, now)
+    }
+
+    /// A run of `plan` scheduled at `scheduled_at` with its items built.
+    pub fn new(
+        plan: &DrillPlan,
+        run_id: &str,
+        scheduled_at: OffsetDateTime,
+        items: Vec<ItemRun>,
+        now: OffsetDateTime,
+    ) -> DrillRun {
         DrillRun {
             run_id: run_id.to_string(),
             plan: plan.clone(),
@@ -141,6 +175,7 @@ impl DrillRun {
             started_at: Timestamp::from(now),
             ended_at: None,
             items,
+            coverage: Vec::new(),
         }
     }
 
@@ -173,9 +208,20 @@ impl DrillRun {
             keep_for,
             max_failed_deletes: ctx.max_failed_deletes,
         };
-        let mut changed = false;
         let mut errors = Vec::new();
-        for item in &mut self.items {
+        let held = match self.held_back(ctx, restores).await {
+            Ok(held) => held,
+            Err(e) => {
+                // Unknown load: send nothing new this tick (an incident restore must never wait for a drill).
+                errors.push(e);
+                self.items.iter().map(|i| i.phase == Phase::Requested && i.sends == 0).collect()
+            }
+        };
+        let mut changed = false;
+        for (item, held) in self.items.iter_mut().zip(held) {
+            if held {
+                continue;
+            }
             match item.step(&step_ctx, azure, restores).await {
                 Ok(c) => changed |= c,
                 Err(e) => errors.push(e),
@@ -188,6 +234,37 @@ impl DrillRun {
         (changed, errors)
     }
 
+    /// Which items must not send their first request this tick: per vault, only as many as [`drill_slots`]
+    /// allows, counting the drill restores already running there (the store's count, or this run's own
+    /// in-flight items if more: a record appears only once the intake has the request).
+    async fn held_back(&self, ctx: &RunContext<'_>, restores: &dyn Restores) -> Result<Vec<bool>, SeamError> {
+        let unsent = |i: &ItemRun| i.phase == Phase::Requested && i.sends == 0;
+        let in_flight = |i: &ItemRun| matches!(i.phase, Phase::Requested | Phase::Restoring) && i.sends > 0;
+        let mut held = vec![false; self.items.len()];
+        let mut vaults: Vec<VaultId> = Vec::new();
+        for i in self.items.iter().filter(|i| unsent(i)) {
+            if !vaults.contains(&i.item.vault()) {
+                vaults.push(i.item.vault());
+            }
+        }
+        for vault in vaults {
+            let load = restores.vault_load(&vault).await?;
+            let ours = self.items.iter().filter(|i| i.item.vault() == vault && in_flight(i)).count();
+            let mut slots =
+                drill_slots(self.plan.vault_concurrency_share, ctx.vault_limit, load.drills.max(ours), load.others);
+            for (n, i) in self.items.iter().enumerate() {
+                if i.item.vault() == vault && unsent(i) {
+                    if slots > 0 {
+                        slots -= 1;
+                    } else {
+                        held[n] = true;
+                    }
+                }
+            }
+        }
+        Ok(held)
+    }
+
     /// The drill result message of the run. `history(item)` gives the item's previous measured RTOs (oldest
     /// first) for the regression rule.
     pub fn result(&self, history: impl Fn(&ItemId) -> Vec<i64>) -> DrillResult {
@@ -197,7 +274,9 @@ impl DrillRun {
             .map(|i| {
                 let mut timeline = i.timeline.clone();
                 timeline.scheduled = Some(self.scheduled_at);
-                let outcome = if i.failure.is_some() {
+                let outcome = if i.skipped.is_some() {
+                    ItemOutcome::Skipped
+                } else if i.failure.is_some() {
                     ItemOutcome::Failed
                 } else if i.timeline.checks_passed.is_some() {
                     ItemOutcome::Passed
@@ -220,7 +299,7 @@ impl DrillRun {
                     rto: assess(measure(&timeline), self.plan.rto.target_for(&i.item), &history(&i.item)),
                     timeline,
                     failure: i.failure.clone(),
-                    skipped: None,
+                    skipped: i.skipped,
                 }
             })
             .collect();
@@ -234,6 +313,11 @@ impl DrillRun {
         if self.ended() && !leftovers.is_empty() {
             signals.push(Signal::CleanupIncomplete { resources: leftovers });
         }
+        if self.ended()
+            && let Some(gaps) = self.coverage_breach(&items)
+        {
+            signals.push(gaps);
+        }
         let outcome = self.ended().then(|| run_outcome(&items.iter().map(|i| i.outcome).collect::<Vec<_>>()));
         DrillResult {
             version: ResultVersion::V1,
@@ -246,5 +330,21 @@ impl DrillRun {
             items,
             signals,
         }
+    }
+
+    /// The coverage breach this run leaves, if the plan has a coverage target: every selected item whose last
+    /// passing drill, counting this run, is older than the window at the scheduled time (a drill exactly at the
+    /// window's edge still counts).
+    fn coverage_breach(&self, items: &[ItemResult]) -> Option<Signal> {
+        let within_days = self.plan.coverage?.within_days;
+        let since = self.scheduled_at.get() - Duration::days(i64::from(within_days));
+        let passed_now = |id: &ItemId| items.iter().any(|i| &i.item == id && i.outcome == ItemOutcome::Passed);
+        let gaps: Vec<CoverageGapEntry> = self
+            .coverage
+            .iter()
+            .filter(|c| !passed_now(&c.item) && c.last_passed.is_none_or(|t| t.get() < since))
+            .map(|c| CoverageGapEntry { item: c.item.clone(), last_passed: c.last_passed })
+            .collect();
+        (!gaps.is_empty()).then_some(Signal::CoverageBreach { within_days, items: gaps })
     }
 }

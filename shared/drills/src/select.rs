@@ -28,6 +28,8 @@ pub struct Candidate {
     pub source_exists: bool,
     /// When the item was last drilled (by this plan), if ever.
     pub last_drilled: Option<OffsetDateTime>,
+    /// When a drill of the item (by this plan) last passed, if ever: what the coverage target counts.
+    pub last_passed: Option<OffsetDateTime>,
 }
 
 /// Why an item is selected (the first reason that applies, in this order).
@@ -172,19 +174,19 @@ pub fn sample(selected: &[SelectedItem], sampling: Sampling, run_id: &str) -> Ve
 pub struct CoverageGap {
     /// The item.
     pub item: ItemId,
-    /// Its last drill, if any.
+    /// Its last drill that passed, if any.
     #[serde(with = "time::serde::rfc3339::option")]
-    pub last_drilled: Option<OffsetDateTime>,
+    pub last_passed: Option<OffsetDateTime>,
 }
 
-/// The selected items not drilled within `within_days` days before `as_of` (never drilled, or last drilled
-/// before `as_of - within_days`; a drill exactly `within_days` ago still counts). In id order.
+/// The selected items without a passing drill within `within_days` days before `as_of` (none ever passed, or the
+/// last passed before `as_of - within_days`; a drill exactly `within_days` ago still counts). In id order.
 pub fn coverage_gaps(selected: &[SelectedItem], within_days: u32, as_of: OffsetDateTime) -> Vec<CoverageGap> {
     let since = as_of - time::Duration::days(i64::from(within_days));
     let mut gaps: Vec<CoverageGap> = selected
         .iter()
-        .filter(|s| s.candidate.last_drilled.is_none_or(|t| t < since))
-        .map(|s| CoverageGap { item: s.id().clone(), last_drilled: s.candidate.last_drilled })
+        .filter(|s| s.candidate.last_passed.is_none_or(|t| t < since))
+        .map(|s| CoverageGap { item: s.id().clone(), last_passed: s.candidate.last_passed })
         .collect();
     gaps.sort_by_key(|g| g.item.canonical());
     gaps
@@ -253,6 +255,7 @@ mod tests {
             tags: tags.map(|t| t.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()),
             source_exists: exists,
             last_drilled: last,
+            last_passed: last,
         }
     }
 
@@ -361,14 +364,14 @@ mod tests {
     fn coverage_gaps_are_items_outside_the_window() {
         let mut items = many(3);
         let as_of = datetime!(2026-12-05 00:00 UTC);
-        items[0].candidate.last_drilled = Some(as_of - time::Duration::days(30)); // exactly at the edge: covered
-        items[1].candidate.last_drilled = Some(as_of - time::Duration::days(30) - time::Duration::seconds(1));
+        items[0].candidate.last_passed = Some(as_of - time::Duration::days(30)); // exactly at the edge: covered
+        items[1].candidate.last_passed = Some(as_of - time::Duration::days(30) - time::Duration::seconds(1));
         let gaps = coverage_gaps(&items, 30, as_of);
         assert_eq!(
             gaps.iter().map(|g| g.item.as_str().rsplit('/').next().unwrap()).collect::<Vec<_>>(),
             ["d01", "d02"]
         );
-        assert_eq!(gaps[1].last_drilled, None);
+        assert_eq!(gaps[1].last_passed, None);
     }
 
     #[test]

@@ -116,7 +116,7 @@ fn a_result_message_matches_its_schema_and_round_trips() {
     let mut signals = rto::rto_signals(&items);
     signals.push(Signal::CoverageBreach {
         within_days: 30,
-        items: vec![CoverageGapEntry { item: item.clone(), last_drilled: None }],
+        items: vec![CoverageGapEntry { item: item.clone(), last_passed: None }],
     });
     signals.push(Signal::CleanupIncomplete {
         resources: vec![Leftover {

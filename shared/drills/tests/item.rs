@@ -5,10 +5,10 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use restore_contract::policy::SandboxPolicy;
-use restore_drills::ItemId;
 use restore_drills::cleanup::TAG_RUN;
-use restore_drills::item::{DrillAzure, ItemRun, Phase, RestoreView, Restores, SeamError, StepContext};
+use restore_drills::item::{DrillAzure, ItemRun, Phase, RestoreView, Restores, SeamError, StepContext, VaultLoad};
 use restore_drills::result::FailureStage;
+use restore_drills::{ItemId, VaultId};
 use serde_json::{Value, json};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -95,6 +95,8 @@ impl DrillAzure for Azure {
 struct Records {
     views: Mutex<HashMap<String, RestoreView>>,
     sent: Mutex<Vec<Value>>,
+    /// Restores running per vault (lower-case id), as the store would count them.
+    load: Mutex<HashMap<String, VaultLoad>>,
 }
 
 #[async_trait]
@@ -105,6 +107,9 @@ impl Restores for Records {
     async fn send(&self, request: &Value) -> Result<(), SeamError> {
         self.sent.lock().unwrap().push(request.clone());
         Ok(())
+    }
+    async fn vault_load(&self, vault: &VaultId) -> Result<VaultLoad, SeamError> {
+        Ok(self.load.lock().unwrap().get(&vault.as_str().to_ascii_lowercase()).copied().unwrap_or_default())
     }
 }
 

@@ -145,7 +145,7 @@ pub fn render(overview: &Overview) -> String {
                     b,
                     r#"<tr><td class="id">{}</td><td>{}</td></tr>"#,
                     esc(g.item.as_str()),
-                    g.last_drilled.as_ref().map(|t| esc(&t.to_string())).unwrap_or_else(|| "never".into())
+                    g.last_passed.as_ref().map(|t| esc(&t.to_string())).unwrap_or_else(|| "never".into())
                 );
             }
             b.push_str("</table>");

@@ -55,7 +55,12 @@ pub fn configure(stack: &mut Stack, plans: &[(&str, &Value)]) -> (PathBuf, PathB
 /// Ticks the drill function, delivering every request it emits to the intake (the tracker ticks on its own),
 /// until `want` drill results came out; returns them and every request sent. Panics with the workers' logs and
 /// the restore records after [`WAIT`].
-pub async fn run_until_results(stack: &Stack, drills: &Worker, intake: &Worker, want: usize) -> (Vec<Value>, Vec<Vec<u8>>) {
+pub async fn run_until_results(
+    stack: &Stack,
+    drills: &Worker,
+    intake: &Worker,
+    want: usize,
+) -> (Vec<Value>, Vec<Vec<u8>>) {
     let deadline = tokio::time::Instant::now() + WAIT;
     let (mut sent, mut results) = (Vec::new(), Vec::new());
     loop {

@@ -1,0 +1,119 @@
+//! Starting a run: from the inventory ([`crate::inventory`]) and the plan's history to the run's items.
+//!
+//! Selection, then sampling ([`crate::select`]), then the cost guard over what the sample would restore (source
+//! disk sizes; for new-VM restores, the VM size's vCPUs). Everything the plan expected but will not restore is an
+//! item of the run with its reason, never dropped: an explicit item no longer protected fails at `request`, an
+//! item over the cost guard or whose tags cannot be decided is skipped. The selected items' last passing drills are
+//! kept on the run, so its result can name the items left outside the coverage window.
+
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::ids::{ItemId, ItemKind, drill_request_id};
+use crate::inventory::Inventory;
+use crate::item::ItemRun;
+use crate::plan::{DrillPlan, VmMode};
+use crate::result::{Failure, FailureStage, SkipReason};
+use crate::run::{CoverageEntry, DrillRun, request_for};
+use crate::select::{ItemCost, apply_cost_guard, sample, select};
+
+/// The vCPUs of an Azure VM size, from its name. Azure's naming convention puts the vCPU count right after the
+/// family letters ("Standard_D2s_v3" → 2, "Standard_M128ms" → 128; a constrained-core size such as
+/// "Standard_E4-2s_v3" names the vCPUs it is billed and counted for first: 4), documented in "Azure virtual
+/// machine sizes naming conventions". `None` for a name that does not follow it.
+pub fn vcpus_of_size(size: &str) -> Option<u32> {
+    let rest = size.split_once('_').map_or(size, |(_, r)| r);
+    let digits: String =
+        rest.chars().skip_while(|c| c.is_ascii_alphabetic()).take_while(char::is_ascii_digit).collect();
+    digits.parse().ok().filter(|n| *n > 0)
+}
+
+/// Total size in GiB of the disks a restore of `kind` creates from `source` (a disk's `diskSizeGB`; a VM's OS
+/// and data disks). 0 when the source is gone (its size is unknown: the guard cannot count it).
+fn restored_gib(kind: ItemKind, source: Option<&Value>) -> u64 {
+    let Some(s) = source else { return 0 };
+    let p = &s["properties"];
+    match kind {
+        ItemKind::Disk => p["diskSizeGB"].as_u64().unwrap_or(0),
+        ItemKind::Vm => {
+            let sp = &p["storageProfile"];
+            let data: u64 =
+                sp["dataDisks"].as_array().map_or(0, |d| d.iter().filter_map(|x| x["diskSizeGB"].as_u64()).sum());
+            sp["osDisk"]["diskSizeGB"].as_u64().unwrap_or(0) + data
+        }
+    }
+}
+
+/// The vCPUs a restore creates: the source VM's size for a new-VM restore, else 0. A size whose name does not
+/// tell its vCPUs counts as the whole guard (so it is admitted only alone, never silently as 0).
+fn created_vcpus(plan: &DrillPlan, kind: ItemKind, source: Option<&Value>) -> u32 {
+    if kind != ItemKind::Vm || plan.restore.vm != VmMode::NewVm {
+        return 0;
+    }
+    source
+        .and_then(|s| s["properties"]["hardwareProfile"]["vmSize"].as_str())
+        .and_then(vcpus_of_size)
+        .unwrap_or(plan.cost_guard.max_vm_vcpus)
+}
+
+/// The run of `plan` scheduled at `scheduled_at` over `inventory`.
+pub fn start_run(
+    plan: &DrillPlan,
+    run_id: &str,
+    scheduled_at: OffsetDateTime,
+    inventory: &Inventory,
+    now: OffsetDateTime,
+) -> DrillRun {
+    let selection = select(&plan.selection, &inventory.candidates);
+    let sampled = sample(&selection.selected, plan.sampling, run_id);
+    let source = |id: &ItemId| inventory.sources.get(&id.canonical());
+    // The guard admits in sample order with source-missing items first: they are the ones a disaster needs.
+    let mut order = sampled.clone();
+    order.sort_by_key(|s| !s.source_missing);
+    let costs: Vec<ItemCost> = order
+        .iter()
+        .map(|s| ItemCost {
+            item: s.id().clone(),
+            gib: restored_gib(s.id().kind(), source(s.id())),
+            vcpus: created_vcpus(plan, s.id().kind(), source(s.id())),
+        })
+        .collect();
+    let decision = apply_cost_guard(&costs, plan.cost_guard);
+
+    let mut items = Vec::new();
+    for s in &sampled {
+        let id = s.id();
+        let request_id = drill_request_id(run_id, id);
+        if decision.over_budget.contains(id) {
+            items.push(ItemRun::not_attempted(id.clone(), request_id, Ok(SkipReason::CostGuard)));
+        } else {
+            let request = request_for(plan, run_id, scheduled_at, id);
+            items.push(ItemRun::new(id.clone(), request_id, request, source(id).cloned()));
+        }
+    }
+    for id in &selection.explicit_not_found {
+        let failure = Failure {
+            stage: FailureStage::Request,
+            check: None,
+            code: Some("item.notProtected".into()),
+            message: format!(
+                "'{}' is listed in selection.items but its vault does not list it as a protected {}: protect it \
+                 again or remove it from the plan",
+                id.as_str(),
+                if id.kind() == ItemKind::Disk { "disk" } else { "VM" }
+            ),
+        };
+        items.push(ItemRun::not_attempted(id.clone(), drill_request_id(run_id, id), Err(failure)));
+    }
+    for id in &selection.tags_unknown {
+        items.push(ItemRun::not_attempted(id.clone(), drill_request_id(run_id, id), Ok(SkipReason::SourceTagsUnknown)));
+    }
+    let coverage = selection
+        .selected
+        .iter()
+        .map(|s| CoverageEntry { item: s.id().clone(), last_passed: s.candidate.last_passed.map(Into::into) })
+        .collect();
+    let mut run = DrillRun::new(plan, run_id, scheduled_at, items, now);
+    run.coverage = coverage;
+    run
+}
