@@ -1,6 +1,8 @@
 //! The scenario file: what exists in the emulated Azure, how long jobs take, and which failures Azure produces.
 //! JSON; every field is documented in emulator/README.md, with `examples/scenario.json` as the example.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -273,6 +275,9 @@ pub struct DiskSpec {
     /// Size in GiB (default 128).
     #[serde(default)]
     pub size_gb: Option<u32>,
+    /// ARM tags (what a drill's tag selection reads).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
 }
 
 /// A virtual machine.
@@ -289,6 +294,9 @@ pub struct VmSpec {
     /// Data disks with their LUNs.
     #[serde(default)]
     pub data_disks: Vec<DataDiskSpec>,
+    /// ARM tags (what a drill's tag selection reads).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
 }
 
 /// A data disk attached at a LUN.

@@ -69,3 +69,98 @@ async fn due_disk_plan(backend: common::Backend) {
     let again = drills::tick(&drills).await;
     assert!(again.requests.is_empty() && again.results.is_empty());
 }
+
+/// A plan scheduled at the minute before now over a whole Backup vault and a tag that only a VM in the Recovery
+/// Services vault carries, restoring VMs as disks through the sandbox's staging account.
+fn vault_and_tag_plan() -> Value {
+    let mut plan = plan();
+    plan["name"] = json!("e2e-vault-tags");
+    plan["selection"] = json!({
+        "vaults": [format!("{SUB}/resourceGroups/rg-backup/providers/Microsoft.DataProtection/backupVaults/bv-disks")],
+        "tags": { "drill": "tier1" }
+    });
+    plan["restore"] = json!({ "disk": "newDisk", "vm": "restoreDisks" });
+    plan["sandbox"]["stagingStorageAccountId"] = json!(format!(
+        "{SUB}/resourceGroups/rg-drill-sandbox/providers/Microsoft.Storage/storageAccounts/stdrillsandbox"
+    ));
+    plan["costGuard"] = json!({ "maxRestoredGiB": 4096, "maxVmVcpus": 1 });
+    plan
+}
+
+/// The example scenario with vm-web-01 tagged `drill=tier1` and the sandbox's staging account.
+fn tagged_scenario(scenario: &mut Value) {
+    for rg in scenario["subscriptions"][0]["resourceGroups"].as_array_mut().expect("resource groups") {
+        match rg["name"].as_str() {
+            Some("rg-app") => {
+                for vm in rg["vms"].as_array_mut().expect("vms") {
+                    if vm["name"] == "vm-web-01" {
+                        vm["tags"] = json!({ "drill": "tier1" });
+                    }
+                }
+            }
+            Some("rg-drill-sandbox") => rg["storageAccounts"] = json!(["stdrillsandbox"]),
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_over_a_vault_and_a_tag_drills_every_disk_and_the_tagged_vm_once() {
+    vault_and_tag(common::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_over_a_vault_and_a_tag_drills_every_disk_and_the_tagged_vm_once_on_the_blob_store() {
+    vault_and_tag(common::Backend::Blob).await;
+}
+
+async fn vault_and_tag(backend: common::Backend) {
+    let mut stack = Stack::start_custom(backend, tagged_scenario).await;
+    let plan = vault_and_tag_plan();
+    drills::configure(&mut stack, &[("e2e-vault-tags", &plan)]);
+    let drills = stack.worker("drills").await;
+    let intake = stack.intake().await;
+    let (_tracker, _ticking) = stack.ticking_tracker().await;
+
+    let (results, sent) = drills::run_until_results(&stack, &drills, &intake, 1).await;
+    let result = &results[0];
+    assert_eq!(result["outcome"], "Passed", "{result:#}\n{}", drills.stderr().text());
+    // The vault's two disks and the one tagged VM (vm-db-01 carries no tag), each requested once.
+    let mut items: Vec<String> = result["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["item"].as_str().unwrap().rsplit(['/', ';']).next().unwrap().to_string())
+        .collect();
+    items.sort();
+    assert_eq!(items, ["app-data-01-bi", "app-data-02-bi", "vm-web-01"], "{result:#}");
+    let mut request_ids: Vec<String> = sent
+        .iter()
+        .map(|b| serde_json::from_slice::<Value>(b).unwrap()["requestId"].as_str().unwrap().to_string())
+        .collect();
+    request_ids.sort();
+    request_ids.dedup();
+    assert_eq!((sent.len(), request_ids.len()), (3, 3), "each item's request sent once");
+    for item in result["items"].as_array().unwrap() {
+        assert_eq!(item["outcome"], "Passed", "{item:#}");
+        assert!(item["rto"]["measuredSeconds"].as_i64().is_some(), "{item:#}");
+        assert!(item["timeline"]["cleanedUp"].is_string(), "{item:#}");
+    }
+    // Every restored disk and the VM restore's staging files were deleted; the sources are untouched.
+    let resources = stack.emu.resources();
+    let disks = resources["disks"].to_string().to_ascii_lowercase();
+    assert!(!disks.contains("rg-drill-sandbox"), "nothing left in the sandbox: {disks}");
+    assert!(disks.contains("/rg-app/providers/microsoft.compute/disks/app-data-01"), "sources stay");
+    assert_eq!(resources["stagingFiles"], json!([]), "staging files deleted");
+    let counts = stack.emu.counts();
+    assert!(counts.get("staging.blob.delete DELETE").copied().unwrap_or(0) >= 2, "config and template: {counts:#?}");
+    // Three restores' disks: the two new disks and the VM's restored disks, each deleted.
+    assert!(counts.get("compute.disks.delete DELETE").copied().unwrap_or(0) >= 3, "{counts:#?}");
+    // The drill's request for the VM restores its disks into the sandbox.
+    let vm_request = sent
+        .iter()
+        .map(|b| serde_json::from_slice::<Value>(b).unwrap())
+        .find(|r| r["operation"]["kind"] == "vmRestoreDisks")
+        .expect("a VM restore-disks request");
+    assert!(vm_request["operation"]["targetResourceGroupId"].as_str().unwrap().ends_with("rg-drill-sandbox"));
+}
