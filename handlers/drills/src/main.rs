@@ -30,7 +30,7 @@ use restore_contract::Policy;
 use restore_drills::events::Event;
 use restore_drills::history::PlanHistory;
 use restore_drills::inventory::{gather, vaults_to_list};
-use restore_drills::result::Signal;
+use restore_drills::result::{DrillResult, Signal};
 use restore_drills::run::{DrillRun, RunContext};
 use restore_drills::start::start_run;
 use restore_store::{Document, StateStore, StoreError};
@@ -149,8 +149,9 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
         // How far back runs are looked at: a run is followed (and a missed one signalled) for its completion
         // window plus a day; older ones are the heartbeat alert's business (the function was not ticking).
         let horizon = now - Duration::seconds(plan.completion_window.as_secs()) - Duration::days(1);
-        // Missed runs, each signalled once.
-        for missed in schedule.missed(horizon, now, |_| false) {
+        // Missed runs, each signalled once; occurrences before the plan was first read are not missed.
+        let first_seen = first_seen(app.store.as_ref(), &plan.name, now).await.map_err(store_error)?;
+        for missed in schedule.missed(horizon.max(first_seen), now, |_| false) {
             if app.store.document(&run_key(&missed.run_id)).await.map_err(store_error)?.is_some() {
                 continue;
             }
@@ -159,6 +160,8 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
             if app.store.put_document(&marker).await.is_ok() {
                 let signal = restore_drills::rto::missed_signal(missed.at, plan.schedule.start_window);
                 Event::Signal { plan: &plan.name, run_id: &missed.run_id, signal: &signal }.emit();
+                let result = DrillResult::signal_only(&plan.name, &missed.run_id, missed.at.into(), signal);
+                results.push(serde_json::to_string(&result).map_err(|e| HandlerError::msg(e.to_string()))?);
             }
         }
         // Open runs: every occurrence in the horizon (the scheduler's own bound, so the newest are never cut off).
@@ -177,7 +180,9 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
                 max_failed_deletes: 5,
                 vault_limit: app.policy.max_concurrent_restores_per_vault,
             };
-            let (changed, errors) = run.advance(&ctx, &app.azure, &restores).await;
+            let (mut changed, errors) = run.advance(&ctx, &app.azure, &restores).await;
+            let stuck = run.report_stuck(now);
+            changed |= stuck.is_some();
             for e in &errors {
                 tracing::warn!(run_id = %run.run_id, error = %e, "drill step failed; retried next tick");
             }
@@ -190,6 +195,11 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(e) => return Err(store_error(e)),
             }
+            if let Some(signal) = stuck {
+                Event::Signal { plan: &run.plan.name, run_id: &run.run_id, signal: &signal }.emit();
+                let result = DrillResult::signal_only(&run.plan.name, &run.run_id, run.scheduled_at, signal);
+                results.push(serde_json::to_string(&result).map_err(|e| HandlerError::msg(e.to_string()))?);
+            }
             if run.ended() {
                 let history = load_history(app.store.as_ref(), &run.plan.name).await.map_err(store_error)?;
                 let result = run.result(|item| history.0.rtos(item));
@@ -201,7 +211,7 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
                     Event::Signal { plan: &run.plan.name, run_id: &run.run_id, signal: s }.emit();
                 }
                 write_evidence(&app.evidence_dir, &run, &result);
-                results.push(serde_json::to_string(&result).unwrap_or_default());
+                results.push(serde_json::to_string(&result).map_err(|e| HandlerError::msg(e.to_string()))?);
             }
         }
     }
@@ -223,6 +233,24 @@ async fn save_history(store: &dyn StateStore, plan: &str, (history, doc): (PlanH
     if let Err(e) = store.put_document(&doc).await {
         tracing::warn!(plan, error = %e, "drill history not saved (tags are recorded again at the next run)");
     }
+}
+
+/// When the plan was first read (now, if this is the first time: recorded in its history under compare-and-swap).
+async fn first_seen(store: &dyn StateStore, plan: &str, now: OffsetDateTime) -> Result<OffsetDateTime, StoreError> {
+    for _ in 0..3 {
+        let (mut history, doc) = load_history(store, plan).await?;
+        if let Some(t) = history.first_seen {
+            return Ok(t.get());
+        }
+        history.first_seen = Some(now.into());
+        let Some(doc) = history_document(plan, &history, doc) else { break };
+        match store.put_document(&doc).await {
+            Ok(_) => return Ok(now),
+            Err(StoreError::Conflict { .. }) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(now)
 }
 
 /// The document to write `history` as: a new one, or the one it was read from (its version is the condition).

@@ -27,6 +27,10 @@ pub struct PlanHistory {
     /// The last runs folded in, newest last.
     #[serde(default)]
     pub runs: Vec<String>,
+    /// When the drill function first read the plan: occurrences before it are not missed runs (the plan did not
+    /// exist yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_seen: Option<Timestamp>,
 }
 
 /// One item's history.

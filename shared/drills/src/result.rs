@@ -45,6 +45,24 @@ pub struct DrillResult {
     pub signals: Vec<Signal>,
 }
 
+impl DrillResult {
+    /// A result that carries only a signal about an occurrence, such as a missed or stuck run: no outcome, no
+    /// items (the run did not start, or has not ended).
+    pub fn signal_only(plan: &str, run_id: &str, scheduled_at: Timestamp, signal: Signal) -> DrillResult {
+        DrillResult {
+            version: ResultVersion::V1,
+            plan: plan.to_string(),
+            run_id: run_id.to_string(),
+            scheduled_at,
+            started_at: None,
+            ended_at: None,
+            outcome: None,
+            items: Vec::new(),
+            signals: vec![signal],
+        }
+    }
+}
+
 /// The result version. Only "1" exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum ResultVersion {

@@ -18,7 +18,7 @@ use crate::plan::{DrillPlan, VmMode};
 use crate::result::{
     CoverageGapEntry, DrillResult, ItemOutcome, ItemResult, Leftover, RecoveryPointUsed, ResultVersion, Signal,
 };
-use crate::rto::{assess, measure, rto_signals, run_outcome};
+use crate::rto::{assess, lateness, measure, rto_signals, run_outcome};
 use crate::select::drill_slots;
 
 /// A run.
@@ -42,6 +42,9 @@ pub struct DrillRun {
     /// coverage target is judged on when the run ends.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub coverage: Vec<CoverageEntry>,
+    /// When the run was reported stuck (past its completion window, not ended): reported once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stuck_reported_at: Option<Timestamp>,
 }
 
 /// A selected item's last passing drill when the run started.
@@ -176,6 +179,7 @@ impl DrillRun {
             ended_at: None,
             items,
             coverage: Vec::new(),
+            stuck_reported_at: None,
         }
     }
 
@@ -232,6 +236,17 @@ impl DrillRun {
             changed = true;
         }
         (changed, errors)
+    }
+
+    /// The `stuckRun` signal, the first time it is asked for after the run's completion window passed without
+    /// the run ending (the caller stores the run, so it is reported once).
+    pub fn report_stuck(&mut self, now: OffsetDateTime) -> Option<Signal> {
+        if self.stuck_reported_at.is_some() {
+            return None;
+        }
+        let signal = lateness(self.scheduled_at.get(), self.plan.completion_window, None, now)?;
+        self.stuck_reported_at = Some(Timestamp::from(now));
+        Some(signal)
     }
 
     /// Which items must not send their first request this tick: per vault, only as many as [`drill_slots`]
@@ -312,6 +327,12 @@ impl DrillRun {
             .collect();
         if self.ended() && !leftovers.is_empty() {
             signals.push(Signal::CleanupIncomplete { resources: leftovers });
+        }
+        if let Some(ended) = self.ended_at
+            && let Some(late) =
+                lateness(self.scheduled_at.get(), self.plan.completion_window, Some(ended.get()), ended.get())
+        {
+            signals.push(late);
         }
         if self.ended()
             && let Some(gaps) = self.coverage_breach(&items)

@@ -400,3 +400,21 @@ fn history_keeps_the_last_five_rtos_and_ignores_skipped_items() {
     history.record(&serde_json::from_value(base).unwrap());
     assert_eq!(history.item(&id).unwrap().last_drilled.unwrap().to_string(), "2026-12-01T00:00:00Z");
 }
+
+#[tokio::test]
+async fn a_run_past_its_completion_window_is_reported_stuck_once_and_late_when_it_ends() {
+    let plan = plan(|p| p["sampling"] = json!("all"));
+    let azure = Scripted::default().disk_instance("app-data-01", 10, tier1());
+    let mut run = run_of(&plan, &azure, &PlanHistory::default()).await;
+    let deadline = AT + time::Duration::days(2); // the example plan's completion window is P2D
+    assert_eq!(run.report_stuck(deadline), None, "at the deadline it is not late yet");
+    assert!(matches!(run.report_stuck(deadline + time::Duration::seconds(1)), Some(Signal::StuckRun { .. })));
+    assert_eq!(run.report_stuck(deadline + time::Duration::hours(1)), None, "reported once");
+    let item = &mut run.items[0];
+    item.phase = Phase::Done;
+    item.timeline.triggered = Some(AT.into());
+    item.timeline.checks_passed = Some((AT + time::Duration::minutes(20)).into());
+    run.ended_at = Some((deadline + time::Duration::hours(2)).into());
+    let result = run.result(|_| Vec::new());
+    assert!(result.signals.iter().any(|s| matches!(s, Signal::LateRun { .. })), "{:?}", result.signals);
+}
