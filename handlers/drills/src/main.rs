@@ -45,6 +45,8 @@ struct App {
     policy: Policy,
     plans_dir: PathBuf,
     evidence_dir: PathBuf,
+    /// Resend a drill's restore request when no record exists this long after the last send.
+    resend_after: Duration,
 }
 
 fn setting(name: &str) -> Option<String> {
@@ -60,13 +62,16 @@ async fn build() -> Result<App, StartupError> {
         .map(PathBuf::from)
         .ok_or("RESTORE_DRILL_PLANS_DIR is not set: name the folder holding the drill plans (one JSON file each)")?;
     let evidence_dir = setting("RESTORE_DRILL_EVIDENCE_DIR").map_or_else(|| PathBuf::from("out/drills"), PathBuf::from);
+    let resend =
+        restore_workflow::settings::seconds("RESTORE_DRILL_RESEND_SECONDS", std::time::Duration::from_secs(600))?;
+    let resend_after = Duration::try_from(resend).map_err(|_| "RESTORE_DRILL_RESEND_SECONDS is too large")?;
     let options = restore_engine::config::pipeline_options_from_env()?;
     let staging = restore_workflow::staging::StagingEndpoint::from_env(&options.cloud).ok().and_then(|endpoint| {
         let (_, credential) = restore_engine::credential::from_env(false).ok()?;
         let transport = restore_engine::transport::transport(&options.transport).ok()?;
         Some(restore_workflow::staging::StagingReader::new(endpoint, credential, Some(transport)))
     });
-    Ok(App { azure: ArmDrillAzure { client, staging }, store, policy, plans_dir, evidence_dir })
+    Ok(App { azure: ArmDrillAzure { client, staging }, store, policy, plans_dir, evidence_dir, resend_after })
 }
 
 fn run_key(run_id: &str) -> String {
@@ -176,7 +181,7 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
             let ctx = RunContext {
                 sandbox: &app.policy.sandbox,
                 now,
-                resend_after: Duration::minutes(10),
+                resend_after: app.resend_after,
                 max_failed_deletes: 5,
                 vault_limit: app.policy.max_concurrent_restores_per_vault,
             };
