@@ -30,9 +30,10 @@ use restore_contract::Policy;
 use restore_drills::events::Event;
 use restore_drills::history::PlanHistory;
 use restore_drills::inventory::{gather, vaults_to_list};
+use restore_drills::preflight::preflight;
 use restore_drills::result::{DrillResult, Signal};
 use restore_drills::run::{DrillRun, RunContext};
-use restore_drills::start::start_run;
+use restore_drills::start::{preflight_needs, refuse, start_run};
 use restore_store::{Document, StateStore, StoreError};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
@@ -135,7 +136,16 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
             for (id, why) in &inventory.unreadable {
                 tracing::warn!(plan = %plan.name, item = %id, why = %why, "a vault lists an item drills cannot read");
             }
-            let run = start_run(&plan, &due.run_id, due.at, &inventory, now);
+            let mut run = start_run(&plan, &due.run_id, due.at, &inventory, now);
+            // Preflight before any write: a run it refuses ends Failed with nothing created.
+            let (vms, vcpus) = preflight_needs(&run);
+            let findings = preflight(&plan, vms, vcpus, &app.azure, &app.azure)
+                .await
+                .map_err(|e| HandlerError::msg(format!("drill plan '{}': preflight: {e}", plan.name)))?;
+            for f in &findings {
+                tracing::warn!(plan = %plan.name, run_id = %due.run_id, code = f.code, "preflight refused the run: {}", f.message);
+            }
+            refuse(&mut run, &findings);
             let body = serde_json::to_value(&run).map_err(|e| HandlerError::msg(e.to_string()))?;
             let doc = Document { key: run_key(&due.run_id), version: String::new(), body };
             match app.store.put_document(&doc).await {

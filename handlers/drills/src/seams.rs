@@ -9,6 +9,7 @@ use azure_core::http::Method;
 use restore_drills::VaultId;
 use restore_drills::inventory::VaultInventory;
 use restore_drills::item::{DrillAzure, RestoreView, Restores, SeamError, VaultLoad};
+use restore_drills::preflight::PreflightAzure;
 use restore_engine::client::{ArmClient, CallError};
 use restore_engine::pipeline::Retry;
 use restore_models::arm_id::ResourceId;
@@ -173,5 +174,26 @@ impl VaultInventory for ArmDrillAzure {
         };
         let url = self.client.pipeline().url(&path, api, &query);
         self.client.list_all(&Self::ctx(), "list protected items", url, None).await.map_err(seam)
+    }
+}
+
+#[async_trait]
+impl PreflightAzure for ArmDrillAzure {
+    async fn usages(&self, subscription: &str, location: &str) -> Result<Vec<Value>, SeamError> {
+        // Both come from ARM ids and answers; held to Azure's spelling so they cannot change the path.
+        let plain = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if !plain(subscription) || !plain(location) {
+            return Err(SeamError(format!("not a subscription and region: '{subscription}', '{location}'")));
+        }
+        let path = format!("/subscriptions/{subscription}/providers/Microsoft.Compute/locations/{location}/usages");
+        let url = self.client.pipeline().url(&path, "2024-07-01", &[]);
+        self.client.list_all(&Self::ctx(), "list compute usages", url, None).await.map_err(seam)
+    }
+
+    async fn policy_assignments(&self, resource_group: &str) -> Result<Vec<Value>, SeamError> {
+        let group = ResourceId::parse(resource_group).map_err(seam)?;
+        let path = format!("{}/providers/Microsoft.Authorization/policyAssignments", group.as_str());
+        let url = self.client.pipeline().url(&path, "2023-04-01", &[("$filter", "atScope()")]);
+        self.client.list_all(&Self::ctx(), "list policy assignments", url, None).await.map_err(seam)
     }
 }

@@ -16,6 +16,7 @@
 //! * [`checks`] – what a drill checks on a restored disk or VM, with the evidence it read.
 //! * [`item`] – one drilled item's state machine (request → restore → checks → cleanup) over its seams.
 //! * [`start`] – a run's items from the inventory: selection, sampling, the cost guard, what is skipped and why.
+//! * [`preflight`] – isolation, quota and policy, checked in Azure before a run's first write.
 //! * [`run`] – a run: the plan snapshot, each item's request, and the result once every item is done.
 //!
 //! Plans are described in docs/drills.md.
@@ -32,6 +33,7 @@ pub mod item;
 pub mod parse;
 pub mod plan;
 pub mod point;
+pub mod preflight;
 pub mod result;
 pub mod rng;
 pub mod rto;

@@ -202,6 +202,8 @@ pub struct Failure {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum FailureStage {
+    /// The run's preflight refused it before any write (isolation, quota, policy).
+    Preflight,
     /// The restore request was refused, or validation before it failed.
     Request,
     /// Azure's restore job failed or timed out.

@@ -11,8 +11,9 @@ use time::OffsetDateTime;
 
 use crate::ids::{ItemId, ItemKind, drill_request_id};
 use crate::inventory::Inventory;
-use crate::item::ItemRun;
+use crate::item::{ItemRun, Phase};
 use crate::plan::{DrillPlan, VmMode};
+use crate::preflight::Finding;
 use crate::result::{Failure, FailureStage, SkipReason};
 use crate::run::{CoverageEntry, DrillRun, request_for};
 use crate::select::{ItemCost, apply_cost_guard, sample, select};
@@ -116,4 +117,30 @@ pub fn start_run(
     let mut run = DrillRun::new(plan, run_id, scheduled_at, items, now);
     run.coverage = coverage;
     run
+}
+
+/// What the run's restores create that preflight judges: whether any VM is restored, and the new VMs' vCPUs.
+pub fn preflight_needs(run: &DrillRun) -> (bool, u64) {
+    let restoring = run.items.iter().filter(|i| i.phase == Phase::Requested);
+    let (mut vms, mut vcpus) = (false, 0u64);
+    for i in restoring.filter(|i| i.item.kind() == ItemKind::Vm) {
+        vms = true;
+        vcpus += u64::from(created_vcpus(&run.plan, ItemKind::Vm, i.source.as_ref()));
+    }
+    (vms, vcpus)
+}
+
+/// Refuses every item not yet sent with the preflight's findings: the run then ends `Failed` without a write.
+pub fn refuse(run: &mut DrillRun, findings: &[Finding]) {
+    let Some(first) = findings.first() else { return };
+    let message = findings.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join("; ");
+    for item in run.items.iter_mut().filter(|i| i.phase == Phase::Requested && i.sends == 0) {
+        item.phase = Phase::Done;
+        item.failure = Some(Failure {
+            stage: FailureStage::Preflight,
+            check: None,
+            code: Some(first.code.to_string()),
+            message: message.clone(),
+        });
+    }
 }
