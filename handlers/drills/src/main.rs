@@ -34,6 +34,7 @@ use restore_drills::preflight::preflight;
 use restore_drills::result::{DrillResult, Signal};
 use restore_drills::run::{DrillRun, RunContext};
 use restore_drills::start::{preflight_needs, refuse, start_run};
+use restore_drills::sweep::Verdict;
 use restore_store::{Document, StateStore, StoreError};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
@@ -48,6 +49,8 @@ struct App {
     evidence_dir: PathBuf,
     /// Resend a drill's restore request when no record exists this long after the last send.
     resend_after: Duration,
+    /// Sweep the sandbox at most this often.
+    sweep_every: Duration,
 }
 
 fn setting(name: &str) -> Option<String> {
@@ -66,13 +69,24 @@ async fn build() -> Result<App, StartupError> {
     let resend =
         restore_workflow::settings::seconds("RESTORE_DRILL_RESEND_SECONDS", std::time::Duration::from_secs(600))?;
     let resend_after = Duration::try_from(resend).map_err(|_| "RESTORE_DRILL_RESEND_SECONDS is too large")?;
+    let sweep =
+        restore_workflow::settings::seconds("RESTORE_DRILL_SWEEP_SECONDS", std::time::Duration::from_secs(3600))?;
+    let sweep_every = Duration::try_from(sweep).map_err(|_| "RESTORE_DRILL_SWEEP_SECONDS is too large")?;
     let options = restore_engine::config::pipeline_options_from_env()?;
     let staging = restore_workflow::staging::StagingEndpoint::from_env(&options.cloud).ok().and_then(|endpoint| {
         let (_, credential) = restore_engine::credential::from_env(false).ok()?;
         let transport = restore_engine::transport::transport(&options.transport).ok()?;
         Some(restore_workflow::staging::StagingReader::new(endpoint, credential, Some(transport)))
     });
-    Ok(App { azure: ArmDrillAzure { client, staging }, store, policy, plans_dir, evidence_dir, resend_after })
+    Ok(App {
+        azure: ArmDrillAzure { client, staging },
+        store,
+        policy,
+        plans_dir,
+        evidence_dir,
+        resend_after,
+        sweep_every,
+    })
 }
 
 fn run_key(run_id: &str) -> String {
@@ -230,8 +244,63 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
             }
         }
     }
+    if let Err(e) = sweep(&app, now).await {
+        tracing::warn!(error = %e, "sandbox sweep failed; tried again next tick");
+    }
     let requests = restores.outbox.into_inner().unwrap_or_default();
     Ok(Outputs::new().service_bus("requests", requests).service_bus("drillResults", results))
+}
+
+/// Deletes what runs left in the sandbox groups (at most every `RESTORE_DRILL_SWEEP_SECONDS`): each resource
+/// carrying the drill's run tag is judged against its stored run ([`restore_drills::sweep::judge`]) and deleted
+/// only if the run ended (or expired) and records it; a resource the guard refuses is reported, never deleted.
+async fn sweep(app: &App, now: OffsetDateTime) -> Result<(), String> {
+    const KEY: &str = "drill-sweep";
+    let doc = app.store.document(KEY).await.map_err(|e| e.to_string())?;
+    let last =
+        doc.as_ref().and_then(|d| d.body["lastAt"].as_str()).and_then(|t| restore_contract::Timestamp::parse(t).ok());
+    if last.is_some_and(|t| now - t.get() < app.sweep_every) {
+        return Ok(());
+    }
+    // Claimed under compare-and-swap, so two ticks at once sweep once.
+    let body = json!({"lastAt": restore_contract::Timestamp::from(now)});
+    let claim = match doc {
+        Some(d) => Document { body, ..d },
+        None => Document { key: KEY.into(), version: String::new(), body },
+    };
+    if app.store.put_document(&claim).await.is_err() {
+        return Ok(());
+    }
+    for group in &app.policy.sandbox.resource_groups {
+        for resource in app.azure.drill_tagged(group.as_str()).await.map_err(|e| e.0)? {
+            let Some(id) = resource["id"].as_str() else { continue };
+            let tags: std::collections::BTreeMap<String, String> = resource["tags"]
+                .as_object()
+                .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
+                .unwrap_or_default();
+            let run = match restore_drills::sweep::run_of(&tags) {
+                Some(run_id) => app
+                    .store
+                    .document(&run_key(run_id))
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .and_then(|d| serde_json::from_value::<DrillRun>(d.body).ok()),
+                None => None,
+            };
+            match restore_drills::sweep::judge(id, &tags, run.as_ref(), &app.policy.sandbox, now) {
+                Verdict::Delete => {
+                    use restore_drills::item::DrillAzure;
+                    match app.azure.delete(id).await {
+                        Ok(status) => tracing::info!(resource = id, status, "sweep deleted a drill leftover"),
+                        Err(e) => tracing::warn!(resource = id, error = %e, "sweep could not delete a drill leftover"),
+                    }
+                }
+                Verdict::RunOpen => {}
+                Verdict::Refused(why) => tracing::warn!(resource = id, "sweep: {why}"),
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A plan's history and the document it was read from (for the compare-and-swap write back).

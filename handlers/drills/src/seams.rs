@@ -197,3 +197,14 @@ impl PreflightAzure for ArmDrillAzure {
         self.client.list_all(&Self::ctx(), "list policy assignments", url, None).await.map_err(seam)
     }
 }
+
+impl ArmDrillAzure {
+    /// The resources of a sandbox group that carry the drill's run tag (Resources - List By Resource Group).
+    pub async fn drill_tagged(&self, group: &str) -> Result<Vec<Value>, SeamError> {
+        let group = ResourceId::parse(group).map_err(seam)?;
+        let filter = format!("tagName eq '{}'", restore_drills::cleanup::TAG_RUN);
+        let url =
+            self.client.pipeline().url(&format!("{}/resources", group.as_str()), "2021-04-01", &[("$filter", &filter)]);
+        self.client.list_all(&Self::ctx(), "list drill-tagged resources", url, None).await.map_err(seam)
+    }
+}

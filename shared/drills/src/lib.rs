@@ -13,6 +13,7 @@
 //! * [`result`] – the drill result message; [`schema`] – the published JSON Schemas.
 //! * [`events`] – the JSON event lines the alert rules query.
 //! * [`cleanup`] – the three-part guard every deletion passes, and the deletion order.
+//! * [`sweep`] – what is left in the sandbox after runs gave up, deleted only through the same guard.
 //! * [`checks`] – what a drill checks on a restored disk or VM, with the evidence it read.
 //! * [`item`] – one drilled item's state machine (request → restore → checks → cleanup) over its seams.
 //! * [`start`] – a run's items from the inventory: selection, sampling, the cost guard, what is skipped and why.
@@ -42,6 +43,7 @@ pub mod schedule;
 pub mod schema;
 pub mod select;
 pub mod start;
+pub mod sweep;
 pub mod validate;
 
 pub use duration::IsoDuration;
