@@ -31,7 +31,7 @@ fn disk(rg: &str, name: &str) -> String {
 }
 
 /// A run that recorded `created`, ended or not.
-fn run(created: &[String], ended: bool) -> DrillRun {
+fn run(created: &[&str], ended: bool) -> DrillRun {
     let plan = restore_drills::parse_plan(
         &std::fs::read(repo().join("examples/drills/items-nightly-disk.json")).unwrap(),
         &policy(),
@@ -47,7 +47,7 @@ fn run(created: &[String], ended: bool) -> DrillRun {
     run.items[0].created = created
         .iter()
         .map(|id| Created {
-            id: id.clone(),
+            id: id.to_string(),
             staging: false,
             tagged: true,
             delete_sent: false,
@@ -74,14 +74,14 @@ fn tags(run: &str, expires: Option<OffsetDateTime>) -> BTreeMap<String, String> 
 #[test]
 fn a_recorded_leftover_of_an_ended_run_is_deleted() {
     let left = disk("rg-drill-sandbox", "left-behind");
-    let verdict = judge(&left, &tags(RUN, None), Some(&run(&[left.clone()], true)), &policy().sandbox, AT);
+    let verdict = judge(&left, &tags(RUN, None), Some(&run(&[left.as_str()], true)), &policy().sandbox, AT);
     assert_eq!(verdict, Verdict::Delete);
 }
 
 #[test]
 fn an_open_run_cleans_up_after_itself_until_it_expires() {
     let mine = disk("rg-drill-sandbox", "in-use");
-    let open = run(&[mine.clone()], false);
+    let open = run(&[mine.as_str()], false);
     let now = AT + time::Duration::hours(2);
     assert_eq!(
         judge(&mine, &tags(RUN, Some(now + time::Duration::hours(1))), Some(&open), &policy().sandbox, now),
@@ -94,7 +94,7 @@ fn an_open_run_cleans_up_after_itself_until_it_expires() {
 fn strangers_are_never_deleted_whatever_their_tags_say() {
     let sandbox = policy().sandbox;
     let recorded = disk("rg-drill-sandbox", "recorded");
-    let ended = run(&[recorded.clone()], true);
+    let ended = run(&[recorded.as_str()], true);
     // Tagged with the run's id but not recorded on it.
     let stranger = disk("rg-drill-sandbox", "look-alike");
     let v = judge(&stranger, &tags(RUN, Some(AT)), Some(&ended), &sandbox, AT + time::Duration::days(9));
@@ -104,7 +104,7 @@ fn strangers_are_never_deleted_whatever_their_tags_say() {
     assert!(matches!(&v, Verdict::Refused(why) if why.contains("does not exist")), "{v:?}");
     // Recorded on the run and tagged, but outside every sandbox group.
     let outside = disk("rg-app", "app-data-01");
-    let v = judge(&outside, &tags(RUN, None), Some(&run(&[outside.clone()], true)), &sandbox, AT);
+    let v = judge(&outside, &tags(RUN, None), Some(&run(&[outside.as_str()], true)), &sandbox, AT);
     assert!(matches!(&v, Verdict::Refused(why) if why.contains("outside")), "{v:?}");
     // Recorded, in the sandbox, but its tag names another run.
     let v = judge(&recorded, &tags("other.20261205T023000Z", None), Some(&ended), &sandbox, AT);
