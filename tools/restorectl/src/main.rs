@@ -91,7 +91,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::List(args) => list::run(args, json).await,
         Command::Validate(args) => validate::run(args, json),
         Command::Schema(args) => schema::run(args),
-        Command::Drills(args) => drills::run(args, json),
+        Command::Drills(args) => drills::run(args, json).await,
         Command::Package(args) => package::run(args).await,
     }
 }
