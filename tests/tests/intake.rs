@@ -714,3 +714,20 @@ async fn no_bearer_token_ever_reaches_another_host() {
     assert!(tokens.is_empty(), "bearer tokens reached the other host: {tokens:?}");
     assert!(requests.is_empty(), "nothing was sent to the other host at all: {requests:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_custom_cloud_endpoint_is_announced_loudly_at_start() {
+    // The stack points the apps at the emulator through RESTORE_CLOUD=Custom: ARM tokens go to that host.
+    let stack = Stack::start().await;
+    let intake = stack.intake().await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let warning = loop {
+        let log = format!("{}{}", intake.stdout().text(), intake.stderr().text());
+        if let Some(line) = log.lines().find(|l| l.contains("RESTORE_CLOUD=Custom: ARM bearer tokens")) {
+            break line.to_string();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no start-up warning about the custom endpoint:\n{log}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(warning.contains("WARN") && warning.contains(&stack.emu.arm_url), "{warning}");
+}

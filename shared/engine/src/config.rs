@@ -76,6 +76,15 @@ fn rate(name: &'static str, default: f64) -> Result<f64, ConfigError> {
 /// `allow_developer_tools`: true only for the CLI run by a person.
 pub fn client_from_env(allow_developer_tools: bool) -> Result<(ArmClient, CredentialSource), ConfigError> {
     let options = pipeline_options_from_env()?;
+    if let crate::cloud::Cloud::Custom { arm_endpoint, audience } = &options.cloud {
+        // Loud, once per start: a mistyped endpoint here would receive this identity's ARM tokens.
+        tracing::warn!(
+            endpoint = %arm_endpoint,
+            audience = %audience,
+            "RESTORE_CLOUD=Custom: ARM bearer tokens (audience {audience}) are sent to {arm_endpoint}; \
+             make sure that is your cloud's Resource Manager endpoint"
+        );
+    }
     let (source, credential) = from_env(allow_developer_tools)?;
     Ok((ArmClient::from_options(&options, credential)?, source))
 }
