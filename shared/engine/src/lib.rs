@@ -3,8 +3,7 @@
 //! * [`cloud`]: ARM endpoint and token scope per cloud.
 //! * [`origin`]: which hosts a bearer token may be sent to (DESIGN invariant 4).
 //! * [`budget`]: a client-side mirror of ARM's token-bucket throttle.
-//! * [`transport`]: the reqwest transport, trusting extra CAs from configuration.
-//! * [`credential`]: the explicit choice of azure_identity credential.
+//! * [`transport`], [`credential`]: re-exported from `restore-connect`, which the state store shares.
 //! * [`pipeline`]: the azure_core pipelines every ARM call goes through.
 //! * [`client`]: typed JSON calls, paging, and starting long-running operations.
 //! * [`lro`]: long-running operations as data ([`lro::PendingOperation`], [`lro::step`]).
@@ -14,7 +13,7 @@ pub mod budget;
 pub mod client;
 pub mod cloud;
 pub mod config;
-pub mod credential;
+pub use restore_connect::credential;
 pub mod dataprotection;
 pub mod error;
 pub mod jobs;
@@ -25,4 +24,4 @@ pub mod recoveryservices;
 pub mod region;
 pub mod selection;
 pub mod tags;
-pub mod transport;
+pub use restore_connect::transport;

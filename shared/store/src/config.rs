@@ -4,15 +4,15 @@
 //! * `RESTORE_SQLITE_PATH`: the SQLite file (default `./restore-state.db`); its directory must exist.
 //! * `RESTORE_BLOB_CONTAINER_URL`: `https://<account>.blob.core.windows.net/<container>` (required for `blob`).
 //!   Authentication is the process's Azure credential (`RESTORE_CREDENTIAL`, managed identity in Azure; see
-//!   `restore_engine::credential`); extra trusted CAs come from `RESTORE_EXTRA_CA_FILES` (PEM files separated
+//!   `restore_connect::credential`); extra trusted CAs come from `RESTORE_EXTRA_CA_FILES` (PEM files separated
 //!   like `PATH`). The container is probed at startup so a wrong URL or a missing role fails the start, not the
 //!   first request.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use restore_engine::credential::{self, CredentialError};
-use restore_engine::transport::{self, TransportError, TransportOptions};
+use restore_connect::credential::{self, CredentialError};
+use restore_connect::transport::{self, TransportError, TransportOptions};
 
 use crate::blob::{BlobConfigError, BlobStore};
 use crate::error::StoreError;

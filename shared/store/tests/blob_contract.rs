@@ -1,5 +1,5 @@
 //! The contract suite against the Blob store on a real Azurite, reached the way production reaches Azure
-//! Storage: HTTPS (the emulator's CA trusted through `restore_engine::transport`), a bearer token from the real
+//! Storage: HTTPS (the emulator's CA trusted through `restore_connect::transport`), a bearer token from the real
 //! azure_identity `ManagedIdentityCredential` talking to the emulator's App Service-style identity endpoint, and
 //! Azurite's `--oauth basic` checking the token's issuer, audience and lifetime.
 //!
@@ -20,9 +20,9 @@ use backup_emulator::scenario::Scenario;
 use backup_emulator::tls::CertAuthority;
 use backup_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
 use common::Backend;
+use restore_connect::credential::{self, CredentialSource};
+use restore_connect::transport::{self, TransportOptions};
 use restore_e2e::azurite::Azurite;
-use restore_engine::credential::{self, CredentialSource};
-use restore_engine::transport::{self, TransportOptions};
 use restore_store::blob::layout::blob_name;
 use restore_store::{BlobStore, StateStore, StoreError};
 

@@ -13,7 +13,7 @@
 //!   move finished records to another prefix or container (lifecycle management) or add a due index.
 //! * Authentication: an Entra token (`TokenCredential`, managed identity in Azure) with the storage scope; no
 //!   account keys or connection strings. The identity needs "Storage Blob Data Contributor" on the container.
-//!   The transport is [`restore_engine::transport`], so extra CAs (the emulator's, a corporate proxy's) are
+//!   The transport is [`restore_connect::transport`], so extra CAs (the emulator's, a corporate proxy's) are
 //!   trusted.
 
 pub mod layout;
@@ -96,7 +96,7 @@ pub fn parse_container_url(text: &str) -> Result<Url, BlobConfigError> {
 
 impl BlobStore {
     /// A store on the container at `container_url`, authenticating with `credential`. `transport` replaces the
-    /// default HTTP client (pass [`restore_engine::transport::transport`] to trust extra CAs).
+    /// default HTTP client (pass [`restore_connect::transport::transport`] to trust extra CAs).
     pub fn new(
         container_url: &str,
         credential: Arc<dyn TokenCredential>,
