@@ -273,6 +273,9 @@ pub struct DiskSpec {
     /// Size in GiB (default 128).
     #[serde(default)]
     pub size_gb: Option<u32>,
+    /// Tags it carries (as a Tags - Update At Scope would have set them).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub tags: std::collections::BTreeMap<String, String>,
 }
 
 /// A virtual machine.

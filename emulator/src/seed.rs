@@ -66,13 +66,11 @@ impl World {
                 );
                 let base = format!("/subscriptions/{}/resourceGroups/{}", sub.id, rg.name);
                 for d in &rg.disks {
-                    w.add_disk(
-                        disk_id(&sub.id, &rg.name, &d.name),
-                        &rg.location,
-                        d.size_gb.unwrap_or(128),
-                        created,
-                        None,
-                    );
+                    let id = disk_id(&sub.id, &rg.name, &d.name);
+                    if !d.tags.is_empty() {
+                        w.tags.insert(key(&id), d.tags.clone());
+                    }
+                    w.add_disk(id, &rg.location, d.size_gb.unwrap_or(128), created, None);
                 }
                 for sa in &rg.storage_accounts {
                     w.storage_accounts.insert(key(&format!("{base}/providers/Microsoft.Storage/storageAccounts/{sa}")));
