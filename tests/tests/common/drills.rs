@@ -55,8 +55,25 @@ pub fn configure(stack: &mut Stack, plans: &[(&str, &Value)]) -> (PathBuf, PathB
 /// Ticks the drill function, delivering every request it emits to the intake (the tracker ticks on its own),
 /// until `want` drill results came out; returns them and every request sent. Panics with the workers' logs and
 /// the restore records after [`WAIT`].
-pub async fn run_until_results(stack: &Stack, drills: &Worker, intake: &Worker, want: usize) -> (Vec<Value>, Vec<Vec<u8>>) {
-    let deadline = tokio::time::Instant::now() + WAIT;
+pub async fn run_until_results(
+    stack: &Stack,
+    drills: &Worker,
+    intake: &Worker,
+    want: usize,
+) -> (Vec<Value>, Vec<Vec<u8>>) {
+    run_until_results_within(stack, drills, intake, want, WAIT).await
+}
+
+/// As [`run_until_results`], giving up after `wait` instead of [`WAIT`]: for runs that wait on the drill
+/// function's own (real) clock, such as a VM agent timeout, which the emulator's accelerated clock cannot shorten.
+pub async fn run_until_results_within(
+    stack: &Stack,
+    drills: &Worker,
+    intake: &Worker,
+    want: usize,
+    wait: Duration,
+) -> (Vec<Value>, Vec<Vec<u8>>) {
+    let deadline = tokio::time::Instant::now() + wait;
     let (mut sent, mut results) = (Vec::new(), Vec::new());
     loop {
         let tick = tick(drills).await;
