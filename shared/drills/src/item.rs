@@ -326,8 +326,7 @@ impl ItemRun {
                 point.time = body["properties"]["recoveryPointTime"].as_str().and_then(|t| Timestamp::parse(t).ok());
             }
         }
-        let started =
-            self.checks_started.as_ref().or(self.timeline.job_ended.as_ref()).map_or(ctx.now, Timestamp::get);
+        let started = self.checks_started.as_ref().or(self.timeline.job_ended.as_ref()).map_or(ctx.now, Timestamp::get);
         let elapsed_ms = |now: OffsetDateTime| u64::try_from((now - started).whole_milliseconds()).unwrap_or(0);
         let mut results = Vec::new();
         let mut wait = false;
