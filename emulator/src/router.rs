@@ -156,7 +156,7 @@ pub fn match_pattern(pattern: &'static str, segs: &[String]) -> Option<Params> {
 const BI: &str = "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.DataProtection/backupVaults/{vault}/backupInstances/{bi}";
 const PI: &str = "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.RecoveryServices/vaults/{vault}/backupFabrics/{fabric}/protectionContainers/{container}/protectedItems/{item}";
 
-const TAGS: &str = "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/{kind}/{name}/providers/Microsoft.Resources/tags/default";
+const TAGS: &str = "subscriptions/{sub}/resourceGroups/{rg}/providers/{namespace}/{kind}/{name}/providers/Microsoft.Resources/tags/default";
 
 const RUN_COMMANDS: &str =
     "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{vm}/runCommands";
@@ -504,7 +504,7 @@ pub fn routes() -> Vec<Route> {
             Authorization,
             policy::list
         ),
-        // Microsoft.Resources tags on a resource's scope (disks and VMs today).
+        // Microsoft.Resources tags on a resource's scope (disks, VMs and network interfaces today).
         r!("resources.tags.get", "GET", TAGS, Resources, tags::get),
         r!("resources.tags.patch", "PATCH", TAGS, Resources, tags::patch),
         r!(

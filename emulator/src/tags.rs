@@ -1,6 +1,7 @@
 //! Microsoft.Resources tags on a resource scope: `GET`/`PATCH {resourceId}/providers/Microsoft.Resources/tags/default`
 //! (Tags - Get At Scope / Update At Scope). Restores cannot carry tags, so clients tag what a job created
-//! afterwards; this is the call they make. Only disks and VMs are taggable here so far.
+//! afterwards; this is the call they make. Disks, VMs and network interfaces (a restored VM's NIC) are taggable
+//! here so far.
 
 use std::collections::BTreeMap;
 
@@ -12,22 +13,25 @@ use crate::util::key;
 
 /// The tagged resource's id, or 404 as ARM answers for a scope that does not exist.
 fn scope(ctx: &Ctx) -> Result<String, ApiError> {
-    let kind = ctx.p("kind");
+    let (namespace, kind) = (ctx.p("namespace"), ctx.p("kind"));
     let id = format!(
-        "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Compute/{kind}/{}",
+        "/subscriptions/{}/resourceGroups/{}/providers/{namespace}/{kind}/{}",
         ctx.p("sub"),
         ctx.p("rg"),
         ctx.p("name")
     );
-    let exists = if kind.eq_ignore_ascii_case("disks") {
+    let is = |ns: &str, k: &str| namespace.eq_ignore_ascii_case(ns) && kind.eq_ignore_ascii_case(k);
+    let exists = if is("Microsoft.Compute", "disks") {
         ctx.world.disks.contains_key(&key(&id))
-    } else if kind.eq_ignore_ascii_case("virtualMachines") {
+    } else if is("Microsoft.Compute", "virtualMachines") {
         ctx.world.vms.contains_key(&key(&id))
+    } else if is("Microsoft.Network", "networkInterfaces") {
+        ctx.world.network.nics.contains_key(&key(&id))
     } else {
         false
     };
     if !exists {
-        return Err(ApiError::not_found(Dialect::Arm, &format!("Microsoft.Compute/{kind}/{}", ctx.p("name"))));
+        return Err(ApiError::not_found(Dialect::Arm, &format!("{namespace}/{kind}/{}", ctx.p("name"))));
     }
     Ok(id)
 }

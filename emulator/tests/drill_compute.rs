@@ -221,3 +221,26 @@ async fn delete_that_hangs_stays_in_progress() {
     assert_eq!(env.call("DELETE", &restored_vm(), None).await.status, 202);
     assert_eq!(env.get(&restored_vm()).await.status, 404);
 }
+
+#[tokio::test]
+async fn a_restored_vms_nic_takes_tags_like_its_disks() {
+    let env = start().await;
+    let vm = restore_new_vm(&env).await;
+    let nic = vm["properties"]["networkProfile"]["networkInterfaces"][0]["id"].as_str().unwrap().to_string();
+    let tags = format!("{nic}/providers/Microsoft.Resources/tags/default?api-version=2021-04-01");
+    let r = env
+        .call("PATCH", &tags, Some(json!({"operation": "Merge", "properties": {"tags": {"drill-run": "r1"}}})))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["id"], format!("{nic}/providers/Microsoft.Resources/tags/default"));
+    assert_eq!(env.get(&arm(&nic, NETWORK)).await.body["tags"], json!({"drill-run": "r1"}), "on the NIC's own GET");
+    assert_eq!(env.get(&tags).await.body["properties"]["tags"]["drill-run"], "r1");
+    let missing = nic.replace("/networkInterfaces/", "/networkInterfaces/no-such-");
+    let r = env.get(&format!("{missing}/providers/Microsoft.Resources/tags/default?api-version=2021-04-01")).await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    // A kind the emulator does not tag is a 404 too, never a silent success.
+    let vnet = format!(
+        "/subscriptions/{SUB}/resourceGroups/rg-app/providers/Microsoft.Network/virtualNetworks/vnet-app/providers/Microsoft.Resources/tags/default?api-version=2021-04-01"
+    );
+    assert_eq!(env.get(&vnet).await.status, 404);
+}

@@ -105,3 +105,14 @@ async fn list_resources_in_a_group_by_tag() {
     let r = env.get(&format!("{}/resources?api-version={TAGS_API}", rg_id("rg-restore"))).await;
     assert_eq!(ids(&r), vec![disk_id("rg-restore", "already-there")]);
 }
+
+#[tokio::test]
+async fn a_disk_declared_with_tags_carries_them() {
+    let mut s = example_scenario();
+    let rg = s.subscriptions[0].resource_groups.iter_mut().find(|g| g.name == "rg-restore").unwrap();
+    rg.disks[0].tags = [("drill-run".to_string(), "r9".to_string())].into();
+    let env = start_with(s).await;
+    let disk = disk_id("rg-restore", "already-there");
+    assert_eq!(env.get(&tags_url(&disk)).await.body["properties"]["tags"], json!({"drill-run": "r9"}));
+    assert_eq!(env.get(&format!("{disk}?api-version=2025-04-01")).await.body["tags"]["drill-run"], "r9");
+}

@@ -201,6 +201,11 @@ pub struct ItemRun {
     /// Not attempted, and why (the item starts [`Phase::Done`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skipped: Option<SkipReason>,
+    /// When a tick first saw the restore succeeded, on the function's own clock: the agent timeout (and the
+    /// checks' durations) run from here. Azure's job end time is another machine's clock, so comparing it with
+    /// our `now` lets clock skew stretch or cut the timeout (absent in runs stored before: the job end is used).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checks_started: Option<Timestamp>,
 }
 
 /// The recovery point an item's restore used.
@@ -229,7 +234,7 @@ pub struct StepContext<'a> {
     pub expires: OffsetDateTime,
     /// Resend the request when no record exists this long after the last send.
     pub resend_after: Duration,
-    /// How long a VM's agent may take to report ready after the restore ended.
+    /// How long a VM's agent may take to report ready after the restore ended (as the drill first saw it).
     pub agent_timeout: Duration,
     /// How long restored resources are kept after the checks.
     pub keep_for: Duration,
@@ -260,6 +265,7 @@ impl ItemRun {
             recovery_point: None,
             source,
             skipped: None,
+            checks_started: None,
         }
     }
 
@@ -320,6 +326,7 @@ impl ItemRun {
             self.record(url, true);
         }
         if view.succeeded {
+            self.checks_started = Some(ts(ctx.now));
             self.phase = Phase::Checking;
         } else {
             let (code, message) =
@@ -346,7 +353,7 @@ impl ItemRun {
                 point.time = body["properties"]["recoveryPointTime"].as_str().and_then(|t| Timestamp::parse(t).ok());
             }
         }
-        let started = self.timeline.job_ended.as_ref().map_or(ctx.now, Timestamp::get);
+        let started = self.checks_started.as_ref().or(self.timeline.job_ended.as_ref()).map_or(ctx.now, Timestamp::get);
         let elapsed_ms = |now: OffsetDateTime| u64::try_from((now - started).whole_milliseconds()).unwrap_or(0);
         let mut results = Vec::new();
         let mut wait = false;

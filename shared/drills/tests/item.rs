@@ -334,6 +334,31 @@ async fn an_agent_that_never_becomes_ready_fails_the_item_after_its_timeout() {
     assert_eq!(item.phase, Phase::CleaningUp);
 }
 
+/// The agent timeout runs on the function's own clock, from the tick that saw the restore end: Azure's job end
+/// time is another clock, and a skew must neither keep the item waiting for ever nor fail it at once.
+#[tokio::test]
+async fn the_agent_timeout_runs_on_the_drills_clock_whatever_azures_job_end_time_says() {
+    for skew in [Duration::hours(2), -Duration::hours(2)] {
+        let mut w = World::new();
+        let (vm, os, nic) = (sandbox_vm("vm-drill"), sandbox_disk("vm-drill-os"), sandbox_nic("vm-drill-nic"));
+        w.azure.put(&vm, vm_body(&vm, &os, &nic));
+        w.azure.views.lock().unwrap().insert(vm.clone(), view("Not Ready"));
+        let mut item = ItemRun::new(vm_item(), format!("{RUN}.b"), json!({}), None);
+        let mut restored = succeeded(std::slice::from_ref(&vm));
+        restored.job_ended_at = Some(T0 + skew);
+        w.restored(&item.request_id.clone(), restored);
+        w.step(&mut item).await.unwrap();
+        w.now = T0 + Duration::minutes(1);
+        w.step(&mut item).await.unwrap();
+        assert_eq!((item.phase, &item.failure), (Phase::Checking, &None), "skew {skew}: the agent may still come up");
+        w.now = T0 + Duration::minutes(16);
+        w.step(&mut item).await.unwrap();
+        let failure = item.failure.clone().unwrap_or_else(|| panic!("skew {skew}: timed out: {:#?}", item.checks));
+        assert_eq!(failure.check.as_deref(), Some("vmAgentReady"), "skew {skew}");
+        assert_eq!(item.phase, Phase::CleaningUp);
+    }
+}
+
 #[tokio::test]
 async fn a_delete_that_fails_is_retried_across_ticks_then_reported_as_a_leftover() {
     let w = World::new();

@@ -61,7 +61,19 @@ pub async fn run_until_results(
     intake: &Worker,
     want: usize,
 ) -> (Vec<Value>, Vec<Vec<u8>>) {
-    let deadline = tokio::time::Instant::now() + WAIT;
+    run_until_results_within(stack, drills, intake, want, WAIT).await
+}
+
+/// As [`run_until_results`], giving up after `wait` instead of [`WAIT`]: for runs that wait on the drill
+/// function's own (real) clock, such as a VM agent timeout, which the emulator's accelerated clock cannot shorten.
+pub async fn run_until_results_within(
+    stack: &Stack,
+    drills: &Worker,
+    intake: &Worker,
+    want: usize,
+    wait: Duration,
+) -> (Vec<Value>, Vec<Vec<u8>>) {
+    let deadline = tokio::time::Instant::now() + wait;
     let (mut sent, mut results) = (Vec::new(), Vec::new());
     loop {
         let tick = tick(drills).await;
