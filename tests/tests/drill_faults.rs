@@ -453,3 +453,48 @@ async fn resources_tagged_like_the_run_but_not_on_it_are_never_deleted() {
     );
     assert_eq!(in_sandbox(&stack), vec![stranger_id.clone()], "only the stranger is in the sandbox");
 }
+
+/// The example scenario with the sandbox network edited by `edit` (its one virtual network, as a JSON object).
+async fn stack_with_sandbox_network(edit: impl FnOnce(&mut Value)) -> Stack {
+    Stack::start_custom(Backend::Sqlite, |s| {
+        let groups = s["subscriptions"][0]["resourceGroups"].as_array_mut().expect("resource groups");
+        let sandbox = groups.iter_mut().find(|g| g["name"] == "rg-drill-sandbox").expect("the sandbox group");
+        edit(&mut sandbox["virtualNetworks"][0]);
+    })
+    .await
+}
+
+/// A new-VM drill the preflight refuses: the run ends Failed at stage `preflight` with `code`, with no restore
+/// request and no Azure write at all.
+async fn refused_before_any_write(mut stack: Stack, code: &str) {
+    let plan = new_vm_plan(scheduled_at(), "PT20M");
+    drills::configure(&mut stack, &[(PLAN, &plan)]);
+    let drills_fn = stack.worker("drills").await;
+    let tick = drills::tick(&drills_fn).await;
+    assert!(tick.requests.is_empty(), "no restore request");
+    let result =
+        tick.results.first().unwrap_or_else(|| panic!("the refused run ends at once: {}", drills_fn.stderr().text()));
+    assert_eq!(result["outcome"], "Failed", "{result:#}");
+    let failure = &result["items"][0]["failure"];
+    assert_eq!((failure["stage"].as_str(), failure["code"].as_str()), (Some("preflight"), Some(code)), "{result:#}");
+    assert!(failure["message"].as_str().is_some_and(|m| m.contains("vnet-drill")), "names the network: {failure:#}");
+    assert_eq!(stack.azure_writes().await, Vec::<Value>::new(), "no Azure write");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_vm_drill_into_a_peered_network_is_refused_before_any_write() {
+    let stack = stack_with_sandbox_network(|vnet| {
+        vnet["peerings"] = json!([{ "name": "to-app", "remoteVirtualNetwork": "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg-app/providers/Microsoft.Network/virtualNetworks/vnet-app" }]);
+    })
+    .await;
+    refused_before_any_write(stack, "preflight.peeredNetwork").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_vm_drill_into_a_subnet_without_an_nsg_is_refused_before_any_write() {
+    let stack = stack_with_sandbox_network(|vnet| {
+        vnet["subnets"][0].as_object_mut().expect("a subnet object").remove("networkSecurityGroup");
+    })
+    .await;
+    refused_before_any_write(stack, "preflight.subnetWithoutNsg").await;
+}

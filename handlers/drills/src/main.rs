@@ -207,6 +207,7 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
                 now,
                 resend_after: app.resend_after,
                 max_failed_deletes: 5,
+                delete_confirm_timeout: Duration::minutes(30),
                 vault_limit: app.policy.max_concurrent_restores_per_vault,
             };
             let (mut changed, errors) = run.advance(&ctx, &app.azure, &restores).await;

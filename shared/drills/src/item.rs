@@ -129,9 +129,15 @@ pub struct Created {
     /// When a GET confirmed it gone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gone_at: Option<Timestamp>,
-    /// DELETE attempts that failed.
+    /// DELETE attempts that failed (refused, or accepted and never finished within the confirm timeout).
     #[serde(default)]
     pub failed_deletes: u32,
+    /// When the last accepted DELETE was sent (its 404 is awaited until the confirm timeout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete_sent_at: Option<Timestamp>,
+    /// Tag writes that failed; at the bound the resource is checked untagged, and cleanup's guard will refuse it.
+    #[serde(default)]
+    pub tag_failures: u32,
     /// Why it is not (or will never be) deleted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
@@ -149,6 +155,8 @@ impl Created {
             delete_sent: false,
             gone_at: None,
             failed_deletes: 0,
+            delete_sent_at: None,
+            tag_failures: 0,
             problem: None,
             refused: false,
         }
@@ -238,8 +246,11 @@ pub struct StepContext<'a> {
     pub agent_timeout: Duration,
     /// How long restored resources are kept after the checks.
     pub keep_for: Duration,
-    /// Failed DELETEs of one resource before it is reported as a leftover.
+    /// Failed DELETEs of one resource before it is reported as a leftover; also the bound on failed tag writes.
     pub max_failed_deletes: u32,
+    /// How long an accepted DELETE may take to make the resource disappear before it counts as failed and is sent
+    /// again (Azure's deletes of disks, NICs and VMs take minutes; one that never finishes must not stall the run).
+    pub delete_confirm_timeout: Duration,
 }
 
 fn ts(t: OffsetDateTime) -> Timestamp {
@@ -344,8 +355,11 @@ impl ItemRun {
     }
 
     async fn check(&mut self, ctx: &StepContext<'_>, azure: &dyn DrillAzure) -> Result<bool, SeamError> {
-        // Tag first: from here on a crash leaves only resources a sweep can recognise as this run's.
-        self.tag_untagged(ctx, azure).await?;
+        // Tag first: from here on a crash leaves only resources a sweep can recognise as this run's. A failed tag
+        // write is counted (and stored) and retried next tick, up to the bound.
+        if !self.tag_untagged(ctx, azure).await {
+            return Ok(true);
+        }
         // When the restored point was taken (its age goes into the evidence).
         if let Some(point) = self.recovery_point.as_mut().filter(|p| p.time.is_none()) {
             let id = format!("{}/recoveryPoints/{}", self.item.as_str(), point.name);
@@ -387,7 +401,9 @@ impl ItemRun {
             }
         }
         // The disks and NICs a VM holds were just recorded: tag them too, or cleanup's guard would refuse them.
-        self.tag_untagged(ctx, azure).await?;
+        if !self.tag_untagged(ctx, azure).await {
+            return Ok(true);
+        }
         for r in &mut results {
             r.duration_ms = elapsed_ms(ctx.now);
         }
@@ -410,13 +426,25 @@ impl ItemRun {
         Ok(true)
     }
 
-    async fn tag_untagged(&mut self, ctx: &StepContext<'_>, azure: &dyn DrillAzure) -> Result<(), SeamError> {
+    /// Tags every recorded resource not tagged yet. Returns false while a failed tag write is still under the
+    /// bound (the item waits for the next tick, with the failure counted); at the bound the resource stays
+    /// untagged with the reason, and cleanup's guard will refuse to delete it (reported as a leftover, never
+    /// deleted without the tag).
+    async fn tag_untagged(&mut self, ctx: &StepContext<'_>, azure: &dyn DrillAzure) -> bool {
         let tags = drill_tags(ctx.plan, ctx.run_id, ctx.expires);
-        for c in self.created.iter_mut().filter(|c| !c.staging && !c.tagged) {
-            azure.merge_tags(&c.id, &tags).await?;
-            c.tagged = true;
+        let mut all = true;
+        for c in self.created.iter_mut().filter(|c| !c.staging && !c.tagged && c.tag_failures < ctx.max_failed_deletes)
+        {
+            match azure.merge_tags(&c.id, &tags).await {
+                Ok(()) => c.tagged = true,
+                Err(e) => {
+                    c.tag_failures += 1;
+                    c.problem = Some(format!("tagging failed {} time(s): {e}", c.tag_failures));
+                    all &= c.tag_failures >= ctx.max_failed_deletes;
+                }
+            }
         }
-        Ok(())
+        all
     }
 
     async fn clean_up(&mut self, ctx: &StepContext<'_>, azure: &dyn DrillAzure) -> Result<bool, SeamError> {
@@ -447,7 +475,15 @@ impl ItemRun {
                 continue;
             };
             if self.created[i].delete_sent {
-                // Deletion in progress: confirmed by a later GET's 404.
+                // Deletion in progress: confirmed by a later GET's 404, unless it has taken too long.
+                let sent = self.created[i].delete_sent_at.map(|t| t.get());
+                if sent.is_some_and(|t| ctx.now - t >= ctx.delete_confirm_timeout) {
+                    self.created[i].delete_sent = false;
+                    let why =
+                        format!("DELETE accepted but the resource still exists after {}", ctx.delete_confirm_timeout);
+                    self.fail_delete(i, &why);
+                    changed = true;
+                }
                 continue;
             }
             if id.to_ascii_lowercase().contains("/providers/microsoft.compute/virtualmachines/") {
@@ -464,7 +500,10 @@ impl ItemRun {
                 continue;
             }
             match azure.delete(&id).await {
-                Ok(status) if delete_accepted(status) => self.created[i].delete_sent = true,
+                Ok(status) if delete_accepted(status) => {
+                    self.created[i].delete_sent = true;
+                    self.created[i].delete_sent_at = Some(ts(ctx.now));
+                }
                 Ok(status) => self.fail_delete(i, &format!("DELETE answered {status}")),
                 Err(e) => self.fail_delete(i, &e.0),
             }

@@ -137,6 +137,8 @@ pub struct RunContext<'a> {
     pub resend_after: Duration,
     /// Failed DELETEs of one resource before it is reported as a leftover.
     pub max_failed_deletes: u32,
+    /// How long an accepted DELETE may take before it counts as failed and is sent again.
+    pub delete_confirm_timeout: Duration,
     /// The policy's `maxConcurrentRestoresPerVault`: with the plan's `vaultConcurrencyShare`, how many drill
     /// restores may run in a vault ([`drill_slots`]).
     pub vault_limit: usize,
@@ -211,6 +213,7 @@ impl DrillRun {
             agent_timeout,
             keep_for,
             max_failed_deletes: ctx.max_failed_deletes,
+            delete_confirm_timeout: ctx.delete_confirm_timeout,
         };
         let mut errors = Vec::new();
         let held = match self.held_back(ctx, restores).await {

@@ -32,6 +32,10 @@ struct Azure {
     resources: Mutex<BTreeMap<String, Value>>,
     views: Mutex<HashMap<String, Value>>,
     delete_failures: Mutex<HashMap<String, u32>>,
+    /// Tag writes refused this many times per resource.
+    tag_failures: Mutex<HashMap<String, u32>>,
+    /// Resources whose DELETE is accepted but never happens.
+    hung_deletes: Mutex<Vec<String>>,
     fail_everything: Mutex<bool>,
     log: Mutex<Vec<String>>,
 }
@@ -67,6 +71,12 @@ impl DrillAzure for Azure {
     }
     async fn merge_tags(&self, id: &str, tags: &BTreeMap<String, String>) -> Result<(), SeamError> {
         self.note(format!("TAG {id}"))?;
+        if let Some(n) = self.tag_failures.lock().unwrap().get_mut(id)
+            && *n > 0
+        {
+            *n -= 1;
+            return Err(SeamError("RequestDisallowedByPolicy".into()));
+        }
         if let Some(r) = self.resources.lock().unwrap().get_mut(&id.to_ascii_lowercase()) {
             for (k, v) in tags {
                 r["tags"][k] = json!(v);
@@ -82,6 +92,9 @@ impl DrillAzure for Azure {
         {
             *n -= 1;
             return Ok(409);
+        }
+        if self.hung_deletes.lock().unwrap().contains(&id.to_string()) {
+            return Ok(202);
         }
         self.resources.lock().unwrap().remove(&id.to_ascii_lowercase());
         Ok(202)
@@ -158,6 +171,7 @@ impl World {
             agent_timeout: Duration::minutes(15),
             keep_for: Duration::ZERO,
             max_failed_deletes: 3,
+            delete_confirm_timeout: Duration::minutes(30),
         }
     }
     async fn step(&self, item: &mut ItemRun) -> Result<bool, SeamError> {
@@ -425,8 +439,19 @@ async fn a_seam_failure_changes_nothing_and_the_next_tick_carries_on() {
     w.step(&mut item).await.unwrap();
     let before = item.clone();
     *w.azure.fail_everything.lock().unwrap() = true;
-    assert!(w.step(&mut item).await.is_err());
-    assert_eq!(item.phase, before.phase);
+    // The tag write fails first: counted toward its bound (and stored), nothing else moves.
+    assert!(w.step(&mut item).await.unwrap(), "the failed attempt is stored");
+    assert_eq!((item.phase, item.created[0].tag_failures, item.created[0].tagged), (before.phase, 1, false));
+    let counted = item.clone();
+    // Once tagged, a failed read leaves the item exactly as it was.
+    *w.azure.fail_everything.lock().unwrap() = false;
+    let mut tagged = counted.clone();
+    w.azure.merge_tags(&disk, &BTreeMap::new()).await.unwrap();
+    tagged.created[0].tagged = true;
+    *w.azure.fail_everything.lock().unwrap() = true;
+    let snapshot = tagged.clone();
+    assert!(w.step(&mut tagged).await.is_err());
+    assert_eq!(tagged, snapshot, "a seam error changes nothing");
     *w.azure.fail_everything.lock().unwrap() = false;
     while item.phase != Phase::Done {
         w.step(&mut item).await.unwrap();
@@ -467,4 +492,59 @@ async fn a_vm_ready_at_once_still_has_its_disks_and_nic_tagged_and_deleted() {
     assert_eq!(w.azure.calls("TAG").len(), 3, "{:#?}", w.azure.calls("TAG"));
     assert!(item.leftovers().is_empty(), "{:#?}", item.leftovers());
     assert!(!w.azure.exists(&os) && !w.azure.exists(&nic));
+}
+
+#[tokio::test]
+async fn a_tag_write_refused_is_retried_then_left_untagged_and_never_deleted() {
+    let w = World::new();
+    let disk = sandbox_disk("untaggable");
+    w.azure.put(&disk, disk_body(64));
+    w.azure.tag_failures.lock().unwrap().insert(disk.clone(), 100);
+    let mut item = disk_run();
+    w.restored(&item.request_id.clone(), succeeded(std::slice::from_ref(&disk)));
+    w.step(&mut item).await.unwrap(); // restored → checking
+    for n in 1..3 {
+        assert!(w.step(&mut item).await.unwrap(), "the failed attempt is stored");
+        assert_eq!((item.phase, item.created[0].tag_failures), (Phase::Checking, n), "retried next tick");
+    }
+    // The third refusal reaches the bound: checked untagged, then the guard refuses the DELETE.
+    while item.phase != Phase::Done {
+        w.step(&mut item).await.unwrap();
+    }
+    assert_eq!(w.azure.calls("TAG").len(), 3, "bounded");
+    assert!(w.azure.calls("DELETE").is_empty(), "an untagged resource is never deleted");
+    assert!(w.azure.exists(&disk));
+    let leftovers = item.leftovers();
+    assert_eq!(leftovers.len(), 1);
+    assert!(leftovers[0].1.contains("does not carry"), "{leftovers:?}");
+}
+
+#[tokio::test]
+async fn a_delete_accepted_that_never_finishes_is_sent_again_then_reported() {
+    let mut w = World::new();
+    let disk = sandbox_disk("hangs");
+    w.azure.put(&disk, disk_body(64));
+    w.azure.hung_deletes.lock().unwrap().push(disk.clone());
+    let mut item = disk_run();
+    w.restored(&item.request_id.clone(), succeeded(std::slice::from_ref(&disk)));
+    w.step(&mut item).await.unwrap();
+    w.step(&mut item).await.unwrap();
+    w.step(&mut item).await.unwrap();
+    assert_eq!(w.azure.calls("DELETE").len(), 1);
+    // Within the confirm timeout the drill only waits for the 404.
+    w.now += Duration::minutes(29);
+    w.step(&mut item).await.unwrap();
+    assert_eq!(w.azure.calls("DELETE").len(), 1, "waits inside the timeout");
+    // Past it, the attempt counts as failed and the DELETE goes again, up to the bound.
+    for _ in 0..10 {
+        w.now += Duration::minutes(31);
+        w.step(&mut item).await.unwrap();
+        if item.phase == Phase::Done {
+            break;
+        }
+    }
+    assert_eq!(item.phase, Phase::Done, "the run is not held for ever");
+    assert_eq!(w.azure.calls("DELETE").len(), 3, "one per attempt, bounded");
+    let leftovers = item.leftovers();
+    assert!(leftovers[0].1.contains("still exists"), "{leftovers:?}");
 }

@@ -295,6 +295,7 @@ fn ctx<'a>(policy: &'a Policy, now: OffsetDateTime) -> RunContext<'a> {
         now,
         resend_after: time::Duration::minutes(10),
         max_failed_deletes: 5,
+        delete_confirm_timeout: time::Duration::minutes(30),
         vault_limit: 3,
     }
 }

@@ -53,6 +53,8 @@ fn run(created: &[&str], ended: bool) -> DrillRun {
             delete_sent: false,
             gone_at: None,
             failed_deletes: 5,
+            delete_sent_at: None,
+            tag_failures: 0,
             problem: Some("delete refused 5 times".into()),
             refused: false,
         })
