@@ -43,6 +43,7 @@ use seams::{ArmDrillAzure, StoreRestores};
 
 struct App {
     azure: ArmDrillAzure,
+    webhook: seams::HttpWebhook,
     store: Arc<dyn StateStore>,
     policy: Policy,
     plans_dir: PathBuf,
@@ -78,8 +79,12 @@ async fn build() -> Result<App, StartupError> {
         let transport = restore_engine::transport::transport(&options.transport).ok()?;
         Some(restore_workflow::staging::StagingReader::new(endpoint, credential, Some(transport)))
     });
+    // The webhook check's client: the same transport settings (extra CAs) as every other client of the app.
+    let http = restore_connect::transport::http_client(&options.transport)
+        .map_err(|e| format!("the webhook check's HTTP client: {e}"))?;
     Ok(App {
         azure: ArmDrillAzure { client, staging },
+        webhook: seams::HttpWebhook { client: http },
         store,
         policy,
         plans_dir,
@@ -208,6 +213,7 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
                 resend_after: app.resend_after,
                 max_failed_deletes: 5,
                 delete_confirm_timeout: Duration::minutes(30),
+                webhook: Some(&app.webhook),
                 vault_limit: app.policy.max_concurrent_restores_per_vault,
             };
             let (mut changed, errors) = run.advance(&ctx, &app.azure, &restores).await;

@@ -10,6 +10,7 @@ use restore_drills::VaultId;
 use restore_drills::inventory::VaultInventory;
 use restore_drills::item::{DrillAzure, RestoreView, Restores, SeamError, VaultLoad};
 use restore_drills::preflight::PreflightAzure;
+use restore_drills::probes::WebhookClient;
 use restore_engine::client::{ArmClient, CallError};
 use restore_engine::pipeline::Retry;
 use restore_models::arm_id::ResourceId;
@@ -88,6 +89,63 @@ impl DrillAzure for ArmDrillAzure {
         let reader =
             self.staging.as_ref().ok_or_else(|| SeamError("RESTORE_STAGING_BLOB_ENDPOINT is not configured".into()))?;
         reader.delete_url(url).await.map_err(seam)
+    }
+
+    async fn put(&self, id: &str, body: &Value) -> Result<(), SeamError> {
+        let id = ResourceId::parse(id).map_err(seam)?;
+        let url = self.client.pipeline().url(id.as_str(), api_version(id.as_str()), &[]);
+        let bytes = serde_json::to_vec(body).map_err(seam)?;
+        // A PUT of the same body is idempotent: retried like a read.
+        self.client.call(&Self::ctx(), Method::Put, url, Some(bytes), Retry::Safe).await.map(|_| ()).map_err(seam)
+    }
+
+    async fn run_command(&self, id: &str) -> Result<Option<Value>, SeamError> {
+        let id = ResourceId::parse(id).map_err(seam)?;
+        let query = [("$expand", "instanceView")];
+        match self.client.get_json::<Value>(&Self::ctx(), "run command", id.as_str(), api_version(id.as_str()), &query).await {
+            Ok(v) => Ok(Some(v)),
+            Err(CallError::Azure(e)) if e.status == 404 => Ok(None),
+            Err(e) => Err(seam(e)),
+        }
+    }
+}
+
+/// The webhook check's sender: HTTPS only, the shared client (extra CAs trusted as everywhere else), no bearer
+/// token, the signing secret read from the app setting the plan names.
+#[derive(Debug)]
+pub struct HttpWebhook {
+    /// The HTTP client.
+    pub client: reqwest::Client,
+}
+
+#[async_trait]
+impl WebhookClient for HttpWebhook {
+    fn secret(&self, name: &str) -> Option<Vec<u8>> {
+        std::env::var(name).ok().filter(|v| !v.is_empty()).map(String::into_bytes)
+    }
+
+    async fn post(
+        &self,
+        url: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+        timeout: time::Duration,
+    ) -> Result<(u16, Vec<u8>), SeamError> {
+        // Plans are validated to https already; checked again here, where the request leaves.
+        let parsed = url::Url::parse(url).map_err(seam)?;
+        if parsed.scheme() != "https" {
+            return Err(SeamError(format!("{url} is not https: not sent")));
+        }
+        let timeout = std::time::Duration::try_from(timeout).map_err(seam)?;
+        let mut request = self.client.post(parsed).timeout(timeout).body(body);
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let response = request.send().await.map_err(seam)?;
+        let status = response.status().as_u16();
+        // The answer is a small JSON object; more than 64 KiB is not one.
+        let bytes = response.bytes().await.map_err(seam)?;
+        Ok((status, bytes.iter().take(64 * 1024).copied().collect()))
     }
 }
 

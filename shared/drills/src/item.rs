@@ -30,6 +30,8 @@ use time::{Duration, OffsetDateTime};
 use crate::checks::{CheckResult, VmVerdict, disk_checks, vm_checks};
 use crate::cleanup::{attached_resources, delete_accepted, deletion_order, drill_tags, guard};
 use crate::ids::{ItemId, ItemKind, VaultId};
+use crate::plan::Checks;
+use crate::probes::{RunCommandVerdict, WebhookClient, WebhookPayload, judge_run_command, run_command_body, run_command_id, webhook_check};
 use crate::result::{Failure, FailureStage, SkipReason, Timeline};
 
 /// A seam call that failed; the step is retried on the next tick.
@@ -50,6 +52,10 @@ pub trait DrillAzure: Send + Sync {
     async fn delete(&self, id: &str) -> Result<u16, SeamError>;
     /// Deletes a staging file by its URL (already gone counts as deleted).
     async fn delete_staging(&self, url: &str) -> Result<(), SeamError>;
+    /// PUT a resource (a Run Command); accepted (200/201) or an error.
+    async fn put(&self, id: &str, body: &Value) -> Result<(), SeamError>;
+    /// GET a Run Command with its instance view (`$expand=instanceView`); `None` on 404.
+    async fn run_command(&self, id: &str) -> Result<Option<Value>, SeamError>;
 }
 
 /// A restore as its record tells it.
@@ -209,11 +215,24 @@ pub struct ItemRun {
     /// Not attempted, and why (the item starts [`Phase::Done`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skipped: Option<SkipReason>,
+    /// The Run Command check's command, once its PUT was accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_command: Option<RunCommandSent>,
     /// When a tick first saw the restore succeeded, on the function's own clock: the agent timeout (and the
     /// checks' durations) run from here. Azure's job end time is another machine's clock, so comparing it with
     /// our `now` lets clock skew stretch or cut the timeout (absent in runs stored before: the job end is used).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checks_started: Option<Timestamp>,
+}
+
+/// A Run Command the drill created on a restored VM.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunCommandSent {
+    /// Its ARM id.
+    pub id: String,
+    /// When its PUT was accepted.
+    pub sent_at: Timestamp,
 }
 
 /// The recovery point an item's restore used.
@@ -248,6 +267,11 @@ pub struct StepContext<'a> {
     pub keep_for: Duration,
     /// Failed DELETEs of one resource before it is reported as a leftover; also the bound on failed tag writes.
     pub max_failed_deletes: u32,
+    /// The plan's checks (the optional Run Command and webhook).
+    pub checks: &'a Checks,
+    /// Sends webhook checks; `None` when the function has no HTTP client for them (a plan with a webhook then
+    /// fails that check, saying so).
+    pub webhook: Option<&'a dyn WebhookClient>,
     /// How long an accepted DELETE may take to make the resource disappear before it counts as failed and is sent
     /// again (Azure's deletes of disks, NICs and VMs take minutes; one that never finishes must not stall the run).
     pub delete_confirm_timeout: Duration,
@@ -276,6 +300,7 @@ impl ItemRun {
             recovery_point: None,
             source,
             skipped: None,
+            run_command: None,
             checks_started: None,
         }
     }
@@ -404,8 +429,17 @@ impl ItemRun {
         if !self.tag_untagged(ctx, azure).await {
             return Ok(true);
         }
+        if !wait && results.iter().all(|r| r.passed) {
+            // Inside the item, only once the resources are sound: a Run Command on the new VM, then the webhook.
+            match self.probe(ctx, azure, &results).await? {
+                Some(extra) => results.extend(extra),
+                None => wait = true,
+            }
+        }
         for r in &mut results {
-            r.duration_ms = elapsed_ms(ctx.now);
+            if r.duration_ms == 0 {
+                r.duration_ms = elapsed_ms(ctx.now);
+            }
         }
         self.checks = results;
         if wait {
@@ -424,6 +458,64 @@ impl ItemRun {
         }
         self.phase = Phase::CleaningUp;
         Ok(true)
+    }
+
+    /// The optional checks inside the item, once the resource checks passed: `None` while the Run Command runs
+    /// (the item waits for a later tick), else their results.
+    async fn probe(
+        &mut self,
+        ctx: &StepContext<'_>,
+        azure: &dyn DrillAzure,
+        so_far: &[CheckResult],
+    ) -> Result<Option<Vec<CheckResult>>, SeamError> {
+        let mut out = Vec::new();
+        let vm = self.created.iter().find(|c| c.id.to_ascii_lowercase().contains("/providers/microsoft.compute/virtualmachines/"));
+        if let (Some(check), Some(vm)) = (&ctx.checks.run_command, vm) {
+            let vm_id = vm.id.clone();
+            match &self.run_command {
+                None => {
+                    let location = azure.get(&vm_id).await?.and_then(|v| v["location"].as_str().map(str::to_string));
+                    let id = run_command_id(&vm_id, &self.request_id);
+                    azure.put(&id, &run_command_body(check, location.as_deref().unwrap_or_default())).await?;
+                    self.run_command = Some(RunCommandSent { id, sent_at: ts(ctx.now) });
+                    return Ok(None);
+                }
+                Some(sent) => {
+                    let body = azure.run_command(&sent.id).await?;
+                    let waited = ctx.now - sent.sent_at.get();
+                    match judge_run_command(check, body.as_ref(), waited) {
+                        RunCommandVerdict::Running => return Ok(None),
+                        RunCommandVerdict::Done(mut r) => {
+                            r.duration_ms = u64::try_from(waited.whole_milliseconds()).unwrap_or(0);
+                            out.push(r);
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(check) = &ctx.checks.webhook {
+            let mut checks: Vec<CheckResult> = so_far.to_vec();
+            checks.extend(out.iter().cloned());
+            let payload = WebhookPayload {
+                plan: ctx.plan,
+                run_id: ctx.run_id,
+                item: self.item.as_str(),
+                kind: if self.kind == ItemKind::Disk { "disk" } else { "vm" },
+                resources: self.created.iter().filter(|c| !c.staging).map(|c| c.id.as_str()).collect(),
+                checks: &checks,
+            };
+            let result = match ctx.webhook {
+                Some(client) => webhook_check(check, &payload, client, &ts(ctx.now).to_string()).await,
+                None => CheckResult {
+                    name: "webhook".into(),
+                    passed: false,
+                    duration_ms: 0,
+                    evidence: "this drill function has no webhook client configured: nothing sent".into(),
+                },
+            };
+            out.push(result);
+        }
+        Ok(Some(out))
     }
 
     /// Tags every recorded resource not tagged yet. Returns false while a failed tag write is still under the

@@ -14,6 +14,7 @@
 //! * [`events`] – the JSON event lines the alert rules query.
 //! * [`cleanup`] – the three-part guard every deletion passes, and the deletion order.
 //! * [`sweep`] – what is left in the sandbox after runs gave up, deleted only through the same guard.
+//! * [`probes`] – the optional checks inside a restored item: a managed Run Command, a signed webhook.
 //! * [`checks`] – what a drill checks on a restored disk or VM, with the evidence it read.
 //! * [`item`] – one drilled item's state machine (request → restore → checks → cleanup) over its seams.
 //! * [`start`] – a run's items from the inventory: selection, sampling, the cost guard, what is skipped and why.
@@ -35,6 +36,7 @@ pub mod parse;
 pub mod plan;
 pub mod point;
 pub mod preflight;
+pub mod probes;
 pub mod result;
 pub mod rng;
 pub mod rto;

@@ -139,6 +139,8 @@ pub struct RunContext<'a> {
     pub max_failed_deletes: u32,
     /// How long an accepted DELETE may take before it counts as failed and is sent again.
     pub delete_confirm_timeout: Duration,
+    /// Sends webhook checks, when the function has a client for them.
+    pub webhook: Option<&'a dyn crate::probes::WebhookClient>,
     /// The policy's `maxConcurrentRestoresPerVault`: with the plan's `vaultConcurrencyShare`, how many drill
     /// restores may run in a vault ([`drill_slots`]).
     pub vault_limit: usize,
@@ -214,6 +216,8 @@ impl DrillRun {
             keep_for,
             max_failed_deletes: ctx.max_failed_deletes,
             delete_confirm_timeout: ctx.delete_confirm_timeout,
+            checks: &self.plan.checks,
+            webhook: ctx.webhook,
         };
         let mut errors = Vec::new();
         let held = match self.held_back(ctx, restores).await {

@@ -7,6 +7,8 @@ use async_trait::async_trait;
 use restore_contract::policy::SandboxPolicy;
 use restore_drills::cleanup::TAG_RUN;
 use restore_drills::item::{DrillAzure, ItemRun, Phase, RestoreView, Restores, SeamError, StepContext, VaultLoad};
+use restore_drills::plan::Checks;
+use restore_drills::probes::WebhookClient;
 use restore_drills::result::FailureStage;
 use restore_drills::{ItemId, VaultId};
 use serde_json::{Value, json};
@@ -102,6 +104,15 @@ impl DrillAzure for Azure {
     async fn delete_staging(&self, url: &str) -> Result<(), SeamError> {
         self.note(format!("DELETE-STAGING {url}"))
     }
+    async fn put(&self, id: &str, body: &Value) -> Result<(), SeamError> {
+        self.note(format!("PUT {id}"))?;
+        self.resources.lock().unwrap().insert(id.to_ascii_lowercase(), body.clone());
+        Ok(())
+    }
+    async fn run_command(&self, id: &str) -> Result<Option<Value>, SeamError> {
+        self.note(format!("RUN-COMMAND {id}"))?;
+        Ok(self.resources.lock().unwrap().get(&id.to_ascii_lowercase()).cloned())
+    }
 }
 
 #[derive(Default)]
@@ -123,6 +134,32 @@ impl Restores for Records {
     }
     async fn vault_load(&self, vault: &VaultId) -> Result<VaultLoad, SeamError> {
         Ok(self.load.lock().unwrap().get(&vault.as_str().to_ascii_lowercase()).copied().unwrap_or_default())
+    }
+}
+
+/// A scripted webhook receiver: records what it was sent, answers as told.
+#[derive(Debug, Default)]
+struct Hook {
+    secret: Option<Vec<u8>>,
+    answer: (u16, Vec<u8>),
+    received: Mutex<Vec<(String, Vec<(String, String)>, Vec<u8>)>>,
+}
+
+#[async_trait]
+impl WebhookClient for Hook {
+    fn secret(&self, _: &str) -> Option<Vec<u8>> {
+        self.secret.clone()
+    }
+    async fn post(
+        &self,
+        url: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+        _: Duration,
+    ) -> Result<(u16, Vec<u8>), SeamError> {
+        let headers = headers.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        self.received.lock().unwrap().push((url.to_string(), headers, body));
+        Ok(self.answer.clone())
     }
 }
 
@@ -154,11 +191,21 @@ struct World {
     records: Records,
     sandbox: SandboxPolicy,
     now: OffsetDateTime,
+    /// The plan's checks (Run Command, webhook).
+    checks: Checks,
+    webhook: Option<Hook>,
 }
 
 impl World {
     fn new() -> World {
-        World { azure: Azure::default(), records: Records::default(), sandbox: sandbox(), now: T0 }
+        World {
+            azure: Azure::default(),
+            records: Records::default(),
+            sandbox: sandbox(),
+            now: T0,
+            checks: Checks::default(),
+            webhook: None,
+        }
     }
     fn ctx(&self) -> StepContext<'_> {
         StepContext {
@@ -172,6 +219,8 @@ impl World {
             keep_for: Duration::ZERO,
             max_failed_deletes: 3,
             delete_confirm_timeout: Duration::minutes(30),
+            checks: &self.checks,
+            webhook: self.webhook.as_ref().map(|w| w as &dyn WebhookClient),
         }
     }
     async fn step(&self, item: &mut ItemRun) -> Result<bool, SeamError> {
@@ -547,4 +596,133 @@ async fn a_delete_accepted_that_never_finishes_is_sent_again_then_reported() {
     assert_eq!(w.azure.calls("DELETE").len(), 3, "one per attempt, bounded");
     let leftovers = item.leftovers();
     assert!(leftovers[0].1.contains("still exists"), "{leftovers:?}");
+}
+
+/// A ready new VM with its OS disk and NIC, restored for an item of `w`.
+fn ready_vm(w: &World) -> (ItemRun, String) {
+    let (vm, os, nic) = (sandbox_vm("vm-drill"), sandbox_disk("vm-drill-os"), sandbox_nic("vm-drill-nic"));
+    let mut body = vm_body(&vm, &os, &nic);
+    body["location"] = json!("westus");
+    w.azure.put(&vm, body);
+    w.azure.put(&os, disk_body(128));
+    w.azure.put(&nic, json!({"properties": {}}));
+    w.azure.views.lock().unwrap().insert(vm.clone(), view("Ready"));
+    let item = ItemRun::new(vm_item(), format!("{RUN}.b"), json!({}), None);
+    w.restored(&item.request_id.clone(), succeeded(std::slice::from_ref(&vm)));
+    (item, vm)
+}
+
+fn run_command_check(expected_output: Option<&str>) -> restore_drills::plan::RunCommandCheck {
+    serde_json::from_value(json!({"script": "systemctl is-active app && echo DRILL-OK", "expectedExitCode": 0, "expectedOutput": expected_output})).unwrap()
+}
+
+#[tokio::test]
+async fn a_run_command_is_put_once_followed_across_ticks_and_judged_by_exit_code_and_output() {
+    for (exit, output, passes) in [(0, "app active\nDRILL-OK\n", true), (3, "inactive", false), (0, "no marker", false)] {
+        let mut w = World::new();
+        w.checks.run_command = Some(run_command_check(Some("DRILL-OK")));
+        let (mut item, vm) = ready_vm(&w);
+        w.step(&mut item).await.unwrap(); // restored → checking
+        w.step(&mut item).await.unwrap(); // resource checks pass → Run Command PUT
+        let puts = w.azure.calls("PUT");
+        assert_eq!(puts.len(), 1, "{puts:?}");
+        let command = item.run_command.as_ref().expect("recorded").id.clone();
+        assert!(command.starts_with(&format!("{vm}/runCommands/restore-drill-")), "{command}");
+        let body = w.azure.resources.lock().unwrap()[&command.to_ascii_lowercase()].clone();
+        assert_eq!(body["properties"]["asyncExecution"], true, "polled across ticks, not held open: {body:#}");
+        assert_eq!(body["location"], "westus");
+        // Still running: the item waits, and nothing is sent again.
+        let mut running = body.clone();
+        running["properties"]["instanceView"] = json!({"executionState": "Running"});
+        w.azure.put(&command, running);
+        w.now += Duration::minutes(2);
+        w.step(&mut item).await.unwrap();
+        assert_eq!(item.phase, Phase::Checking);
+        // Done: judged.
+        let mut done = body;
+        done["properties"]["instanceView"] = json!({"executionState": if exit == 0 { "Succeeded" } else { "Failed" }, "exitCode": exit, "output": output});
+        w.azure.put(&command, done);
+        w.step(&mut item).await.unwrap();
+        assert_eq!(item.phase, Phase::CleaningUp, "{exit} {output}");
+        let check = item.checks.iter().find(|c| c.name == "runCommand").expect("a runCommand check");
+        assert_eq!(check.passed, passes, "{check:?}");
+        assert!(!check.evidence.contains(output), "the output itself is not evidence: {check:?}");
+        assert_eq!(item.failure.as_ref().and_then(|f| f.check.as_deref()), (!passes).then_some("runCommand"));
+        assert_eq!(w.azure.calls("PUT").len(), 1, "the command is PUT once, never again while it runs");
+    }
+}
+
+#[tokio::test]
+async fn a_run_command_that_never_finishes_fails_after_its_timeout_and_grace() {
+    let mut w = World::new();
+    w.checks.run_command = Some(run_command_check(None));
+    let (mut item, _) = ready_vm(&w);
+    w.step(&mut item).await.unwrap();
+    w.step(&mut item).await.unwrap();
+    // The command stays Pending (an agent that stopped reporting): 10 minutes' timeout + 15 minutes' grace.
+    w.now += Duration::minutes(24);
+    w.step(&mut item).await.unwrap();
+    assert_eq!(item.phase, Phase::Checking);
+    w.now += Duration::minutes(2);
+    w.step(&mut item).await.unwrap();
+    assert_eq!(item.failure.as_ref().and_then(|f| f.check.as_deref()), Some("runCommand"), "{:?}", item.checks);
+}
+
+#[tokio::test]
+async fn a_webhook_gets_a_signed_payload_and_its_answer_decides() {
+    for (answer, passes) in [
+        ((200, br#"{"passed": true, "detail": "rows match"}"#.to_vec()), true),
+        ((200, br#"{"passed": false, "detail": "table empty"}"#.to_vec()), false),
+        ((500, b"oops".to_vec()), false),
+        ((200, b"not json".to_vec()), false),
+    ] {
+        let mut w = World::new();
+        w.checks.webhook = Some(serde_json::from_value(json!({"url": "https://checks.example/verify", "secretSetting": "DRILL_SECRET"})).unwrap());
+        w.webhook = Some(Hook { secret: Some(b"s3cret".to_vec()), answer: answer.clone(), ..Hook::default() });
+        let disk = sandbox_disk("d");
+        w.azure.put(&disk, disk_body(64));
+        let mut item = disk_run();
+        w.restored(&item.request_id.clone(), succeeded(std::slice::from_ref(&disk)));
+        w.step(&mut item).await.unwrap();
+        w.step(&mut item).await.unwrap();
+        let check = item.checks.iter().find(|c| c.name == "webhook").expect("a webhook check");
+        assert_eq!(check.passed, passes, "{answer:?}: {check:?}");
+        let received = w.webhook.as_ref().unwrap().received.lock().unwrap().clone();
+        assert_eq!(received.len(), 1);
+        let (url, headers, body) = &received[0];
+        assert_eq!(url, "https://checks.example/verify");
+        let header = |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()).unwrap();
+        let timestamp = header("X-Drill-Timestamp");
+        assert_eq!(header("X-Drill-Signature"), restore_drills::probes::signature(b"s3cret", &timestamp, body));
+        assert_ne!(header("X-Drill-Signature"), restore_drills::probes::signature(b"other", &timestamp, body));
+        let payload: Value = serde_json::from_slice(body).unwrap();
+        assert_eq!(payload["runId"], RUN);
+        assert_eq!(payload["resources"], json!([disk.clone()]));
+        assert!(headers.iter().all(|(k, _)| !k.eq_ignore_ascii_case("authorization")), "no token to a webhook");
+    }
+}
+
+#[tokio::test]
+async fn a_webhook_without_its_secret_sends_nothing_and_fails() {
+    let mut w = World::new();
+    w.checks.webhook = Some(serde_json::from_value(json!({"url": "https://checks.example/verify", "secretSetting": "DRILL_SECRET"})).unwrap());
+    w.webhook = Some(Hook::default());
+    let disk = sandbox_disk("d");
+    w.azure.put(&disk, disk_body(64));
+    let mut item = disk_run();
+    w.restored(&item.request_id.clone(), succeeded(std::slice::from_ref(&disk)));
+    w.step(&mut item).await.unwrap();
+    w.step(&mut item).await.unwrap();
+    let check = item.checks.iter().find(|c| c.name == "webhook").unwrap();
+    assert!(!check.passed && check.evidence.contains("DRILL_SECRET"), "{check:?}");
+    assert!(w.webhook.as_ref().unwrap().received.lock().unwrap().is_empty());
+}
+
+#[test]
+fn the_signature_is_hmac_sha256_of_timestamp_dot_body() {
+    // Computed independently: printf '1700000000.{}' | openssl dgst -sha256 -hmac key
+    assert_eq!(
+        restore_drills::probes::signature(b"key", "1700000000", b"{}"),
+        "sha256=9d713ed406bb7076d4123f0dc2c39d2df5c654ed4b0cd56b52c8b4c940bd63ae"
+    );
 }

@@ -85,6 +85,12 @@ impl DrillAzure for Azure {
     async fn delete_staging(&self, _: &str) -> Result<(), SeamError> {
         panic!("preflight never writes")
     }
+    async fn put(&self, _: &str, _: &Value) -> Result<(), SeamError> {
+        panic!("never written here")
+    }
+    async fn run_command(&self, _: &str) -> Result<Option<Value>, SeamError> {
+        Err(SeamError("not scripted".into()))
+    }
 }
 
 #[async_trait]

@@ -126,6 +126,12 @@ impl DrillAzure for Scripted {
     async fn delete_staging(&self, _: &str) -> Result<(), SeamError> {
         Err(SeamError("not scripted".into()))
     }
+    async fn put(&self, _: &str, _: &Value) -> Result<(), SeamError> {
+        panic!("never written here")
+    }
+    async fn run_command(&self, _: &str) -> Result<Option<Value>, SeamError> {
+        Err(SeamError("not scripted".into()))
+    }
 }
 
 fn tier1() -> Option<Value> {
@@ -296,6 +302,7 @@ fn ctx<'a>(policy: &'a Policy, now: OffsetDateTime) -> RunContext<'a> {
         resend_after: time::Duration::minutes(10),
         max_failed_deletes: 5,
         delete_confirm_timeout: time::Duration::minutes(30),
+        webhook: None,
         vault_limit: 3,
     }
 }
