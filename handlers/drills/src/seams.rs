@@ -102,7 +102,11 @@ impl DrillAzure for ArmDrillAzure {
     async fn run_command(&self, id: &str) -> Result<Option<Value>, SeamError> {
         let id = ResourceId::parse(id).map_err(seam)?;
         let query = [("$expand", "instanceView")];
-        match self.client.get_json::<Value>(&Self::ctx(), "run command", id.as_str(), api_version(id.as_str()), &query).await {
+        match self
+            .client
+            .get_json::<Value>(&Self::ctx(), "run command", id.as_str(), api_version(id.as_str()), &query)
+            .await
+        {
             Ok(v) => Ok(Some(v)),
             Err(CallError::Azure(e)) if e.status == 404 => Ok(None),
             Err(e) => Err(seam(e)),

@@ -31,7 +31,10 @@ use crate::checks::{CheckResult, VmVerdict, disk_checks, vm_checks};
 use crate::cleanup::{attached_resources, delete_accepted, deletion_order, drill_tags, guard};
 use crate::ids::{ItemId, ItemKind, VaultId};
 use crate::plan::Checks;
-use crate::probes::{RunCommandVerdict, WebhookClient, WebhookPayload, judge_run_command, run_command_body, run_command_id, webhook_check};
+use crate::probes::{
+    RunCommandVerdict, WebhookClient, WebhookPayload, judge_run_command, run_command_body, run_command_id,
+    webhook_check,
+};
 use crate::result::{Failure, FailureStage, SkipReason, Timeline};
 
 /// A seam call that failed; the step is retried on the next tick.
@@ -469,7 +472,10 @@ impl ItemRun {
         so_far: &[CheckResult],
     ) -> Result<Option<Vec<CheckResult>>, SeamError> {
         let mut out = Vec::new();
-        let vm = self.created.iter().find(|c| c.id.to_ascii_lowercase().contains("/providers/microsoft.compute/virtualmachines/"));
+        let vm = self
+            .created
+            .iter()
+            .find(|c| c.id.to_ascii_lowercase().contains("/providers/microsoft.compute/virtualmachines/"));
         if let (Some(check), Some(vm)) = (&ctx.checks.run_command, vm) {
             let vm_id = vm.id.clone();
             match &self.run_command {

@@ -72,7 +72,9 @@ pub fn judge_run_command(check: &RunCommandCheck, body: Option<&Value>, waited: 
         if waited > limit {
             return RunCommandVerdict::Done(result(
                 false,
-                format!("executionState still {state} after {waited}: the script never finished (is the VM agent working?)"),
+                format!(
+                    "executionState still {state} after {waited}: the script never finished (is the VM agent working?)"
+                ),
             ));
         }
         return RunCommandVerdict::Running;
@@ -162,7 +164,10 @@ pub async fn webhook_check(
 ) -> CheckResult {
     let fail = |evidence: String| CheckResult { name: "webhook".into(), passed: false, duration_ms: 0, evidence };
     let Some(secret) = client.secret(&check.secret_setting) else {
-        return fail(format!("app setting {} (the webhook's signing secret) is not set: nothing sent", check.secret_setting));
+        return fail(format!(
+            "app setting {} (the webhook's signing secret) is not set: nothing sent",
+            check.secret_setting
+        ));
     };
     let body = match serde_json::to_vec(payload) {
         Ok(b) => b,
@@ -182,9 +187,16 @@ pub async fn webhook_check(
                 name: "webhook".into(),
                 passed: a.passed,
                 duration_ms: 0,
-                evidence: format!("POST {} answered {status}: passed {}; {}", check.url, a.passed, printable(&a.detail)),
+                evidence: format!(
+                    "POST {} answered {status}: passed {}; {}",
+                    check.url,
+                    a.passed,
+                    printable(&a.detail)
+                ),
             },
-            Err(e) => fail(format!("POST {} answered {status} without {{\"passed\": bool, \"detail\": …}}: {e}", check.url)),
+            Err(e) => {
+                fail(format!("POST {} answered {status} without {{\"passed\": bool, \"detail\": …}}: {e}", check.url))
+            }
         },
     }
 }

@@ -618,7 +618,8 @@ fn run_command_check(expected_output: Option<&str>) -> restore_drills::plan::Run
 
 #[tokio::test]
 async fn a_run_command_is_put_once_followed_across_ticks_and_judged_by_exit_code_and_output() {
-    for (exit, output, passes) in [(0, "app active\nDRILL-OK\n", true), (3, "inactive", false), (0, "no marker", false)] {
+    for (exit, output, passes) in [(0, "app active\nDRILL-OK\n", true), (3, "inactive", false), (0, "no marker", false)]
+    {
         let mut w = World::new();
         w.checks.run_command = Some(run_command_check(Some("DRILL-OK")));
         let (mut item, vm) = ready_vm(&w);
@@ -677,7 +678,10 @@ async fn a_webhook_gets_a_signed_payload_and_its_answer_decides() {
         ((200, b"not json".to_vec()), false),
     ] {
         let mut w = World::new();
-        w.checks.webhook = Some(serde_json::from_value(json!({"url": "https://checks.example/verify", "secretSetting": "DRILL_SECRET"})).unwrap());
+        w.checks.webhook = Some(
+            serde_json::from_value(json!({"url": "https://checks.example/verify", "secretSetting": "DRILL_SECRET"}))
+                .unwrap(),
+        );
         w.webhook = Some(Hook { secret: Some(b"s3cret".to_vec()), answer: answer.clone(), ..Hook::default() });
         let disk = sandbox_disk("d");
         w.azure.put(&disk, disk_body(64));
@@ -705,7 +709,10 @@ async fn a_webhook_gets_a_signed_payload_and_its_answer_decides() {
 #[tokio::test]
 async fn a_webhook_without_its_secret_sends_nothing_and_fails() {
     let mut w = World::new();
-    w.checks.webhook = Some(serde_json::from_value(json!({"url": "https://checks.example/verify", "secretSetting": "DRILL_SECRET"})).unwrap());
+    w.checks.webhook = Some(
+        serde_json::from_value(json!({"url": "https://checks.example/verify", "secretSetting": "DRILL_SECRET"}))
+            .unwrap(),
+    );
     w.webhook = Some(Hook::default());
     let disk = sandbox_disk("d");
     w.azure.put(&disk, disk_body(64));
