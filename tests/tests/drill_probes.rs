@@ -16,10 +16,13 @@ use serde_json::{Value, json};
 const SUB: &str = "/subscriptions/00000000-1111-2222-3333-444444444444";
 const SECRET: &str = "drill-webhook-secret-for-tests";
 
-/// What the webhook received: headers and body, and whether it should pass the item.
+/// One call the webhook received: its headers and body.
+type Call = (HeaderMap, Vec<u8>);
+
+/// What the webhook received, and whether it should pass the item.
 #[derive(Clone, Default)]
 struct Receiver {
-    seen: Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>,
+    seen: Arc<Mutex<Vec<Call>>>,
     pass: bool,
 }
 

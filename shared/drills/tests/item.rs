@@ -137,12 +137,15 @@ impl Restores for Records {
     }
 }
 
+/// One POST the webhook got: URL, headers, body.
+type Posted = (String, Vec<(String, String)>, Vec<u8>);
+
 /// A scripted webhook receiver: records what it was sent, answers as told.
 #[derive(Debug, Default)]
 struct Hook {
     secret: Option<Vec<u8>>,
     answer: (u16, Vec<u8>),
-    received: Mutex<Vec<(String, Vec<(String, String)>, Vec<u8>)>>,
+    received: Mutex<Vec<Posted>>,
 }
 
 #[async_trait]
