@@ -164,3 +164,27 @@ async fn vault_and_tag(backend: common::Backend) {
         .expect("a VM restore-disks request");
     assert!(vm_request["operation"]["targetResourceGroupId"].as_str().unwrap().ends_with("rg-drill-sandbox"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vault_tier_plan_restores_the_newest_point_without_a_snapshot_by_id() {
+    let mut stack = Stack::start_custom(common::Backend::Sqlite, tagged_scenario).await;
+    let mut plan = vault_and_tag_plan();
+    plan["name"] = json!("e2e-vault-tier");
+    plan["selection"] = json!({ "tags": { "drill": "tier1" } });
+    plan["recoveryPoint"] = json!({ "pick": "latest", "vmTier": "vault" });
+    drills::configure(&mut stack, &[("e2e-vault-tier", &plan)]);
+    let drills = stack.worker("drills").await;
+    let intake = stack.intake().await;
+    let (_tracker, _ticking) = stack.ticking_tracker().await;
+    let (results, sent) = drills::run_until_results(&stack, &drills, &intake, 1).await;
+    let result = &results[0];
+    assert_eq!(result["outcome"], "Passed", "{result:#}");
+    let request: Value = serde_json::from_slice(&sent[0]).unwrap();
+    let chosen = request["recoveryPoint"]["id"].as_str().unwrap_or_else(|| panic!("chosen by id: {request:#}"));
+    assert_eq!(request["recoveryPoint"]["choice"], "id");
+    // The newest point (3 hours old) still has its snapshot: not the vault tier.
+    assert_ne!(chosen, "932895704780058094", "the newest point has a snapshot");
+    assert_eq!(result["items"][0]["recoveryPoint"]["name"], chosen, "{result:#}");
+    let record = stack.record(request["requestId"].as_str().unwrap()).await;
+    assert_eq!(record.recovery_point_id.as_deref(), Some(chosen), "the intake restored the point the drill named");
+}

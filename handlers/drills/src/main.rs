@@ -33,7 +33,7 @@ use restore_drills::inventory::{gather, vaults_to_list};
 use restore_drills::preflight::preflight;
 use restore_drills::result::{DrillResult, Signal};
 use restore_drills::run::{DrillRun, RunContext};
-use restore_drills::start::{preflight_needs, refuse, start_run};
+use restore_drills::start::{choose_points, preflight_needs, refuse, start_run};
 use restore_drills::sweep::Verdict;
 use restore_store::{Document, StateStore, StoreError};
 use serde_json::json;
@@ -156,6 +156,10 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
                 tracing::warn!(plan = %plan.name, item = %id, why = %why, "a vault lists an item drills cannot read");
             }
             let mut run = start_run(&plan, &due.run_id, due.at, &inventory, now);
+            // A tier or a random point: fixed now, by id, so every resend restores the same point.
+            choose_points(&mut run, &app.azure)
+                .await
+                .map_err(|e| HandlerError::msg(format!("drill plan '{}': listing recovery points: {e}", plan.name)))?;
             // Preflight before any write: a run it refuses ends Failed with nothing created.
             let (vms, vcpus) = preflight_needs(&run);
             let findings = preflight(&plan, vms, vcpus, &app.azure, &app.azure)

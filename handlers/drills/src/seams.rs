@@ -270,3 +270,17 @@ impl ArmDrillAzure {
         self.client.list_all(&Self::ctx(), "list drill-tagged resources", url, None).await.map_err(seam)
     }
 }
+
+#[async_trait]
+impl restore_drills::start::PointSource for ArmDrillAzure {
+    async fn recovery_points(&self, item: &restore_drills::ItemId, secondary: bool) -> Result<Vec<Value>, SeamError> {
+        // The secondary region's copy is read through the Cross Region Restore passive stamp's api-version.
+        let api = match item {
+            restore_drills::ItemId::Disk(_) => restore_models::dataprotection::API_VERSION,
+            restore_drills::ItemId::Vm(_) if secondary => restore_models::crr::API_VERSION,
+            restore_drills::ItemId::Vm(_) => restore_models::recoveryservices::API_VERSION,
+        };
+        let url = self.client.pipeline().url(&format!("{}/recoveryPoints", item.as_str()), api, &[]);
+        self.client.list_all(&Self::ctx(), "list recovery points", url, None).await.map_err(seam)
+    }
+}

@@ -96,6 +96,64 @@ pub fn choose_point<'a>(
     }
 }
 
+/// Whether the plan's choice needs the item's points listed: `latest` in any tier (or any disk) is what the
+/// intake's own `latestAtOrBefore` picks, so nothing is listed and no ARM read is spent.
+pub fn needs_listing(plan: &RecoveryPointPlan, kind: ItemKind) -> bool {
+    !(plan.pick == Pick::Latest && (kind == ItemKind::Disk || plan.vm_tier == VmTier::Any))
+}
+
+/// The tier a `recoveryPointTierDetails` entry names (`type` as a name or Azure's older number), if it is valid
+/// (`status` `Valid` or 1). An archived point that was rehydrated (`ArchivedRP`, status `Rehydrated`) is
+/// restorable from its rehydrated vault copy until it expires again: it counts as the vault tier.
+fn tier_of(detail: &serde_json::Value) -> Option<PointTier> {
+    let status = &detail["status"];
+    let rehydrated = status.as_str().is_some_and(|s| s.eq_ignore_ascii_case("Rehydrated"))
+        && detail["type"].as_str().is_some_and(|t| t.eq_ignore_ascii_case("ArchivedRP"));
+    if rehydrated {
+        return Some(PointTier::Vault);
+    }
+    let valid = match status {
+        serde_json::Value::String(s) => s.eq_ignore_ascii_case("Valid"),
+        serde_json::Value::Number(n) => n.as_u64() == Some(1),
+        _ => false,
+    };
+    if !valid {
+        return None;
+    }
+    match &detail["type"] {
+        serde_json::Value::String(s) if s.eq_ignore_ascii_case("InstantRP") => Some(PointTier::Snapshot),
+        serde_json::Value::String(s) if s.eq_ignore_ascii_case("HardenedRP") => Some(PointTier::Vault),
+        serde_json::Value::String(s) if s.eq_ignore_ascii_case("ArchivedRP") => Some(PointTier::Archive),
+        serde_json::Value::Number(n) => match n.as_u64() {
+            Some(1) => Some(PointTier::Snapshot),
+            Some(2) => Some(PointTier::Vault),
+            Some(3) => Some(PointTier::Archive),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The candidates in a recovery-point listing (Backup vault or Recovery Services shapes): name, time
+/// (`properties.recoveryPointTime`) and, for VMs, the valid tiers. A point without a parseable time is left out:
+/// it cannot be placed before or after the scheduled time.
+pub fn candidates_from(listed: &[serde_json::Value]) -> Vec<PointCandidate> {
+    listed
+        .iter()
+        .filter_map(|p| {
+            let name = p["name"].as_str()?.to_string();
+            let time = restore_contract::Timestamp::parse(p["properties"]["recoveryPointTime"].as_str()?).ok()?.get();
+            let tiers = p["properties"]["recoveryPointTierDetails"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(tier_of)
+                .collect();
+            Some(PointCandidate { name, time, tiers })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use time::macros::datetime;

@@ -76,7 +76,7 @@ pub fn request_for(plan: &DrillPlan, run_id: &str, scheduled_at: OffsetDateTime,
         .take(40)
         .collect();
     let name = format!("{base}-drill-{suffix}");
-    let operation = match item.kind() {
+    let mut operation = match item.kind() {
         ItemKind::Disk => json!({
             "kind": "diskToNewDisk",
             "backupInstanceId": item.as_str(),
@@ -113,6 +113,10 @@ pub fn request_for(plan: &DrillPlan, run_id: &str, scheduled_at: OffsetDateTime,
             }
         }
     };
+    // Cross Region Restore: the VM's copy in the paired region (the plan's sandbox is in that region).
+    if item.kind() == ItemKind::Vm && plan.recovery_point.vm_region == crate::plan::Region::Secondary {
+        operation["secondaryRegion"] = json!(true);
+    }
     json!({
         "version": "1",
         "requestId": request_id,

@@ -6,13 +6,15 @@
 //! item over the cost guard or whose tags cannot be decided is skipped. The selected items' last passing drills are
 //! kept on the run, so its result can name the items left outside the coverage window.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use crate::ids::{ItemId, ItemKind, drill_request_id};
 use crate::inventory::Inventory;
-use crate::item::{ItemRun, Phase};
+use crate::item::{ItemRun, Phase, PointUsed, SeamError};
+use crate::plan::Region;
 use crate::plan::{DrillPlan, VmMode};
+use crate::point::{NoPoint, candidates_from, choose_point, needs_listing};
 use crate::preflight::Finding;
 use crate::result::{Failure, FailureStage, SkipReason};
 use crate::run::{CoverageEntry, DrillRun, request_for};
@@ -117,6 +119,45 @@ pub fn start_run(
     let mut run = DrillRun::new(plan, run_id, scheduled_at, items, now);
     run.coverage = coverage;
     run
+}
+
+/// Listing an item's recovery points.
+#[async_trait::async_trait]
+pub trait PointSource: Send + Sync {
+    /// The item's recovery points as Azure lists them (every page); `secondary`: the copy in the paired region
+    /// (Recovery Services Cross Region Restore).
+    async fn recovery_points(&self, item: &ItemId, secondary: bool) -> Result<Vec<Value>, SeamError>;
+}
+
+/// Fixes each item's recovery point when the plan's choice needs the list (a tier, or a random point within a
+/// window): the request then names the point by id, so a resend restores the same one; an item with no point
+/// to restore is skipped with the reason. `latest` in any tier is left to the intake (`latestAtOrBefore` the
+/// scheduled time), which reads the same list once.
+pub async fn choose_points(run: &mut DrillRun, source: &dyn PointSource) -> Result<(), SeamError> {
+    let secondary = run.plan.recovery_point.vm_region == Region::Secondary;
+    let scheduled = run.scheduled_at.get();
+    for item in run.items.iter_mut().filter(|i| i.phase == Phase::Requested && i.sends == 0) {
+        if !needs_listing(&run.plan.recovery_point, item.item.kind()) {
+            continue;
+        }
+        let listed = source.recovery_points(&item.item, secondary && item.item.kind() == ItemKind::Vm).await?;
+        let candidates = candidates_from(&listed);
+        match choose_point(&candidates, &run.plan.recovery_point, &item.item, scheduled, &run.run_id) {
+            Ok(point) => {
+                item.request["recoveryPoint"] = json!({"choice": "id", "id": point.name});
+                item.recovery_point = Some(PointUsed { name: point.name.clone(), time: Some(point.time.into()) });
+            }
+            Err(none) => {
+                item.phase = Phase::Done;
+                item.skipped = Some(match none {
+                    NoPoint::NoPoints => SkipReason::NoRecoveryPoint,
+                    NoPoint::NoneInTier => SkipReason::NoRecoveryPointInTier,
+                    NoPoint::NoneInWindow => SkipReason::NoRecoveryPointInWindow,
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// What the run's restores create that preflight judges: whether any VM is restored, and the new VMs' vCPUs.

@@ -426,3 +426,86 @@ async fn a_run_past_its_completion_window_is_reported_stuck_once_and_late_when_i
     let result = run.result(|_| Vec::new());
     assert!(result.signals.iter().any(|s| matches!(s, Signal::LateRun { .. })), "{:?}", result.signals);
 }
+
+fn conformance(path: &str) -> Vec<Value> {
+    let file = repo().join("../shared/conformance/azure-rest-api-specs").join(path);
+    let doc: Value =
+        serde_json::from_slice(&std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()))).unwrap();
+    doc["responses"]["200"]["body"]["value"].as_array().unwrap().clone()
+}
+
+#[test]
+fn points_are_read_from_azures_own_listings_with_their_valid_tiers() {
+    use restore_drills::point::{PointTier, candidates_from};
+    let vm = candidates_from(&conformance("recoveryservicesbackup/AzureIaasVm/RecoveryPoints_List.json"));
+    let tiers: Vec<(&str, Vec<PointTier>)> = vm.iter().map(|p| (p.name.as_str(), p.tiers.clone())).collect();
+    assert_eq!(
+        tiers,
+        [
+            ("22244821112382", vec![PointTier::Vault]), // the snapshot was deleted
+            ("24977149827250", vec![PointTier::Vault]), // archived, rehydrated
+            ("70477518625276", vec![PointTier::Snapshot, PointTier::Vault]),
+        ]
+    );
+    let disk = candidates_from(&conformance("dataprotection/BackupInstanceOperations/ListRecoveryPoints.json"));
+    assert_eq!(disk.len(), 2);
+    assert!(disk.iter().all(|p| p.tiers.is_empty() && p.time.year() == 2019));
+}
+
+/// Recovery points scripted per item.
+struct Points(Vec<Value>, Mutex<Vec<(String, bool)>>);
+
+#[async_trait]
+impl restore_drills::start::PointSource for Points {
+    async fn recovery_points(&self, item: &ItemId, secondary: bool) -> Result<Vec<Value>, SeamError> {
+        self.1.lock().unwrap().push((item.as_str().to_string(), secondary));
+        Ok(self.0.clone())
+    }
+}
+
+#[tokio::test]
+async fn a_tier_or_random_pick_fixes_the_point_by_id_and_latest_lists_nothing() {
+    use restore_drills::start::choose_points;
+    let azure = Scripted::default().vm_item("vm-web-01", "Standard_D2s_v3", tier1());
+    let points = |tiers: &[(&str, &str, &str)]| {
+        tiers
+            .iter()
+            .map(|(name, time, kinds)| {
+                let details: Vec<Value> =
+                    kinds.split(',').filter(|k| !k.is_empty()).map(|k| json!({"type": k, "status": "Valid"})).collect();
+                json!({"name": name, "properties": {"recoveryPointTime": time, "recoveryPointTierDetails": details}})
+            })
+            .collect::<Vec<_>>()
+    };
+    let listed = points(&[
+        ("100", "2026-12-04T22:00:00Z", "InstantRP,HardenedRP"),
+        ("90", "2026-11-20T22:00:00Z", "HardenedRP"),
+        ("110", "2026-12-05T03:00:00Z", "InstantRP,HardenedRP"), // after the scheduled time
+    ]);
+    // Vault tier only: the point whose snapshot is gone, named by id in the request.
+    let plan_vault = plan(|p| {
+        p["sampling"] = json!("all");
+        p["recoveryPoint"] = json!({"pick": "latest", "vmTier": "vault"});
+    });
+    let mut run = run_of(&plan_vault, &azure, &PlanHistory::default()).await;
+    let source = Points(listed.clone(), Mutex::new(Vec::new()));
+    choose_points(&mut run, &source).await.unwrap();
+    assert_eq!(run.items[0].request["recoveryPoint"], json!({"choice": "id", "id": "90"}));
+    assert_eq!(run.items[0].recovery_point.as_ref().unwrap().name, "90");
+    // Snapshot tier with none before the scheduled time in it: skipped by reason, not failed.
+    let source = Points(points(&[("90", "2026-11-20T22:00:00Z", "HardenedRP")]), Mutex::new(Vec::new()));
+    let plan_snap = plan(|p| {
+        p["sampling"] = json!("all");
+        p["recoveryPoint"] = json!({"pick": "latest", "vmTier": "snapshot"});
+    });
+    let mut run = run_of(&plan_snap, &azure, &PlanHistory::default()).await;
+    choose_points(&mut run, &source).await.unwrap();
+    assert_eq!((run.items[0].phase, run.items[0].skipped), (Phase::Done, Some(SkipReason::NoRecoveryPointInTier)));
+    // Latest in any tier: the intake picks (latestAtOrBefore); nothing is listed.
+    let plan_any = plan(|p| p["sampling"] = json!("all"));
+    let mut run = run_of(&plan_any, &azure, &PlanHistory::default()).await;
+    let source = Points(listed, Mutex::new(Vec::new()));
+    choose_points(&mut run, &source).await.unwrap();
+    assert!(source.1.lock().unwrap().is_empty());
+    assert_eq!(run.items[0].request["recoveryPoint"]["choice"], "latestAtOrBefore");
+}
