@@ -65,6 +65,14 @@ async fn due_disk_plan(backend: common::Backend) {
     let run_id = result["runId"].as_str().unwrap();
     let page = evidence.join("runs").join(format!("{run_id}.html"));
     assert!(page.is_file(), "{}", page.display());
+    // The overview across plans shows the run, its item's RTO and the next run.
+    let overview: Value =
+        serde_json::from_slice(&std::fs::read(evidence.join("index.json")).expect("overview data")).unwrap();
+    let entry = &overview["plans"][0];
+    assert_eq!(entry["lastRun"]["runId"], run_id, "{overview:#}");
+    assert_eq!(entry["lastRun"]["outcome"], "Passed", "{overview:#}");
+    assert_eq!(entry["items"][0]["historySeconds"], json!([item["rto"]["measuredSeconds"]]), "{overview:#}");
+    assert!(entry["nextRunAt"].is_string() && evidence.join("index.html").is_file(), "{overview:#}");
     // Another tick starts nothing new for the same occurrence.
     let again = drills::tick(&drills).await;
     assert!(again.requests.is_empty() && again.results.is_empty());

@@ -35,6 +35,7 @@ use restore_drills::result::{DrillResult, Signal};
 use restore_drills::run::{DrillRun, RunContext};
 use restore_drills::start::{choose_points, preflight_needs, refuse, start_run};
 use restore_drills::sweep::Verdict;
+use restore_evidence::summary::Occurrence;
 use restore_store::{Document, StateStore, StoreError};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
@@ -122,6 +123,8 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
     let now = OffsetDateTime::now_utc();
     let restores = StoreRestores { store: app.store.clone(), outbox: Mutex::new(Vec::new()) };
     let mut results = Vec::new();
+    // The overview across plans, and whether this tick changed anything it shows.
+    let (mut overview, mut dirty) = (Vec::new(), false);
     for (file, bytes) in plan_files(&app.plans_dir).map_err(HandlerError::msg)? {
         let plan = match restore_drills::parse_plan(&bytes, &app.policy, now) {
             Ok(plan) => plan,
@@ -172,7 +175,10 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
             let body = serde_json::to_value(&run).map_err(|e| HandlerError::msg(e.to_string()))?;
             let doc = Document { key: run_key(&due.run_id), version: String::new(), body };
             match app.store.put_document(&doc).await {
-                Ok(_) => Event::RunStarted { plan: &plan.name, run_id: &due.run_id, items: run.items.len() }.emit(),
+                Ok(_) => {
+                    dirty = true;
+                    Event::RunStarted { plan: &plan.name, run_id: &due.run_id, items: run.items.len() }.emit();
+                }
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(e) => return Err(store_error(e)),
             }
@@ -196,6 +202,7 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
             let marker =
                 Document { key: run_key(&missed.run_id), version: String::new(), body: json!({"missed": true}) };
             if app.store.put_document(&marker).await.is_ok() {
+                dirty = true;
                 let signal = restore_drills::rto::missed_signal(missed.at, plan.schedule.start_window);
                 Event::Signal { plan: &plan.name, run_id: &missed.run_id, signal: &signal }.emit();
                 let result = DrillResult::signal_only(&plan.name, &missed.run_id, missed.at.into(), signal);
@@ -203,12 +210,19 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
             }
         }
         // Open runs: every occurrence in the horizon (the scheduler's own bound, so the newest are never cut off).
+        // What each holds also goes into the overview.
+        let mut seen = Vec::new();
         for occurrence in schedule.occurrences(horizon, now, restore_drills::schedule::MAX_OCCURRENCES) {
             let Some(doc) = app.store.document(&run_key(&occurrence.run_id)).await.map_err(store_error)? else {
                 continue;
             };
+            if doc.body["missed"] == true {
+                seen.push(Occurrence::Missed(occurrence.at));
+                continue;
+            }
             let Ok(mut run) = serde_json::from_value::<DrillRun>(doc.body.clone()) else { continue };
             if run.ended() {
+                seen.push(Occurrence::Run(Box::new(run)));
                 continue;
             }
             let ctx = RunContext {
@@ -227,11 +241,12 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
                 tracing::warn!(run_id = %run.run_id, error = %e, "drill step failed; retried next tick");
             }
             if !changed {
+                seen.push(Occurrence::Run(Box::new(run)));
                 continue;
             }
             let body = serde_json::to_value(&run).map_err(|e| HandlerError::msg(e.to_string()))?;
             match app.store.put_document(&Document { body, ..doc }).await {
-                Ok(_) => {}
+                Ok(_) => dirty = true,
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(e) => return Err(store_error(e)),
             }
@@ -253,6 +268,18 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
                 write_evidence(&app.evidence_dir, &run, &result);
                 results.push(serde_json::to_string(&result).map_err(|e| HandlerError::msg(e.to_string()))?);
             }
+            seen.push(Occurrence::Run(Box::new(run)));
+        }
+        let (history, _) = load_history(app.store.as_ref(), &plan.name).await.map_err(store_error)?;
+        let next = schedule.next_after(now).map(|o| o.at);
+        overview.push(restore_evidence::summary::plan_overview(&plan, next, &seen, &history, now));
+    }
+    // The overview page changes only when a run did; written then (and once, if it is not there yet).
+    let overview = restore_evidence::overview::Overview { generated_at: now.into(), plans: overview };
+    if dirty || !app.evidence_dir.join("index.html").is_file() {
+        match restore_evidence::store::write_overview(&app.evidence_dir, &overview) {
+            Ok(page) => tracing::info!(page = %page.display(), "drill overview written"),
+            Err(e) => tracing::error!(error = %e, "drill overview not written"),
         }
     }
     if let Err(e) = sweep(&app, now).await {

@@ -7,6 +7,7 @@
 //!   that forbids fetching anything), readable offline and when attached to a ticket, printable. Every figure is
 //!   also a `<data value>` element keyed by its JSON pointer in the pack, so a test (or a person) can check the
 //!   page against the pack.
+//! * [`summary`]: one plan's overview entry from the stored runs and history (what the drill function writes).
 //! * [`svg`]: the inline charts; [`html`]: escaping and the page frame; [`store`]: stable names and the folder
 //!   writer.
 
@@ -15,6 +16,7 @@ pub mod overview;
 pub mod pack;
 pub mod run_page;
 pub mod store;
+pub mod summary;
 pub mod svg;
 
 pub use overview::{Overview, PlanOverview};
