@@ -65,6 +65,12 @@ async fn due_disk_plan(backend: common::Backend) {
     let run_id = result["runId"].as_str().unwrap();
     let page = evidence.join("runs").join(format!("{run_id}.html"));
     assert!(page.is_file(), "{}", page.display());
+    // The evidence pack names the restored size as the checks read it: a restored disk has its source's size.
+    let pack: Value =
+        serde_json::from_slice(&std::fs::read(evidence.join("runs").join(format!("{run_id}.json"))).unwrap()).unwrap();
+    let disks = stack.emu.resources()["disks"].clone();
+    let source = disks.as_array().unwrap().iter().find(|d| d["name"] == "app-data-01").expect("the source disk");
+    assert_eq!(pack["items"][0]["restoredGib"], source["properties"]["diskSizeGB"], "{pack:#}");
     // The overview across plans shows the run, its item's RTO and the next run.
     let overview: Value =
         serde_json::from_slice(&std::fs::read(evidence.join("index.json")).expect("overview data")).unwrap();

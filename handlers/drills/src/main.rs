@@ -412,7 +412,7 @@ fn write_evidence(dir: &std::path::Path, run: &DrillRun, result: &restore_drills
         .iter()
         .map(|i| restore_evidence::ItemEvidence {
             item: i.item.clone(),
-            restored_gib: None,
+            restored_gib: i.restored_gib,
             recovery_point_age_seconds: i
                 .recovery_point
                 .as_ref()

@@ -218,6 +218,10 @@ pub struct ItemRun {
     /// Not attempted, and why (the item starts [`Phase::Done`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skipped: Option<SkipReason>,
+    /// Total size of the disks the restore created, in GiB, as the checks read them (restored disks' `diskSizeGB`;
+    /// a new VM's disks from its `storageProfile`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restored_gib: Option<u64>,
     /// The Run Command check's command, once its PUT was accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_command: Option<RunCommandSent>,
@@ -303,6 +307,7 @@ impl ItemRun {
             recovery_point: None,
             source,
             skipped: None,
+            restored_gib: None,
             run_command: None,
             checks_started: None,
         }
@@ -399,6 +404,7 @@ impl ItemRun {
         let elapsed_ms = |now: OffsetDateTime| u64::try_from((now - started).whole_milliseconds()).unwrap_or(0);
         let mut results = Vec::new();
         let mut wait = false;
+        let mut gib = 0u64;
         let ids: Vec<String> = self.created.iter().filter(|c| !c.staging).map(|c| c.id.clone()).collect();
         for id in &ids {
             let lower = id.to_ascii_lowercase();
@@ -415,6 +421,10 @@ impl ItemRun {
                         results.extend(r);
                     }
                 }
+                let sp = &vm["properties"]["storageProfile"];
+                gib += sp["osDisk"]["diskSizeGB"].as_u64().unwrap_or(0);
+                gib +=
+                    sp["dataDisks"].as_array().map_or(0, |d| d.iter().filter_map(|x| x["diskSizeGB"].as_u64()).sum());
                 // Record what the VM holds now, so cleanup finds its disks and NICs even if it is gone by then.
                 for attached in attached_resources(&vm) {
                     self.record(&attached, false);
@@ -422,6 +432,7 @@ impl ItemRun {
             } else if lower.contains("/providers/microsoft.compute/disks/") {
                 match azure.get(id).await? {
                     Some(disk) => {
+                        gib += disk["properties"]["diskSizeGB"].as_u64().unwrap_or(0);
                         results.extend(disk_checks(&disk, self.source.as_ref().filter(|_| self.kind == ItemKind::Disk)))
                     }
                     None => results.push(missing("diskExists", id)),
@@ -432,6 +443,7 @@ impl ItemRun {
         if !self.tag_untagged(ctx, azure).await {
             return Ok(true);
         }
+        self.restored_gib = (gib > 0).then_some(gib);
         if !wait && results.iter().all(|r| r.passed) {
             // Inside the item, only once the resources are sound: a Run Command on the new VM, then the webhook.
             match self.probe(ctx, azure, &results).await? {
