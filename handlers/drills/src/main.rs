@@ -27,6 +27,7 @@ use std::sync::{Arc, Mutex};
 
 use custom_handler::{HandlerError, Invocation, Outputs, TimerInfo};
 use restore_contract::Policy;
+use restore_drills::adhoc::AdhocRuns;
 use restore_drills::events::Event;
 use restore_drills::history::PlanHistory;
 use restore_drills::inventory::{gather, vaults_to_list};
@@ -148,51 +149,24 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
                 window_closes_at: &restore_contract::Timestamp::from(closes).to_string(),
             }
             .emit();
-            // The inventory is read before the run exists: a failed read starts nothing, and the next tick (still
-            // inside the start window) tries again.
-            let mut history = load_history(app.store.as_ref(), &plan.name).await.map_err(store_error)?;
-            let vaults = vaults_to_list(&plan.selection, &app.policy.allowed_vaults);
-            let inventory = gather(&vaults, &app.azure, &app.azure, &history.0)
-                .await
-                .map_err(|e| HandlerError::msg(format!("drill plan '{}': listing protected items: {e}", plan.name)))?;
-            for (id, why) in &inventory.unreadable {
-                tracing::warn!(plan = %plan.name, item = %id, why = %why, "a vault lists an item drills cannot read");
-            }
-            let mut run = start_run(&plan, &due.run_id, due.at, &inventory, now);
-            // A tier or a random point: fixed now, by id, so every resend restores the same point.
-            choose_points(&mut run, &app.azure)
-                .await
-                .map_err(|e| HandlerError::msg(format!("drill plan '{}': listing recovery points: {e}", plan.name)))?;
-            // Preflight before any write: a run it refuses ends Failed with nothing created.
-            let (vms, vcpus) = preflight_needs(&run);
-            let findings = preflight(&plan, vms, vcpus, &app.azure, &app.azure)
-                .await
-                .map_err(|e| HandlerError::msg(format!("drill plan '{}': preflight: {e}", plan.name)))?;
-            for f in &findings {
-                tracing::warn!(plan = %plan.name, run_id = %due.run_id, code = f.code, "preflight refused the run: {}", f.message);
-            }
-            refuse(&mut run, &findings);
-            let body = serde_json::to_value(&run).map_err(|e| HandlerError::msg(e.to_string()))?;
-            let doc = Document { key: run_key(&due.run_id), version: String::new(), body };
-            match app.store.put_document(&doc).await {
-                Ok(_) => {
-                    dirty = true;
-                    Event::RunStarted { plan: &plan.name, run_id: &due.run_id, items: run.items.len() }.emit();
-                }
-                Err(StoreError::Conflict { .. }) => continue,
-                Err(e) => return Err(store_error(e)),
-            }
-            // The sources' tags as seen now, so a tag selection still finds an item after its source is deleted.
-            for c in inventory.candidates.iter().filter(|c| c.source_exists) {
-                if let Some(tags) = &c.tags {
-                    history.0.remember_tags(&c.id, tags.clone());
-                }
-            }
-            save_history(app.store.as_ref(), &plan.name, history).await;
+            dirty |= begin_run(&app, &plan, &due.run_id, due.at, now).await?;
         }
         // How far back runs are looked at: a run is followed (and a missed one signalled) for its completion
         // window plus a day; older ones are the heartbeat alert's business (the function was not ticking).
         let horizon = now - Duration::seconds(plan.completion_window.as_secs()) - Duration::days(1);
+        // Runs asked for outside the schedule (`restorectl drills run --now`): started through the same path.
+        let adhoc: Vec<restore_drills::Occurrence> = match app.store.document(&AdhocRuns::key(&plan.name)).await {
+            Ok(Some(doc)) => serde_json::from_value::<AdhocRuns>(doc.body)
+                .map(|a| a.since(horizon).map(|r| occurrence(&r.run_id, r.at.get())).collect())
+                .unwrap_or_default(),
+            Ok(None) => Vec::new(),
+            Err(e) => return Err(store_error(e)),
+        };
+        for requested in &adhoc {
+            if app.store.document(&run_key(&requested.run_id)).await.map_err(store_error)?.is_none() {
+                dirty |= begin_run(&app, &plan, &requested.run_id, requested.at, now).await?;
+            }
+        }
         // Missed runs, each signalled once; occurrences before the plan was first read are not missed.
         let first_seen = first_seen(app.store.as_ref(), &plan.name, now).await.map_err(store_error)?;
         for missed in schedule.missed(horizon.max(first_seen), now, |_| false) {
@@ -212,7 +186,8 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
         // Open runs: every occurrence in the horizon (the scheduler's own bound, so the newest are never cut off).
         // What each holds also goes into the overview.
         let mut seen = Vec::new();
-        for occurrence in schedule.occurrences(horizon, now, restore_drills::schedule::MAX_OCCURRENCES) {
+        let scheduled = schedule.occurrences(horizon, now, restore_drills::schedule::MAX_OCCURRENCES);
+        for occurrence in scheduled.into_iter().chain(adhoc) {
             let Some(doc) = app.store.document(&run_key(&occurrence.run_id)).await.map_err(store_error)? else {
                 continue;
             };
@@ -339,6 +314,66 @@ async fn sweep(app: &App, now: OffsetDateTime) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// An occurrence for a run asked for outside the schedule.
+fn occurrence(run_id: &str, at: OffsetDateTime) -> restore_drills::Occurrence {
+    restore_drills::Occurrence {
+        run_id: run_id.to_string(),
+        at,
+        local: restore_contract::Timestamp::from(at).to_string(),
+        placement: restore_drills::schedule::Placement::Normal,
+    }
+}
+
+/// Starts the run `run_id` of `plan` scheduled at `at`, once: the protected items listed from Azure, the sample,
+/// the cost guard, the recovery points and the preflight, then the run document created under compare-and-swap
+/// (so a tick that runs twice, or a second `run --now`, starts it once). Returns whether this call created it.
+/// The inventory is read before the run exists: a failed read starts nothing, and a later tick tries again.
+async fn begin_run(
+    app: &App,
+    plan: &restore_drills::DrillPlan,
+    run_id: &str,
+    at: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<bool, HandlerError> {
+    let mut history = load_history(app.store.as_ref(), &plan.name).await.map_err(store_error)?;
+    let vaults = vaults_to_list(&plan.selection, &app.policy.allowed_vaults);
+    let inventory = gather(&vaults, &app.azure, &app.azure, &history.0)
+        .await
+        .map_err(|e| HandlerError::msg(format!("drill plan '{}': listing protected items: {e}", plan.name)))?;
+    for (id, why) in &inventory.unreadable {
+        tracing::warn!(plan = %plan.name, item = %id, why = %why, "a vault lists an item drills cannot read");
+    }
+    let mut run = start_run(plan, run_id, at, &inventory, now);
+    // A tier or a random point: fixed now, by id, so every resend restores the same point.
+    choose_points(&mut run, &app.azure)
+        .await
+        .map_err(|e| HandlerError::msg(format!("drill plan '{}': listing recovery points: {e}", plan.name)))?;
+    // Preflight before any write: a run it refuses ends Failed with nothing created.
+    let (vms, vcpus) = preflight_needs(&run);
+    let findings = preflight(plan, vms, vcpus, &app.azure, &app.azure)
+        .await
+        .map_err(|e| HandlerError::msg(format!("drill plan '{}': preflight: {e}", plan.name)))?;
+    for f in &findings {
+        tracing::warn!(plan = %plan.name, run_id = %run_id, code = f.code, "preflight refused the run: {}", f.message);
+    }
+    refuse(&mut run, &findings);
+    let body = serde_json::to_value(&run).map_err(|e| HandlerError::msg(e.to_string()))?;
+    let doc = Document { key: run_key(run_id), version: String::new(), body };
+    match app.store.put_document(&doc).await {
+        Ok(_) => Event::RunStarted { plan: &plan.name, run_id, items: run.items.len() }.emit(),
+        Err(StoreError::Conflict { .. }) => return Ok(false),
+        Err(e) => return Err(store_error(e)),
+    }
+    // The sources' tags as seen now, so a tag selection still finds an item after its source is deleted.
+    for c in inventory.candidates.iter().filter(|c| c.source_exists) {
+        if let Some(tags) = &c.tags {
+            history.0.remember_tags(&c.id, tags.clone());
+        }
+    }
+    save_history(app.store.as_ref(), &plan.name, history).await;
+    Ok(true)
 }
 
 /// A plan's history and the document it was read from (for the compare-and-swap write back).

@@ -19,10 +19,12 @@
 //! * [`item`] – one drilled item's state machine (request → restore → checks → cleanup) over its seams.
 //! * [`start`] – a run's items from the inventory: selection, sampling, the cost guard, what is skipped and why.
 //! * [`preflight`] – isolation, quota and policy, checked in Azure before a run's first write.
+//! * [`adhoc`] – runs asked for outside the schedule (`restorectl drills run --now`).
 //! * [`run`] – a run: the plan snapshot, each item's request, and the result once every item is done.
 //!
 //! Plans are described in docs/drills.md.
 
+pub mod adhoc;
 pub mod checks;
 pub mod cleanup;
 pub mod duration;
