@@ -22,6 +22,7 @@
 pub mod azurite;
 pub mod binaries;
 pub mod http;
+pub mod identity;
 pub mod invocation;
 pub mod queue;
 pub mod response;

@@ -254,21 +254,10 @@ async fn a_thousand_outstanding_operations_drain_with_zero_429s() {
     stack.set("RESTORE_TRACKER_CONCURRENCY", "16");
     // Start the restores directly (the intake's own path is tested elsewhere), with the emulator's throttle off.
     stack.admin(reqwest::Method::PUT, "/throttle", Some(json!({"enabled": false}))).await;
-    for (k, v) in &stack.settings {
-        // SAFETY: nextest runs this test alone in its process; set before any client reads the environment.
-        #[allow(
-            unsafe_code,
-            reason = "azure_identity reads its endpoint only from the process environment; nextest runs this test alone in its process"
-        )]
-        unsafe {
-            std::env::set_var(k, v)
-        };
-    }
-    // The setup client may write faster than ARM's 10 writes/s: the emulator's throttle is off while it does.
-    let mut options = restore_engine::config::pipeline_options_from_env().expect("pipeline options");
-    options.budget.writes = restore_engine::budget::BucketLimits { burst: 1000.0, per_second: 1000.0 };
-    let (_, credential) = restore_engine::credential::from_env(false).expect("credential");
-    let client = restore_engine::client::ArmClient::from_options(&options, credential).expect("ARM client");
+    // The setup client, configured explicitly (the process environment is never touched): the emulator's ARM
+    // endpoint and CA, its identity endpoint, and a write budget above ARM's 10 writes/s (the emulator's throttle
+    // is off while it writes).
+    let client = common::arm_client(&stack, restore_engine::budget::BucketLimits { burst: 1000.0, per_second: 1000.0 });
     let bi = restore_models::arm_id::BackupInstanceId::parse(&format!(
         "/subscriptions/{SUB}/resourceGroups/rg-backup/providers/Microsoft.DataProtection/backupVaults/bv-disks/backupInstances/app-data-01-bi"
     ))

@@ -1,13 +1,12 @@
-//! The ARM client against the Azure Backup emulator over TLS, authenticated by the real azure_identity
-//! managed-identity credential talking to the emulator's identity endpoint. Configured through the same app
-//! settings production reads (`config::client_from_env`), so no test-only path is involved.
-//!
-//! Each test sets process environment variables; cargo-nextest runs every test in its own process.
+//! The ARM client against the Azure Backup emulator over TLS, with tokens from the emulator's identity endpoint.
+//! The client is configured explicitly (the emulator's endpoint, CA and identity endpoint): azure_identity's
+//! managed-identity credential reads its endpoint only from the process environment, which a running test must
+//! not change. The settings-driven path (`config::client_from_env` with the real credential) is what the function
+//! apps run, and the end-to-end tests drive them as child processes with those settings.
 
 use backup_emulator::scenario::Scenario;
 use backup_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
 use restore_engine::client::{ArmClient, CallError, Started};
-use restore_engine::config::client_from_env;
 use restore_engine::jobs::{JobStatus, JobView};
 use restore_engine::lro::{PendingOperation, PollHeader, Step, step};
 use restore_engine::region::Region;
@@ -44,6 +43,19 @@ fn pi(vm: &str) -> ProtectedItemId {
     .unwrap()
 }
 
+/// An ARM client for the emulator, configured explicitly; `edit` adjusts the options (budgets).
+fn client_for(emu: &EmulatorHandle, edit: impl FnOnce(&mut restore_engine::pipeline::PipelineOptions)) -> ArmClient {
+    let cloud = restore_engine::cloud::Cloud::Custom {
+        arm_endpoint: restore_engine::cloud::parse_endpoint(&emu.arm_url).expect("the emulator's URL"),
+        audience: "https://management.azure.com/".into(),
+    };
+    let mut options = restore_engine::pipeline::PipelineOptions::for_cloud(cloud);
+    options.transport.extra_ca_files = vec![emu.ca_file.clone()];
+    edit(&mut options);
+    let credential = restore_e2e::identity::EndpointIdentity::new(&emu.identity_url, &emu.identity_header);
+    ArmClient::from_options(&options, credential).expect("ARM client")
+}
+
 struct Env {
     emu: EmulatorHandle,
     client: ArmClient,
@@ -54,18 +66,13 @@ async fn start() -> Env {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/scenario.json");
     let scenario = Scenario::load(&path).expect("examples/scenario.json loads");
     let emu = Emulator::start(EmulatorConfig::new(scenario)).await.expect("emulator starts");
-    // SAFETY: nextest runs each test in its own process, and no other thread reads the environment yet.
-    #[allow(
-        unsafe_code,
-        reason = "azure_identity reads its endpoint only from the process environment; nextest runs this test alone in its process"
-    )]
-    unsafe {
-        for (key, value) in emu.app_settings() {
-            std::env::set_var(key, value);
-        }
-    }
-    let (client, source) = client_from_env(false).expect("client configures from app settings");
+    // The apps choose the App Service managed identity from these settings; this process builds the same client
+    // explicitly, asking the identity endpoint directly (setting variables in a running test process is unsound).
+    let settings = emu.app_settings();
+    let lookup = |k: &str| settings.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let source = restore_engine::credential::choose_source(lookup, false).expect("a credential source");
     assert!(format!("{source:?}").contains("AppService"), "{source:?}");
+    let client = client_for(&emu, |_| {});
     Env { emu, client, admin: reqwest::Client::new() }
 }
 
@@ -297,10 +304,9 @@ async fn a_thousand_reads_stay_inside_the_budget_without_a_single_429() {
         Some(json!({"enabled": true, "reads": {"capacity": 250, "refillPerSecond": 250}})),
     )
     .await;
-    let mut options = restore_engine::config::pipeline_options_from_env().unwrap();
-    options.budget.reads = restore_engine::budget::BucketLimits { burst: 250.0, per_second: 250.0 };
-    let (_, credential) = restore_engine::credential::from_env(false).unwrap();
-    let client = ArmClient::from_options(&options, credential).unwrap();
+    let client = client_for(&env.emu, |o| {
+        o.budget.reads = restore_engine::budget::BucketLimits { burst: 250.0, per_second: 250.0 };
+    });
     let started = std::time::Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..8 {

@@ -1,11 +1,12 @@
 //! The contract suite against the Blob store on a real Azurite, reached the way production reaches Azure
-//! Storage: HTTPS (the emulator's CA trusted through `restore_connect::transport`), a bearer token from the real
-//! azure_identity `ManagedIdentityCredential` talking to the emulator's App Service-style identity endpoint, and
-//! Azurite's `--oauth basic` checking the token's issuer, audience and lifetime.
+//! Storage: HTTPS (the emulator's CA trusted through `restore_connect::transport`), a bearer token from the
+//! emulator's App Service-style identity endpoint, and Azurite's `--oauth basic` checking the token's issuer,
+//! audience and lifetime.
 //!
-//! `ManagedIdentityCredential` reads `IDENTITY_ENDPOINT`/`IDENTITY_HEADER` from the process environment, so each
-//! test sets them for its own process. That is sound only because cargo-nextest runs every test in its own
-//! process (the workspace's supported runner); `cargo test` would share one environment between tests.
+//! azure_identity's `ManagedIdentityCredential` reads its endpoint only from the process environment, which a
+//! running test must not change; the test asks the same endpoint through `restore_e2e::identity` instead, and
+//! checks that those settings choose the App Service managed identity, as they do in the function apps (which use
+//! the real credential, and run in the end-to-end tests).
 
 #[macro_use]
 mod common;
@@ -60,19 +61,15 @@ async fn setup() -> Blob {
     .unwrap();
     CertAuthority::load(&certs).unwrap().write_certs(&certs, &backup_emulator::tls::default_sans()).unwrap();
 
-    // SAFETY: see the module documentation: this process runs only this test (nextest), and nothing else reads
-    // the environment while the variables are set (the runtime's other threads are idle).
-    #[allow(
-        unsafe_code,
-        reason = "azure_identity reads its endpoint only from the process environment; nextest runs this test alone in its process"
-    )]
-    unsafe {
-        std::env::set_var("IDENTITY_ENDPOINT", &emulator.identity_url);
-        std::env::set_var("IDENTITY_HEADER", &emulator.identity_header);
-    }
-    let source = credential::choose_source(|k| std::env::var(k).ok(), false).unwrap();
+    // The functions choose the App Service managed identity from these settings; this process asks the same
+    // endpoint explicitly (setting variables in a running test process is unsound).
+    let settings =
+        [("IDENTITY_ENDPOINT", emulator.identity_url.clone()), ("IDENTITY_HEADER", emulator.identity_header.clone())];
+    let lookup = |k: &str| settings.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
+    let source = credential::choose_source(lookup, false).unwrap();
     assert_eq!(source, CredentialSource::AppServiceManagedIdentity { client_id: None });
-    let credential = credential::build(&source).unwrap();
+    let credential: std::sync::Arc<dyn azure_core::credentials::TokenCredential> =
+        restore_e2e::identity::EndpointIdentity::new(&emulator.identity_url, &emulator.identity_header);
 
     let (cert, key, workdir) = (certs.join("server.pem"), certs.join("server-key.pem"), certs.clone());
     let azurite = tokio::task::spawn_blocking(move || Azurite::start(&cert, &key, &workdir)).await.unwrap();

@@ -113,15 +113,6 @@ impl Stack {
             .into_iter()
             .map(|(k, v): (&str, String)| (k.to_string(), v)),
         );
-        // SAFETY: nextest runs each test in its own process; the variables are set before anything reads them.
-        #[allow(
-            unsafe_code,
-            reason = "azure_identity reads its endpoint only from the process environment; nextest runs this test alone in its process"
-        )]
-        unsafe {
-            std::env::set_var("IDENTITY_ENDPOINT", &emu.identity_url);
-            std::env::set_var("IDENTITY_HEADER", &emu.identity_header);
-        }
         let (store, azurite): (Arc<dyn StateStore>, _) = match backend {
             Backend::Sqlite => (Arc::new(SqliteStore::open(&db).expect("SQLite store opens")), None),
             Backend::Blob => {
@@ -135,9 +126,9 @@ impl Stack {
                     .await
                     .expect("Azurite starts");
                 let container = format!("{}/devstoreaccount1/restore-state", azurite.origin);
-                let source =
-                    restore_engine::credential::choose_source(|k| std::env::var(k).ok(), false).expect("identity");
-                let credential = restore_engine::credential::build(&source).expect("credential");
+                // The functions use the real managed-identity credential (IDENTITY_* on their command); this process
+                // asks the same endpoint explicitly, so it never sets variables in its own environment.
+                let credential = restore_e2e::identity::EndpointIdentity::new(&emu.identity_url, &emu.identity_header);
                 let transport = restore_engine::transport::transport(&restore_engine::transport::TransportOptions {
                     extra_ca_files: vec![emu.ca_file.clone()],
                     ..Default::default()
@@ -236,6 +227,20 @@ impl Stack {
     pub async fn jobs(&self) -> Vec<Value> {
         self.emu.resources()["jobs"].as_array().cloned().unwrap_or_default()
     }
+}
+
+/// An ARM client for the test process itself, pointed at the emulator explicitly (its endpoint, CA and identity
+/// endpoint), with `writes` as its write budget.
+pub fn arm_client(stack: &Stack, writes: restore_engine::budget::BucketLimits) -> restore_engine::client::ArmClient {
+    let cloud = restore_engine::cloud::Cloud::Custom {
+        arm_endpoint: restore_engine::cloud::parse_endpoint(&stack.emu.arm_url).expect("the emulator's ARM URL"),
+        audience: "https://management.azure.com/".into(),
+    };
+    let mut options = restore_engine::pipeline::PipelineOptions::for_cloud(cloud);
+    options.transport.extra_ca_files = vec![stack.emu.ca_file.clone()];
+    options.budget.writes = writes;
+    let credential = restore_e2e::identity::EndpointIdentity::new(&stack.emu.identity_url, &stack.emu.identity_header);
+    restore_engine::client::ArmClient::from_options(&options, credential).expect("ARM client")
 }
 
 pub fn trigger() -> SbTrigger {
