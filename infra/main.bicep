@@ -33,8 +33,8 @@ param vmRestoreTargetResourceGroupIds array = []
 @description('Staging storage accounts (ARM ids) that VM restore-disks requests name; the tracker may read the VM config a restore-disks job writes there (it names the restored disks).')
 param stagingStorageAccountIds array = []
 
-@description('Deploy the recovery-drill function app, its evidence account, drill-results queue and alert rules. Off by default: the drill function does not yet read plans from Blob Storage (docs/drills.md, Status).')
-param enableDrills bool = false
+@description('Deploy the recovery-drill function app, its evidence account (plans, immutable evidence, overview), drill-results queue and alert rules. The function reads its plans from the drill-plans container and writes evidence to drill-evidence; with no plan uploaded it only ticks (the heartbeat) and sweeps the sandbox groups.')
+param enableDrills bool = true
 
 @description('NCRONTAB (6 fields, UTC) of the drill timer.')
 param drillsSchedule string = '0 */5 * * * *'
@@ -233,8 +233,12 @@ var drillsAppSettings = {
   RESTORE_SERVICEBUS_NAMESPACE: serviceBus.outputs.fullyQualifiedNamespace
   RESTORE_REQUESTS_QUEUE: requestsQueueName
   RESTORE_DRILL_RESULTS_QUEUE: 'drill-results'
-  // The drill function reads plans from and writes evidence to folders only, so far; reading the drill-plans
-  // container and writing drill-evidence / drill-overview is the next step (docs/drills.md, Status).
+  // Plans are read from drill-plans every tick (Storage Blob Data Reader: the function cannot change a plan) and
+  // each run's report and evidence pack are created once in drill-evidence (Contributor, under the container's
+  // immutability policy); modules/drills.bicep creates both containers and grants both roles. drill-overview is
+  // created for the cross-plan overview page, which the function does not write yet (docs/drills.md, Status).
+  RESTORE_DRILL_PLANS_CONTAINER_URL: enableDrills ? '${drills.outputs.evidenceBlobEndpoint}drill-plans' : ''
+  RESTORE_DRILL_EVIDENCE_CONTAINER_URL: enableDrills ? '${drills.outputs.evidenceBlobEndpoint}drill-evidence' : ''
 }
 
 // ---- function apps ---------------------------------------------------------------------------------------------

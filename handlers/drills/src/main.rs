@@ -1,7 +1,8 @@
 //! The drill function app: `RestoreDrills`, a timer trigger (binding `timer`). Each tick it
 //! 1. emits `drill.tick` (the heartbeat the alert rules watch);
-//! 2. reads every plan in `RESTORE_DRILL_PLANS_DIR` (one JSON document per plan, read each tick: no redeploy to
-//!    change a plan); a plan that no longer validates raises a `planInvalid` signal instead of being skipped;
+//! 2. reads every plan from `RESTORE_DRILL_PLANS_CONTAINER_URL` or `RESTORE_DRILL_PLANS_DIR` ([`plans`]: one JSON
+//!    document per plan, read each tick: no redeploy to change a plan); a plan that no longer validates, or cannot
+//!    be read, raises a `planInvalid` signal instead of being skipped;
 //! 3. starts each due run once: the run document `drill-run:<run id>` is created under compare-and-swap, so a tick
 //!    that runs twice starts one run; its items come from the protected items of the vaults the selection needs
 //!    (listed from Azure, each with its source and the source's tags), through selection, sampling and the cost
@@ -11,8 +12,9 @@
 //!    restore requests go out on the `requests` output binding (the intake's queue), so duplicates and crashes
 //!    are the exactly-once core's business;
 //! 5. when a run ends: folds it into the plan's history (last drill and pass, RTOs for the regression rule),
-//!    emits `drill.runEnded` and its signals, writes its report page and evidence pack to
-//!    `RESTORE_DRILL_EVIDENCE_DIR`, and returns the drill result on the `drillResults` binding.
+//!    emits `drill.runEnded` and its signals, writes its report page and evidence pack ([`EvidenceSink`]: the
+//!    `RESTORE_DRILL_EVIDENCE_CONTAINER_URL` container, never overwritten, or `RESTORE_DRILL_EVIDENCE_DIR`), and
+//!    returns the drill result on the `drillResults` binding.
 //!
 //! Missed runs (not started within their start window) raise `missedRun` once, recorded as a document. Runs are
 //! looked at for their completion window plus a day; a function that stopped ticking longer than that is the
@@ -20,8 +22,9 @@
 
 mod seams;
 
+use restore_drills_app::evidence::EvidenceSink;
+use restore_drills_app::plans::{self, PlanSource};
 use restore_workflow::startup::StartupError;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
@@ -48,16 +51,12 @@ struct App {
     webhook: seams::HttpWebhook,
     store: Arc<dyn StateStore>,
     policy: Policy,
-    plans_dir: PathBuf,
-    evidence_dir: PathBuf,
+    plans: PlanSource,
+    evidence: EvidenceSink,
     /// Resend a drill's restore request when no record exists this long after the last send.
     resend_after: Duration,
     /// Sweep the sandbox at most this often.
     sweep_every: Duration,
-}
-
-fn setting(name: &str) -> Option<String> {
-    std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 
 async fn build() -> Result<App, StartupError> {
@@ -65,10 +64,8 @@ async fn build() -> Result<App, StartupError> {
     tracing::info!(credential = ?source, endpoint = %client.pipeline().endpoint(), "ARM client ready");
     let store = restore_store::from_env().await?;
     let policy = Policy::from_env()?;
-    let plans_dir = setting("RESTORE_DRILL_PLANS_DIR")
-        .map(PathBuf::from)
-        .ok_or("RESTORE_DRILL_PLANS_DIR is not set: name the folder holding the drill plans (one JSON file each)")?;
-    let evidence_dir = setting("RESTORE_DRILL_EVIDENCE_DIR").map_or_else(|| PathBuf::from("out/drills"), PathBuf::from);
+    let plans = PlanSource::from_env().await.map_err(|e| e.to_string())?;
+    let evidence = EvidenceSink::from_env().await.map_err(|e| e.to_string())?;
     let resend =
         restore_workflow::settings::seconds("RESTORE_DRILL_RESEND_SECONDS", std::time::Duration::from_secs(600))?;
     let resend_after = Duration::try_from(resend).map_err(|_| "RESTORE_DRILL_RESEND_SECONDS is too large")?;
@@ -89,8 +86,8 @@ async fn build() -> Result<App, StartupError> {
         webhook: seams::HttpWebhook { client: http },
         store,
         policy,
-        plans_dir,
-        evidence_dir,
+        plans,
+        evidence,
         resend_after,
         sweep_every,
     })
@@ -98,21 +95,6 @@ async fn build() -> Result<App, StartupError> {
 
 fn run_key(run_id: &str) -> String {
     format!("drill-run:{run_id}")
-}
-
-/// Every plan file in the folder: its name and bytes (a folder that cannot be read fails the tick).
-fn plan_files(dir: &std::path::Path) -> Result<Vec<(String, Vec<u8>)>, String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("RESTORE_DRILL_PLANS_DIR {}: {e}", dir.display()))?;
-    let mut files: Vec<_> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    Ok(files
-        .into_iter()
-        .filter_map(|p| Some((p.file_stem()?.to_string_lossy().into_owned(), std::fs::read(&p).ok()?)))
-        .collect())
 }
 
 fn store_error(e: StoreError) -> HandlerError {
@@ -126,7 +108,17 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
     let mut results = Vec::new();
     // The overview across plans, and whether this tick changed anything it shows.
     let (mut overview, mut dirty) = (Vec::new(), false);
-    for (file, bytes) in plan_files(&app.plans_dir).map_err(HandlerError::msg)? {
+    for plans::PlanDocument { name: file, bytes } in
+        app.plans.read().await.map_err(|e| HandlerError::msg(e.to_string()))?
+    {
+        // A plan that cannot be read is signalled like one that does not validate: never silently skipped.
+        let bytes = match bytes {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                Event::Signal { plan: &file, run_id: "", signal: &e.signal() }.emit();
+                continue;
+            }
+        };
         let plan = match restore_drills::parse_plan(&bytes, &app.policy, now) {
             Ok(plan) => plan,
             Err(e) => {
@@ -240,7 +232,7 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
                 for s in &result.signals {
                     Event::Signal { plan: &run.plan.name, run_id: &run.run_id, signal: s }.emit();
                 }
-                write_evidence(&app.evidence_dir, &run, &result);
+                app.evidence.write(&run, &result).await;
                 results.push(serde_json::to_string(&result).map_err(|e| HandlerError::msg(e.to_string()))?);
             }
             seen.push(Occurrence::Run(Box::new(run)));
@@ -251,11 +243,8 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
     }
     // The overview page changes only when a run did; written then (and once, if it is not there yet).
     let overview = restore_evidence::overview::Overview { generated_at: now.into(), plans: overview };
-    if dirty || !app.evidence_dir.join("index.html").is_file() {
-        match restore_evidence::store::write_overview(&app.evidence_dir, &overview) {
-            Ok(page) => tracing::info!(page = %page.display(), "drill overview written"),
-            Err(e) => tracing::error!(error = %e, "drill overview not written"),
-        }
+    if dirty || app.evidence.overview_missing() {
+        app.evidence.write_overview(&overview);
     }
     if let Err(e) = sweep(&app, now).await {
         tracing::warn!(error = %e, "sandbox sweep failed; tried again next tick");
@@ -438,43 +427,6 @@ async fn fold_into_history(store: &dyn StateStore, plan: &str, result: &restore_
         }
     }
     tracing::error!(plan, run_id = %result.run_id, "drill history not updated: kept conflicting");
-}
-
-/// The run's report page and evidence pack; a failure to write is logged (the result message still goes out).
-fn write_evidence(dir: &std::path::Path, run: &DrillRun, result: &restore_drills::result::DrillResult) {
-    let items = run
-        .items
-        .iter()
-        .map(|i| restore_evidence::ItemEvidence {
-            item: i.item.clone(),
-            restored_gib: i.restored_gib,
-            recovery_point_age_seconds: i
-                .recovery_point
-                .as_ref()
-                .and_then(|p| p.time)
-                .map(|t| (run.scheduled_at.get() - t.get()).whole_seconds()),
-            checks: i.checks.clone(),
-            cleanup: i
-                .created
-                .iter()
-                .map(|c| restore_evidence::pack::CleanupEvidence {
-                    resource: c.id.clone(),
-                    deleted: c.gone_at.is_some(),
-                    confirmed_at: c.gone_at,
-                    detail: c.problem.clone(),
-                })
-                .collect(),
-        })
-        .collect();
-    let pack = restore_evidence::EvidencePack::new(
-        restore_contract::Timestamp::from(OffsetDateTime::now_utc()),
-        result.clone(),
-        items,
-    );
-    match restore_evidence::store::write_run(dir, &pack) {
-        Ok(page) => tracing::info!(run_id = %run.run_id, page = %page.display(), "drill report written"),
-        Err(e) => tracing::error!(run_id = %run.run_id, error = %e, "drill report not written"),
-    }
 }
 
 fn main() -> ExitCode {

@@ -2,7 +2,7 @@
 //! again (a tick that runs twice) replaces the same files, and a report can be linked before it exists:
 //! `runs/<run id>.html`, `runs/<run id>.json`, `index.html` (the overview), `index.json`.
 //!
-//! In Azure the drill function writes the same names to a Blob container with a time-based immutability policy
+//! In Azure the drill function writes the same names ([`run_documents`]) to a Blob container with a time-based immutability policy
 //! (infra), so evidence cannot be edited once written; locally it writes to a folder.
 
 use std::path::{Path, PathBuf};
@@ -54,13 +54,20 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, WriteError> {
     Ok(path)
 }
 
-/// Writes a run's page and pack under `dir`; returns the page's path.
-pub fn write_run(dir: &Path, pack: &EvidencePack) -> Result<PathBuf, WriteError> {
+/// A run's pack and page as named documents, in the order they are written: the pack first, so a page that
+/// exists always has its pack (the folder writer and the drill function's Blob writer write these same bytes).
+pub fn run_documents(pack: &EvidencePack) -> Result<[(String, Vec<u8>); 2], WriteError> {
     let (page, json) = run_files(&pack.run.run_id)?;
     // An EvidencePack is plain data with string keys: serialising it cannot fail.
     let body = serde_json::to_vec_pretty(pack).unwrap_or_default();
+    Ok([(json, body), (page, run_page::render(pack).into_bytes())])
+}
+
+/// Writes a run's page and pack under `dir`; returns the page's path.
+pub fn write_run(dir: &Path, pack: &EvidencePack) -> Result<PathBuf, WriteError> {
+    let [(json, body), (page, html)] = run_documents(pack)?;
     write(dir, &json, &body)?;
-    write(dir, &page, run_page::render(pack).as_bytes())
+    write(dir, &page, &html)
 }
 
 /// Writes the overview page and its data under `dir`; returns the page's path.

@@ -101,3 +101,83 @@ pub async fn run_until_results_within(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// A setting of the stack's functions.
+pub fn setting(stack: &Stack, key: &str) -> Option<String> {
+    stack.settings.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+}
+
+/// Tokens from the emulator's identity endpoint (the one the functions use), asked explicitly, and a transport
+/// trusting the emulator's CA.
+pub fn identity(
+    stack: &Stack,
+) -> (std::sync::Arc<dyn azure_core::credentials::TokenCredential>, azure_core::http::Transport) {
+    let credential = restore_e2e::identity::EndpointIdentity::new(&stack.emu.identity_url, &stack.emu.identity_header);
+    let transport = restore_engine::transport::transport(&restore_engine::transport::TransportOptions {
+        extra_ca_files: vec![stack.emu.ca_file.clone()],
+        ..Default::default()
+    })
+    .expect("transport");
+    (credential, transport)
+}
+
+/// A client on the Blob container at `url` with the functions' credential and CA (the emulator's identity and
+/// certificate authority), for the test to put and read blobs as an operator would.
+pub fn container_client(stack: &Stack, url: &str) -> azure_storage_blob::BlobContainerClient {
+    let (credential, transport) = identity(stack);
+    let options = azure_storage_blob::BlobContainerClientOptions {
+        client_options: azure_core::http::ClientOptions { transport: Some(transport), ..Default::default() },
+        ..Default::default()
+    };
+    azure_storage_blob::BlobContainerClient::new(url.parse().expect("container URL"), Some(credential), Some(options))
+        .expect("container client")
+}
+
+/// Creates the container `name` on the Azurite of a [`super::Backend::Blob`] stack, beside the state store's
+/// container and the way that one is created; returns its URL.
+pub async fn blob_container(stack: &Stack, name: &str) -> String {
+    let store_url = setting(stack, "RESTORE_BLOB_CONTAINER_URL").expect("a stack on the Blob store");
+    let (account, _) = store_url.rsplit_once('/').expect("…/<account>/<container>");
+    let url = format!("{account}/{name}");
+    let (credential, transport) = identity(stack);
+    let container = restore_store::BlobStore::new(&url, credential, Some(transport)).expect("Blob client");
+    container.create_container_if_missing().await.expect("container created");
+    url
+}
+
+/// Puts (or replaces) a blob.
+pub async fn put_blob(stack: &Stack, container: &str, name: &str, bytes: &[u8]) {
+    container_client(stack, container)
+        .blob_client(name)
+        .upload(azure_core::http::RequestContent::from(bytes.to_vec()), None)
+        .await
+        .unwrap_or_else(|e| panic!("put {name}: {e}"));
+}
+
+/// A blob's bytes and ETag, or `None` when it does not exist.
+pub async fn get_blob(stack: &Stack, container: &str, name: &str) -> Option<(Vec<u8>, String)> {
+    let blob = container_client(stack, container).blob_client(name);
+    match blob.download(None).await {
+        Ok(d) => {
+            let etag = d.properties.etag.clone().map(|e| e.to_string()).expect("an ETag");
+            Some((d.body.collect().await.expect("blob body").to_vec(), etag))
+        }
+        Err(e) if e.http_status() == Some(azure_core::http::StatusCode::NotFound) => None,
+        Err(e) => panic!("get {name}: {e}"),
+    }
+}
+
+/// Containers `drill-plans` and `drill-evidence` on the stack's Azurite, `plans` put there, and the drill
+/// function's settings pointing at them (no folders), with a fast job poll for the tracker.
+pub async fn configure_blob(stack: &mut Stack, plans: &[(&str, &Value)]) -> (String, String) {
+    let plans_url = blob_container(stack, "drill-plans").await;
+    let evidence_url = blob_container(stack, "drill-evidence").await;
+    for (name, plan) in plans {
+        put_blob(stack, &plans_url, &format!("{name}.json"), plan.to_string().as_bytes()).await;
+    }
+    stack.set("RESTORE_DRILL_PLANS_CONTAINER_URL", &plans_url);
+    stack.set("RESTORE_DRILL_EVIDENCE_CONTAINER_URL", &evidence_url);
+    stack.set("RESTORE_JOB_POLL_SECONDS", "0.2");
+    stack.set("RESTORE_JOB_POLL_MAX_SECONDS", "1");
+    (plans_url, evidence_url)
+}

@@ -36,6 +36,7 @@ use crate::slots::check_document_key;
 use crate::store::Document;
 use crate::store::{ListFilter, StateStore};
 use layout::{RECORD_PREFIX, Summary, blob_name, request_id_of, slots_blob_name};
+use restore_connect::blob::{is_blob_not_found, is_condition_lost};
 
 /// How many blobs `due`/`list` download at once.
 const FETCH_CONCURRENCY: usize = 8;
@@ -73,25 +74,12 @@ impl std::fmt::Debug for BlobStore {
     }
 }
 
-/// Checks a container URL: https (bearer tokens are only sent over TLS), a container path, and no query (a SAS
-/// token would be a secret in configuration; the store authenticates with its identity).
+/// Checks a container URL with the rules every Blob client shares ([`restore_connect::blob::parse_container_url`]):
+/// https, a host, the container alone in the path, and no query (no SAS: the store authenticates with its
+/// identity).
 pub fn parse_container_url(text: &str) -> Result<Url, BlobConfigError> {
-    let bad = |problem: &str| BlobConfigError::BadUrl { url: text.to_string(), problem: problem.to_string() };
-    let url = Url::parse(text.trim()).map_err(|e| {
-        bad(&format!("is not a URL ({e}); expected https://<account>.blob.core.windows.net/<container>"))
-    })?;
-    if url.scheme() != "https" {
-        return Err(bad("must use https: bearer tokens are only sent over TLS"));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(bad(
-            "must not carry a query or fragment: SAS tokens are not used, the store authenticates with its managed identity",
-        ));
-    }
-    if url.path_segments().is_none_or(|mut s| s.all(str::is_empty)) {
-        return Err(bad("names no container; expected https://<account>.blob.core.windows.net/<container>"));
-    }
-    Ok(url)
+    restore_connect::blob::parse_container_url("RESTORE_BLOB_CONTAINER_URL", text)
+        .map_err(|e| BlobConfigError::BadUrl { url: e.url, problem: e.problem })
 }
 
 impl BlobStore {
@@ -282,33 +270,9 @@ fn unavailable(message: String) -> StoreError {
     StoreError::Unavailable { backend: "blob", message }
 }
 
-fn error_code(e: &azure_core::Error) -> Option<&str> {
-    match e.kind() {
-        ErrorKind::HttpResponse { error_code, .. } => error_code.as_deref(),
-        _ => None,
-    }
-}
-
-fn is_blob_not_found(e: &azure_core::Error) -> bool {
-    e.http_status() == Some(StatusCode::NotFound) && error_code(e) != Some("ContainerNotFound")
-}
-
 fn storage_error(e: &azure_core::Error, doing: &str) -> StoreError {
-    let hint = match (e.http_status(), error_code(e)) {
-        (_, Some("ContainerNotFound")) => {
-            " (the container does not exist: create it or fix RESTORE_BLOB_CONTAINER_URL)".to_string()
-        }
-        (Some(StatusCode::Unauthorized | StatusCode::Forbidden), _) => {
-            " (grant the managed identity 'Storage Blob Data Contributor' on the container)".to_string()
-        }
-        _ => String::new(),
-    };
+    let hint = restore_connect::blob::hint(e, "RESTORE_BLOB_CONTAINER_URL", "Storage Blob Data Contributor");
     unavailable(format!("{doing}: {e}{hint}"))
-}
-
-/// A lost condition: 409 from `If-None-Match: *` on an existing blob, 412 from a stale `If-Match`.
-fn is_condition_lost(e: &azure_core::Error) -> bool {
-    matches!(e.http_status(), Some(StatusCode::Conflict | StatusCode::PreconditionFailed))
 }
 
 #[async_trait]
