@@ -94,7 +94,7 @@ async fn build() -> Result<App, StartupError> {
 }
 
 fn run_key(run_id: &str) -> String {
-    format!("drill-run:{run_id}")
+    DrillRun::key(run_id)
 }
 
 fn store_error(e: StoreError) -> HandlerError {
@@ -273,33 +273,19 @@ async fn sweep(app: &App, now: OffsetDateTime) -> Result<(), String> {
     if app.store.put_document(&claim).await.is_err() {
         return Ok(());
     }
-    for group in &app.policy.sandbox.resource_groups {
-        for resource in app.azure.drill_tagged(group.as_str()).await.map_err(|e| e.0)? {
-            let Some(id) = resource["id"].as_str() else { continue };
-            let tags: std::collections::BTreeMap<String, String> = resource["tags"]
-                .as_object()
-                .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
-                .unwrap_or_default();
-            let run = match restore_drills::sweep::run_of(&tags) {
-                Some(run_id) => app
-                    .store
-                    .document(&run_key(run_id))
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .and_then(|d| serde_json::from_value::<DrillRun>(d.body).ok()),
-                None => None,
-            };
-            match restore_drills::sweep::judge(id, &tags, run.as_ref(), &app.policy.sandbox, now) {
-                Verdict::Delete => {
-                    use restore_drills::item::DrillAzure;
-                    match app.azure.delete(id).await {
-                        Ok(status) => tracing::info!(resource = id, status, "sweep deleted a drill leftover"),
-                        Err(e) => tracing::warn!(resource = id, error = %e, "sweep could not delete a drill leftover"),
-                    }
+    let view = seams::SweepView { azure: &app.azure, store: app.store.as_ref() };
+    for judged in restore_drills::sweep::survey(&view, &app.policy.sandbox, now).await.map_err(|e| e.0)? {
+        let id = judged.resource.as_str();
+        match judged.verdict {
+            Verdict::Delete => {
+                use restore_drills::item::DrillAzure;
+                match app.azure.delete(id).await {
+                    Ok(status) => tracing::info!(resource = id, status, "sweep deleted a drill leftover"),
+                    Err(e) => tracing::warn!(resource = id, error = %e, "sweep could not delete a drill leftover"),
                 }
-                Verdict::RunOpen => {}
-                Verdict::Refused(why) => tracing::warn!(resource = id, "sweep: {why}"),
             }
+            Verdict::RunOpen => {}
+            Verdict::Refused(why) => tracing::warn!(resource = id, "sweep: {why}"),
         }
     }
     Ok(())

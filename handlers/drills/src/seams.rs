@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use azure_core::http::Method;
 use restore_drills::VaultId;
+use restore_drills::cleanup::api_version;
 use restore_drills::inventory::VaultInventory;
 use restore_drills::item::{DrillAzure, RestoreView, Restores, SeamError, VaultLoad};
 use restore_drills::preflight::PreflightAzure;
@@ -17,22 +18,6 @@ use restore_models::arm_id::ResourceId;
 use restore_store::{ListFilter, State, StateStore};
 use restore_workflow::staging::StagingReader;
 use serde_json::Value;
-
-/// api-versions of what drills read and delete.
-fn api_version(id: &str) -> &'static str {
-    let lower = id.to_ascii_lowercase();
-    if lower.contains("/providers/microsoft.network/") {
-        "2024-05-01"
-    } else if lower.contains("/providers/microsoft.dataprotection/") {
-        restore_models::dataprotection::API_VERSION
-    } else if lower.contains("/providers/microsoft.recoveryservices/") {
-        restore_models::recoveryservices::API_VERSION
-    } else if lower.contains("/providers/microsoft.compute/disks/") {
-        "2024-03-02"
-    } else {
-        "2024-07-01"
-    }
-}
 
 fn seam(e: impl std::fmt::Display) -> SeamError {
     SeamError(e.to_string())
@@ -260,14 +245,31 @@ impl PreflightAzure for ArmDrillAzure {
     }
 }
 
-impl ArmDrillAzure {
-    /// The resources of a sandbox group that carry the drill's run tag (Resources - List By Resource Group).
-    pub async fn drill_tagged(&self, group: &str) -> Result<Vec<Value>, SeamError> {
+/// The sweep's view: drill-tagged resources listed through the ARM client, runs read from the state store.
+pub struct SweepView<'a> {
+    /// Azure.
+    pub azure: &'a ArmDrillAzure,
+    /// The state store the runs are in.
+    pub store: &'a dyn StateStore,
+}
+
+#[async_trait]
+impl restore_drills::sweep::SweepSeams for SweepView<'_> {
+    async fn drill_tagged(&self, group: &str) -> Result<Vec<Value>, SeamError> {
+        use restore_drills::sweep::{LIST_API_VERSION, list_filter};
         let group = ResourceId::parse(group).map_err(seam)?;
-        let filter = format!("tagName eq '{}'", restore_drills::cleanup::TAG_RUN);
-        let url =
-            self.client.pipeline().url(&format!("{}/resources", group.as_str()), "2021-04-01", &[("$filter", &filter)]);
-        self.client.list_all(&Self::ctx(), "list drill-tagged resources", url, None).await.map_err(seam)
+        let filter = list_filter();
+        let url = self.azure.client.pipeline().url(
+            &format!("{}/resources", group.as_str()),
+            LIST_API_VERSION,
+            &[("$filter", &filter)],
+        );
+        self.azure.client.list_all(&ArmDrillAzure::ctx(), "list drill-tagged resources", url, None).await.map_err(seam)
+    }
+
+    async fn run(&self, run_id: &str) -> Result<Option<restore_drills::run::DrillRun>, SeamError> {
+        let doc = self.store.document(&restore_drills::run::DrillRun::key(run_id)).await.map_err(seam)?;
+        Ok(doc.and_then(|d| serde_json::from_value(d.body).ok()))
     }
 }
 

@@ -135,6 +135,23 @@ pub fn attached_resources(vm: &Value) -> Vec<String> {
     out
 }
 
+/// The api-version drills read, write and delete a resource with, by its provider and type (shared by the drill
+/// function and `restorectl drills sweep`, so both send the same DELETE).
+pub fn api_version(id: &str) -> &'static str {
+    let lower = id.to_ascii_lowercase();
+    if lower.contains("/providers/microsoft.network/") {
+        "2024-05-01"
+    } else if lower.contains("/providers/microsoft.dataprotection/") {
+        restore_models::dataprotection::API_VERSION
+    } else if lower.contains("/providers/microsoft.recoveryservices/") {
+        restore_models::recoveryservices::API_VERSION
+    } else if lower.contains("/providers/microsoft.compute/disks/") {
+        "2024-03-02"
+    } else {
+        "2024-07-01"
+    }
+}
+
 /// A DELETE's answer: 200/202/204 started or finished it; 404 means it is already gone.
 pub fn delete_accepted(status: u16) -> bool {
     matches!(status, 200 | 202 | 204 | 404)

@@ -151,6 +151,11 @@ pub struct RunContext<'a> {
 }
 
 impl DrillRun {
+    /// The state store key of a run's document (`{"missed": true}` instead of a run for a missed occurrence).
+    pub fn key(run_id: &str) -> String {
+        format!("drill-run:{run_id}")
+    }
+
     /// A run of `plan` scheduled at `scheduled_at` over explicit `items` (each with its source's GET body, if it
     /// exists), every one restored: what [`crate::start::start_run`] does after selection, sampling and the cost
     /// guard, for callers that already chose.

@@ -112,3 +112,53 @@ fn strangers_are_never_deleted_whatever_their_tags_say() {
     let v = judge(&recorded, &tags("other.20261205T023000Z", None), Some(&ended), &sandbox, AT);
     assert!(matches!(&v, Verdict::Refused(_)), "{v:?}");
 }
+
+/// The survey lists every sandbox group, reads each named run once, and judges each listed resource; an entry
+/// without an id is skipped.
+#[tokio::test]
+async fn the_survey_judges_every_listed_resource_reading_each_run_once() {
+    use restore_drills::item::SeamError;
+    use restore_drills::sweep::{Judged, SweepSeams, survey};
+    use serde_json::{Value, json};
+    use std::sync::Mutex;
+
+    struct Fake {
+        listed: Vec<Value>,
+        run: DrillRun,
+        groups: Mutex<Vec<String>>,
+        reads: Mutex<Vec<String>>,
+    }
+    #[async_trait::async_trait]
+    impl SweepSeams for Fake {
+        async fn drill_tagged(&self, group: &str) -> Result<Vec<Value>, SeamError> {
+            self.groups.lock().unwrap().push(group.to_string());
+            Ok(self.listed.clone())
+        }
+        async fn run(&self, run_id: &str) -> Result<Option<DrillRun>, SeamError> {
+            self.reads.lock().unwrap().push(run_id.to_string());
+            Ok((run_id == RUN).then(|| self.run.clone()))
+        }
+    }
+    let left = disk("rg-drill-sandbox", "left-behind");
+    let stranger = disk("rg-drill-sandbox", "look-alike");
+    let fake = Fake {
+        listed: vec![
+            json!({"id": left, "tags": {TAG_RUN: RUN}}),
+            json!({"id": stranger, "tags": {TAG_RUN: RUN}}),
+            json!({"tags": {TAG_RUN: RUN}}),
+        ],
+        run: run(&[left.as_str()], true),
+        groups: Mutex::default(),
+        reads: Mutex::default(),
+    };
+    let sandbox = policy().sandbox;
+    let judged = survey(&fake, &sandbox, AT + time::Duration::days(1)).await.unwrap();
+    assert_eq!(
+        *fake.groups.lock().unwrap(),
+        sandbox.resource_groups.iter().map(|g| g.as_str().to_string()).collect::<Vec<_>>()
+    );
+    assert_eq!(*fake.reads.lock().unwrap(), vec![RUN.to_string()], "one read per run");
+    assert_eq!(judged.len(), 2 * sandbox.resource_groups.len(), "{judged:?}");
+    assert_eq!(judged[0], Judged { resource: left.clone(), run_id: Some(RUN.into()), verdict: Verdict::Delete });
+    assert!(matches!(&judged[1].verdict, Verdict::Refused(why) if why.contains("not recorded")), "{judged:?}");
+}

@@ -8,6 +8,13 @@
 //! * `status PLAN… [--sqlite PATH | --blob-container-url URL]`: from the state store the drill function writes,
 //!   each plan's recent runs (open with their items' phases, ended with their outcome, missed), its next run, and
 //!   its history per item (last drill, last pass, last RTOs). Exit 1 when a plan does not validate.
+//! * `list PLAN… [--sqlite PATH | --blob-container-url URL]`: one line per plan from the same reads as `status`:
+//!   valid or its refusal code, next run, last run's outcome and when, coverage, open runs.
+//! * `history ITEM [--plan PLAN…]`: one item's history in each plan ([`history`]).
+//! * `sweep [--apply]`: the drill function's sandbox sweep on demand, dry run by default ([`sweep`]).
+
+mod history;
+mod sweep;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -34,9 +41,15 @@ enum DrillsCommand {
     Report(ReportArgs),
     /// Show plans' recent runs, next run and per-item history from the state store.
     Status(StatusArgs),
+    /// One line per plan: valid, next run, last run, coverage, open runs (from the state store).
+    List(StatusArgs),
+    /// One item's drill history in each plan: last drilled, last passed, RTOs and their median.
+    History(history::HistoryArgs),
+    /// Judge the drill-tagged resources in the sandbox groups; delete the deletable ones with --apply.
+    Sweep(sweep::SweepArgs),
 }
 
-/// Flags of `restorectl drills status`.
+/// Flags of `restorectl drills status` and `restorectl drills list`.
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     /// Plan files (JSON), as the drill function reads them.
@@ -84,24 +97,43 @@ pub async fn run(args: DrillsArgs, json: bool) -> Result<ExitCode, String> {
         DrillsCommand::Validate(a) => validate(a, json),
         DrillsCommand::Report(a) => report(a, json),
         DrillsCommand::Status(a) => status(a, json).await,
+        DrillsCommand::List(a) => list(a, json).await,
+        DrillsCommand::History(a) => history::run(a, json).await,
+        DrillsCommand::Sweep(a) => sweep::run(a, json).await,
     }
 }
 
-/// One plan's status as `--json` prints it.
-async fn plan_status(
+/// A state store read that failed (exit [`exit::SERVICE`]): the message names the document and the store.
+struct StoreFailure(String);
+
+/// What the state store holds about one plan, read once and shown by both `status` and `list`.
+struct PlanState {
+    name: String,
+    /// The runs of the drill function's horizon, oldest first, classified as `status --json` prints them
+    /// (`state`: due, notStarted, missed, open or ended).
+    runs: Vec<Value>,
+    next: Option<restore_contract::Timestamp>,
+    history: restore_drills::history::PlanHistory,
+    coverage: Option<restore_drills::plan::Coverage>,
+}
+
+/// Reads a plan's runs in the drill function's horizon (its completion window plus a day) and its history.
+async fn plan_state(
     store: &dyn restore_store::StateStore,
     plan: &restore_drills::ValidPlan,
     now: time::OffsetDateTime,
-) -> Result<Value, String> {
+) -> Result<PlanState, StoreFailure> {
     use restore_drills::history::PlanHistory;
     use restore_drills::run::DrillRun;
     let (schedule, plan) = (plan.schedule(), plan.plan());
-    let read = |key: String| async move { store.document(&key).await.map_err(|e| format!("reading {key}: {e}")) };
+    let read = |key: String| async move {
+        store.document(&key).await.map_err(|e| StoreFailure(format!("reading {key} from {}: {e}", store.describe())))
+    };
     // The drill function's own horizon: runs are followed for their completion window plus a day.
     let horizon = now - time::Duration::seconds(plan.completion_window.as_secs()) - time::Duration::days(1);
     let mut runs = Vec::new();
     for o in schedule.occurrences(horizon, now, restore_drills::schedule::MAX_OCCURRENCES) {
-        let doc = read(format!("drill-run:{}", o.run_id)).await?;
+        let doc = read(DrillRun::key(&o.run_id)).await?;
         let at = restore_contract::Timestamp::from(o.at);
         let entry = match doc.map(|d| d.body) {
             None if now < o.at + schedule.start_window().to_time() => {
@@ -109,31 +141,42 @@ async fn plan_status(
             }
             None => json!({"runId": o.run_id, "scheduledAt": at, "state": "notStarted"}),
             Some(body) if body["missed"] == true => json!({"runId": o.run_id, "scheduledAt": at, "state": "missed"}),
-            Some(body) => {
-                let run: DrillRun = serde_json::from_value(body).map_err(|e| format!("run {}: {e}", o.run_id))?;
-                let mut phases = std::collections::BTreeMap::<String, usize>::new();
-                for i in &run.items {
-                    *phases
-                        .entry(serde_json::to_value(i.phase).unwrap_or_default().as_str().unwrap_or("?").to_string())
-                        .or_default() += 1;
-                }
-                let result = run.result(|_| Vec::new());
-                json!({"runId": o.run_id, "scheduledAt": at, "state": if run.ended() { "ended" } else { "open" },
-                       "outcome": result.outcome, "endedAt": run.ended_at, "phases": phases,
-                       "signals": result.signals.iter().filter_map(|s| serde_json::to_value(s).ok()?.get("kind").cloned()).collect::<Vec<_>>()})
-            }
+            Some(body) => match serde_json::from_value::<DrillRun>(body) {
+                Ok(run) => run_entry(&run, at),
+                Err(e) => json!({"runId": o.run_id, "scheduledAt": at, "state": "unreadable", "error": e.to_string()}),
+            },
         };
         runs.push(entry);
     }
     let next = schedule.next_after(now).map(|o| restore_contract::Timestamp::from(o.at));
     let history: PlanHistory =
         read(PlanHistory::key(&plan.name)).await?.and_then(|d| serde_json::from_value(d.body).ok()).unwrap_or_default();
-    let items: Vec<Value> = history
+    Ok(PlanState { name: plan.name.clone(), runs, next, history, coverage: plan.coverage })
+}
+
+/// A stored run as `status --json` shows it: open with its items' phases, or ended with outcome and signals.
+fn run_entry(run: &restore_drills::run::DrillRun, at: restore_contract::Timestamp) -> Value {
+    let mut phases = std::collections::BTreeMap::<String, usize>::new();
+    for i in &run.items {
+        let phase = serde_json::to_value(i.phase).ok().and_then(|v| v.as_str().map(str::to_string));
+        *phases.entry(phase.unwrap_or_else(|| "?".into())).or_default() += 1;
+    }
+    let result = run.result(|_| Vec::new());
+    let signals: Vec<Value> =
+        result.signals.iter().filter_map(|s| serde_json::to_value(s).ok()?.get("kind").cloned()).collect();
+    json!({"runId": run.run_id, "scheduledAt": at, "state": if run.ended() { "ended" } else { "open" },
+           "outcome": result.outcome, "endedAt": run.ended_at, "phases": phases, "signals": signals})
+}
+
+/// One plan's status as `--json` prints it.
+fn plan_status(state: &PlanState) -> Value {
+    let items: Vec<Value> = state
+        .history
         .items
         .iter()
         .map(|(id, h)| json!({"item": id, "lastDrilled": h.last_drilled, "lastPassed": h.last_passed, "rtoSeconds": h.rtos}))
         .collect();
-    Ok(json!({"plan": plan.name, "nextRun": next, "runs": runs, "items": items}))
+    json!({"plan": state.name, "nextRun": state.next, "runs": state.runs, "items": items})
 }
 
 fn status_text(v: &Value) -> String {
@@ -178,16 +221,35 @@ fn status_text(v: &Value) -> String {
     t
 }
 
+/// Reads and validates a plan file as the drill function does; `Err` only when the file cannot be read.
+fn read_plan(
+    file: &Path,
+    policy: &restore_contract::Policy,
+    now: time::OffsetDateTime,
+) -> Result<(Vec<u8>, Result<restore_drills::ValidPlan, restore_drills::PlanError>), String> {
+    let bytes = std::fs::read(file)
+        .map_err(|e| format!("cannot read {}: {e}; give the path of a drill plan JSON file", file.display()))?;
+    let plan = restore_drills::parse_plan(&bytes, policy, now);
+    Ok((bytes, plan))
+}
+
+/// Prints a store failure and gives the exit code for it.
+fn service(StoreFailure(message): StoreFailure) -> ExitCode {
+    eprintln!("restorectl: {message}");
+    ExitCode::from(exit::SERVICE)
+}
+
 async fn status(args: StatusArgs, json: bool) -> Result<ExitCode, String> {
     let (policy, _) = args.policy.load()?;
     let store = args.store.open().await?;
     let now = time::OffsetDateTime::now_utc();
     let (mut out, mut all_valid) = (Vec::new(), true);
     for file in &args.plans {
-        let bytes = std::fs::read(file)
-            .map_err(|e| format!("cannot read {}: {e}; give the path of a drill plan JSON file", file.display()))?;
-        match restore_drills::parse_plan(&bytes, &policy, now) {
-            Ok(plan) => out.push(plan_status(store.as_ref(), &plan, now).await?),
+        match read_plan(file, &policy, now)?.1 {
+            Ok(plan) => match plan_state(store.as_ref(), &plan, now).await {
+                Ok(state) => out.push(plan_status(&state)),
+                Err(e) => return Ok(service(e)),
+            },
             Err(e) => {
                 all_valid = false;
                 eprintln!(
@@ -204,6 +266,87 @@ async fn status(args: StatusArgs, json: bool) -> Result<ExitCode, String> {
     } else {
         for v in &out {
             print!("{}", status_text(v));
+        }
+    }
+    Ok(if all_valid { ExitCode::SUCCESS } else { ExitCode::from(exit::NO) })
+}
+
+/// One plan's line of `list`, as `--json` prints it: the last ended or missed run, the open runs, and the share
+/// of the history's items whose last passing drill is inside the coverage window.
+fn list_entry(state: &PlanState, now: time::OffsetDateTime) -> Value {
+    let last = state.runs.iter().rev().find(|r| matches!(r["state"].as_str(), Some("ended" | "missed")));
+    let last = last.map(|r| {
+        let at = if r["state"] == "ended" { &r["endedAt"] } else { &r["scheduledAt"] };
+        let outcome = if r["state"] == "missed" { json!("missed") } else { r["outcome"].clone() };
+        json!({"runId": r["runId"], "outcome": outcome, "at": at})
+    });
+    let open = state.runs.iter().filter(|r| r["state"] == "open").count();
+    let coverage = state.coverage.map(|c| {
+        let since = now - time::Duration::days(i64::from(c.within_days));
+        let items = state.history.items.len();
+        let covered = state.history.items.values().filter(|h| h.last_passed.is_some_and(|t| t.get() >= since)).count();
+        json!({"withinDays": c.within_days, "items": items, "covered": covered})
+    });
+    json!({"plan": state.name, "valid": true, "nextRun": state.next, "lastRun": last, "openRuns": open,
+           "coverage": coverage})
+}
+
+fn list_text(v: &Value) -> String {
+    let s = |v: &Value, k: &str| v[k].as_str().unwrap_or("-").to_string();
+    if v["valid"] != true {
+        return format!("{}  invalid ({})  {}\n", s(v, "plan"), s(v, "code"), s(v, "file"));
+    }
+    let last = match v["lastRun"].as_object() {
+        Some(r) => format!(
+            "last {} {}",
+            r.get("outcome").and_then(Value::as_str).unwrap_or("ended"),
+            r.get("at").and_then(Value::as_str).unwrap_or("-")
+        ),
+        None => "no run yet".into(),
+    };
+    let coverage = match v["coverage"].as_object() {
+        Some(c) => {
+            let n = |k: &str| c.get(k).and_then(Value::as_u64).unwrap_or_default();
+            let share = if n("items") == 0 { "-".into() } else { format!("{}%", n("covered") * 100 / n("items")) };
+            format!("coverage {}/{} items within {} days ({share})", n("covered"), n("items"), n("withinDays"))
+        }
+        None => "no coverage target".into(),
+    };
+    format!(
+        "{}  valid  next {}  {last}  {coverage}  {} open\n",
+        s(v, "plan"),
+        s(v, "nextRun"),
+        v["openRuns"].as_u64().unwrap_or_default()
+    )
+}
+
+async fn list(args: StatusArgs, json: bool) -> Result<ExitCode, String> {
+    let (policy, _) = args.policy.load()?;
+    let store = args.store.open().await?;
+    let now = time::OffsetDateTime::now_utc();
+    let (mut out, mut all_valid) = (Vec::new(), true);
+    for file in &args.plans {
+        let (bytes, plan) = read_plan(file, &policy, now)?;
+        match plan {
+            Ok(plan) => match plan_state(store.as_ref(), &plan, now).await {
+                Ok(state) => out.push(list_entry(&state, now)),
+                Err(e) => return Ok(service(e)),
+            },
+            Err(e) => {
+                all_valid = false;
+                // The name, if the document is well-formed enough to have one; else the file stands for it.
+                let name = restore_drills::parse_document(&bytes).map(|p| p.name).ok();
+                let name = name.unwrap_or_else(|| file.display().to_string());
+                out.push(json!({"plan": name, "file": file.display().to_string(), "valid": false,
+                                "code": e.code(), "message": e.message}));
+            }
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&json!({"plans": out})).unwrap_or_default());
+    } else {
+        for v in &out {
+            print!("{}", list_text(v));
         }
     }
     Ok(if all_valid { ExitCode::SUCCESS } else { ExitCode::from(exit::NO) })

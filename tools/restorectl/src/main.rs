@@ -51,7 +51,7 @@ enum Command {
     Validate(validate::ValidateArgs),
     /// Print the JSON Schemas of the request and result messages.
     Schema(schema::SchemaArgs),
-    /// Recovery drills: validate plans, find a run's report.
+    /// Recovery drills: validate plans, show their runs and history, find a run's report, sweep the sandbox.
     Drills(drills::DrillsArgs),
     /// Build the deployable function app packages (runs scripts/package.sh).
     Package(package::PackageArgs),
