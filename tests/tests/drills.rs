@@ -202,3 +202,45 @@ async fn a_vault_tier_plan_restores_the_newest_point_without_a_snapshot_by_id() 
     let record = stack.record(request["requestId"].as_str().unwrap()).await;
     assert_eq!(record.recovery_point_id.as_deref(), Some(chosen), "the intake restored the point the drill named");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_asked_for_with_restorectl_now_is_started_once_by_the_function_and_passes() {
+    let mut stack = Stack::start().await;
+    // Scheduled twelve hours from now: nothing is due, only the requested run can start.
+    let mut plan = plan();
+    let later = time::OffsetDateTime::now_utc() + time::Duration::hours(12);
+    plan["name"] = json!("e2e-now");
+    plan["schedule"]["cron"] = json!(format!("0 {} {} * * *", later.minute(), later.hour()));
+    let (plans, _) = drills::configure(&mut stack, &[("e2e-now", &plan)]);
+    let drills = stack.worker("drills").await;
+    let intake = stack.intake().await;
+    let (_tracker, _ticking) = stack.ticking_tracker().await;
+    let idle = drills::tick(&drills).await;
+    assert!(idle.requests.is_empty() && idle.results.is_empty(), "nothing is due");
+
+    let restorectl = |args: &[&str]| {
+        let out = std::process::Command::new(restore_e2e::workspace_bin("restorectl").expect("restorectl is built"))
+            .args(args)
+            .args(["--policy", &common::workspace().join("examples/policy.json").display().to_string()])
+            .args(["--sqlite", &stack.db.display().to_string()])
+            .output()
+            .expect("restorectl runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<Value>(&out.stdout).expect("JSON")
+    };
+    let file = plans.join("e2e-now.json").display().to_string();
+    let asked = restorectl(&["--json", "drills", "run", &file, "--now"]);
+    let run_id = asked["runId"].as_str().expect("the run id").to_string();
+    assert!(run_id.starts_with("e2e-now."), "{asked}");
+
+    let (results, sent) = drills::run_until_results(&stack, &drills, &intake, 1).await;
+    assert_eq!(results[0]["runId"], run_id.as_str(), "{:#}", results[0]);
+    assert_eq!(results[0]["outcome"], "Passed", "{:#}", results[0]);
+    assert_eq!(sent.len(), 1, "one restore");
+    // Asked again for the same run id (a repeated command within the second, or a retried write): no second run.
+    let again = drills::tick(&drills).await;
+    assert!(again.requests.is_empty() && again.results.is_empty());
+    let status = restorectl(&["--json", "drills", "status", &file]);
+    let runs = status["plans"][0]["runs"].as_array().expect("runs");
+    assert!(runs.iter().any(|r| r["runId"] == run_id.as_str() && r["outcome"] == "Passed"), "{status:#}");
+}

@@ -148,9 +148,9 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
         let horizon = now - Duration::seconds(plan.completion_window.as_secs()) - Duration::days(1);
         // Runs asked for outside the schedule (`restorectl drills run --now`): started through the same path.
         let adhoc: Vec<restore_drills::Occurrence> = match app.store.document(&AdhocRuns::key(&plan.name)).await {
-            Ok(Some(doc)) => serde_json::from_value::<AdhocRuns>(doc.body)
-                .map(|a| a.since(horizon).map(|r| occurrence(&r.run_id, r.at.get())).collect())
-                .unwrap_or_default(),
+            Ok(Some(doc)) => {
+                serde_json::from_value::<AdhocRuns>(doc.body).map(|a| a.occurrences(horizon)).unwrap_or_default()
+            }
             Ok(None) => Vec::new(),
             Err(e) => return Err(store_error(e)),
         };
@@ -289,16 +289,6 @@ async fn sweep(app: &App, now: OffsetDateTime) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// An occurrence for a run asked for outside the schedule.
-fn occurrence(run_id: &str, at: OffsetDateTime) -> restore_drills::Occurrence {
-    restore_drills::Occurrence {
-        run_id: run_id.to_string(),
-        at,
-        local: restore_contract::Timestamp::from(at).to_string(),
-        placement: restore_drills::schedule::Placement::Normal,
-    }
 }
 
 /// Starts the run `run_id` of `plan` scheduled at `at`, once: the protected items listed from Azure, the sample,

@@ -7,7 +7,7 @@ use restore_contract::Timestamp;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::schedule::run_id;
+use crate::schedule::{Occurrence, Placement, run_id};
 
 /// The runs requested for one plan.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,6 +52,18 @@ impl AdhocRuns {
     /// The requested runs scheduled at or after `since`.
     pub fn since(&self, since: OffsetDateTime) -> impl Iterator<Item = &AdhocRun> {
         self.runs.iter().filter(move |r| r.at.get() >= since)
+    }
+
+    /// The requested runs at or after `since` as occurrences, beside the schedule's own.
+    pub fn occurrences(&self, since: OffsetDateTime) -> Vec<Occurrence> {
+        self.since(since)
+            .map(|r| Occurrence {
+                run_id: r.run_id.clone(),
+                at: r.at.get(),
+                local: r.at.to_string(),
+                placement: Placement::Normal,
+            })
+            .collect()
     }
 }
 

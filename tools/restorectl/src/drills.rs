@@ -12,8 +12,10 @@
 //!   valid or its refusal code, next run, last run's outcome and when, coverage, open runs.
 //! * `history ITEM [--plan PLAN…]`: one item's history in each plan ([`history`]).
 //! * `sweep [--apply]`: the drill function's sandbox sweep on demand, dry run by default ([`sweep`]).
+//! * `run PLAN --now`: asks for a run outside the schedule; the drill function starts it ([`run`]).
 
 mod history;
+mod run;
 mod sweep;
 
 use std::path::{Path, PathBuf};
@@ -47,6 +49,8 @@ enum DrillsCommand {
     History(history::HistoryArgs),
     /// Judge the drill-tagged resources in the sandbox groups; delete the deletable ones with --apply.
     Sweep(sweep::SweepArgs),
+    /// Ask for a run of a plan now, outside its schedule (the drill function starts it on its next tick).
+    Run(run::RunArgs),
 }
 
 /// Flags of `restorectl drills status` and `restorectl drills list`.
@@ -100,6 +104,7 @@ pub async fn run(args: DrillsArgs, json: bool) -> Result<ExitCode, String> {
         DrillsCommand::List(a) => list(a, json).await,
         DrillsCommand::History(a) => history::run(a, json).await,
         DrillsCommand::Sweep(a) => sweep::run(a, json).await,
+        DrillsCommand::Run(a) => run::run(a, json).await,
     }
 }
 
@@ -131,11 +136,21 @@ async fn plan_state(
     };
     // The drill function's own horizon: runs are followed for their completion window plus a day.
     let horizon = now - time::Duration::seconds(plan.completion_window.as_secs()) - time::Duration::days(1);
+    // Runs asked for with `drills run --now`, beside the schedule's (the function follows both).
+    let adhoc: restore_drills::adhoc::AdhocRuns = read(restore_drills::adhoc::AdhocRuns::key(&plan.name))
+        .await?
+        .and_then(|d| serde_json::from_value(d.body).ok())
+        .unwrap_or_default();
+    let requested = adhoc.occurrences(horizon);
     let mut runs = Vec::new();
-    for o in schedule.occurrences(horizon, now, restore_drills::schedule::MAX_OCCURRENCES) {
+    let scheduled = schedule.occurrences(horizon, now, restore_drills::schedule::MAX_OCCURRENCES);
+    for o in scheduled.into_iter().chain(requested) {
         let doc = read(DrillRun::key(&o.run_id)).await?;
         let at = restore_contract::Timestamp::from(o.at);
         let entry = match doc.map(|d| d.body) {
+            None if adhoc.runs.iter().any(|r| r.run_id == o.run_id) => {
+                json!({"runId": o.run_id, "scheduledAt": at, "state": "requested"})
+            }
             None if now < o.at + schedule.start_window().to_time() => {
                 json!({"runId": o.run_id, "scheduledAt": at, "state": "due"})
             }
