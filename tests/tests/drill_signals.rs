@@ -150,3 +150,50 @@ async fn a_real_restore_arriving_mid_drill_is_not_delayed_by_it() {
     }
     assert!(drill_sends >= 2, "both disks drilled");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_has_at_most_one_open_run_the_next_waits_for_it() {
+    let mut stack = Stack::start().await;
+    // A plan not due now, with two runs asked for a second apart (as two `restorectl drills run --now` would).
+    let mut plan = vault_plan("e2e-one-open", 1);
+    let later = time::OffsetDateTime::now_utc() + time::Duration::hours(12);
+    plan["schedule"]["cron"] = json!(format!("0 {} {} * * *", later.minute(), later.hour()));
+    plan["selection"] = json!({ "items": [format!("{SUB}{BV}/backupInstances/app-data-01-bi")] });
+    drills::configure(&mut stack, &[("e2e-one-open", &plan)]);
+    let now = time::OffsetDateTime::now_utc();
+    let mut asked = restore_drills::adhoc::AdhocRuns::default();
+    let first = asked.request("e2e-one-open", now - time::Duration::seconds(2), "test", now - time::Duration::days(1));
+    let second = asked.request("e2e-one-open", now - time::Duration::seconds(1), "test", now - time::Duration::days(1));
+    let doc = restore_store::Document {
+        key: restore_drills::adhoc::AdhocRuns::key("e2e-one-open"),
+        version: String::new(),
+        body: serde_json::to_value(&asked).unwrap(),
+    };
+    stack.store().put_document(&doc).await.unwrap();
+    let drills_fn = stack.worker("drills").await;
+    let intake = stack.intake().await;
+    let (_tracker, _ticking) = stack.ticking_tracker().await;
+
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let (mut results, mut requested): (Vec<Value>, Vec<String>) = (Vec::new(), Vec::new());
+    while results.len() < 2 {
+        let tick = drills::tick(&drills_fn).await;
+        for request in &tick.requests {
+            let body: Value = serde_json::from_slice(request).unwrap();
+            let run = body["source"]["reference"].as_str().unwrap().to_string();
+            if run == second {
+                assert!(
+                    results.iter().any(|r| r["runId"] == first.as_str()),
+                    "the second run started while the first was open"
+                );
+            }
+            requested.push(run);
+            assert!(deliver(&intake, &SbMessage::new(request.clone()), 1).await.success().is_ok());
+        }
+        results.extend(tick.results);
+        assert!(tokio::time::Instant::now() < deadline, "{} result(s); requested {requested:?}", results.len());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(requested, [first.clone(), second.clone()], "one restore per run, in order");
+    assert!(results.iter().all(|r| r["outcome"] == "Passed"), "{results:#?}");
+}

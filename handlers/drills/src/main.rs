@@ -128,21 +128,6 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
             }
         };
         let (schedule, plan) = (plan.schedule().clone(), plan.into_plan());
-        // Due runs start once: the create is conditional.
-        for due in schedule.due(now, |_| false) {
-            if app.store.document(&run_key(&due.run_id)).await.map_err(store_error)?.is_some() {
-                continue;
-            }
-            let closes = due.at + Duration::seconds(plan.schedule.start_window.as_secs());
-            Event::RunDue {
-                plan: &plan.name,
-                run_id: &due.run_id,
-                scheduled_at: &restore_contract::Timestamp::from(due.at).to_string(),
-                window_closes_at: &restore_contract::Timestamp::from(closes).to_string(),
-            }
-            .emit();
-            dirty |= begin_run(&app, &plan, &due.run_id, due.at, now).await?;
-        }
         // How far back runs are looked at: a run is followed (and a missed one signalled) for its completion
         // window plus a day; older ones are the heartbeat alert's business (the function was not ticking).
         let horizon = now - Duration::seconds(plan.completion_window.as_secs()) - Duration::days(1);
@@ -154,10 +139,29 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
             Ok(None) => Vec::new(),
             Err(e) => return Err(store_error(e)),
         };
-        for requested in &adhoc {
-            if app.store.document(&run_key(&requested.run_id)).await.map_err(store_error)?.is_none() {
-                dirty |= begin_run(&app, &plan, &requested.run_id, requested.at, now).await?;
+        // Due runs, and runs asked for, start once: the create is conditional. At most one open run per plan: a
+        // run waits (inside its start window) for an open one to end, and a scheduled one is missed if it never can.
+        let occurrences = schedule.occurrences(horizon, now, restore_drills::schedule::MAX_OCCURRENCES);
+        let due = schedule.due(now, |_| false);
+        for (start, scheduled) in due.iter().map(|o| (o, true)).chain(adhoc.iter().map(|o| (o, false))) {
+            if app.store.document(&run_key(&start.run_id)).await.map_err(store_error)?.is_some() {
+                continue;
             }
+            if let Some(open) = open_run(&app, occurrences.iter().chain(&adhoc), &start.run_id).await? {
+                tracing::info!(plan = %plan.name, run_id = %start.run_id, open = %open, "run waits for the plan's open run");
+                continue;
+            }
+            if scheduled {
+                let closes = start.at + Duration::seconds(plan.schedule.start_window.as_secs());
+                Event::RunDue {
+                    plan: &plan.name,
+                    run_id: &start.run_id,
+                    scheduled_at: &restore_contract::Timestamp::from(start.at).to_string(),
+                    window_closes_at: &restore_contract::Timestamp::from(closes).to_string(),
+                }
+                .emit();
+            }
+            dirty |= begin_run(&app, &plan, &start.run_id, start.at, now).await?;
         }
         // Missed runs, each signalled once; occurrences before the plan was first read are not missed.
         let first_seen = first_seen(app.store.as_ref(), &plan.name, now).await.map_err(store_error)?;
@@ -178,8 +182,7 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
         // Open runs: every occurrence in the horizon (the scheduler's own bound, so the newest are never cut off).
         // What each holds also goes into the overview.
         let mut seen = Vec::new();
-        let scheduled = schedule.occurrences(horizon, now, restore_drills::schedule::MAX_OCCURRENCES);
-        for occurrence in scheduled.into_iter().chain(adhoc) {
+        for occurrence in occurrences.into_iter().chain(adhoc) {
             let Some(doc) = app.store.document(&run_key(&occurrence.run_id)).await.map_err(store_error)? else {
                 continue;
             };
@@ -289,6 +292,23 @@ async fn sweep(app: &App, now: OffsetDateTime) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The id of a run among `occurrences` (other than `except`) that has started and not ended, if any.
+async fn open_run<'a>(
+    app: &App,
+    occurrences: impl Iterator<Item = &'a restore_drills::Occurrence>,
+    except: &str,
+) -> Result<Option<String>, HandlerError> {
+    for o in occurrences.filter(|o| o.run_id != except) {
+        if let Some(doc) = app.store.document(&run_key(&o.run_id)).await.map_err(store_error)?
+            && let Ok(run) = serde_json::from_value::<DrillRun>(doc.body)
+            && !run.ended()
+        {
+            return Ok(Some(run.run_id));
+        }
+    }
+    Ok(None)
 }
 
 /// Starts the run `run_id` of `plan` scheduled at `at`, once: the protected items listed from Azure, the sample,
