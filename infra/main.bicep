@@ -235,10 +235,11 @@ var drillsAppSettings = {
   RESTORE_DRILL_RESULTS_QUEUE: 'drill-results'
   // Plans are read from drill-plans every tick (Storage Blob Data Reader: the function cannot change a plan) and
   // each run's report and evidence pack are created once in drill-evidence (Contributor, under the container's
-  // immutability policy); modules/drills.bicep creates both containers and grants both roles. drill-overview is
-  // created for the cross-plan overview page, which the function does not write yet (docs/drills.md, Status).
+  // immutability policy); the overview page across plans is replaced in drill-overview as runs change
+  // (Contributor); modules/drills.bicep creates the three containers and grants the roles.
   RESTORE_DRILL_PLANS_CONTAINER_URL: enableDrills ? '${drills.outputs.evidenceBlobEndpoint}drill-plans' : ''
   RESTORE_DRILL_EVIDENCE_CONTAINER_URL: enableDrills ? '${drills.outputs.evidenceBlobEndpoint}drill-evidence' : ''
+  RESTORE_DRILL_OVERVIEW_CONTAINER_URL: enableDrills ? '${drills.outputs.evidenceBlobEndpoint}drill-overview' : ''
 }
 
 // ---- function apps ---------------------------------------------------------------------------------------------

@@ -80,6 +80,14 @@ async fn plans_are_read_from_a_container_each_tick_and_evidence_is_written_once_
     assert_eq!(pack.run.run_id, run_id);
     assert!(String::from_utf8_lossy(&page_bytes).contains(run_id), "the page names the run");
 
+    // The overview across plans is in its own container (replaced as runs change), naming this run.
+    let overview_url = drills::setting(&stack, "RESTORE_DRILL_OVERVIEW_CONTAINER_URL").expect("an overview container");
+    let (overview, _) = drills::get_blob(&stack, &overview_url, "index.json").await.expect("index.json written");
+    let overview: serde_json::Value = serde_json::from_slice(&overview).expect("overview JSON");
+    assert_eq!(overview["plans"][0]["lastRun"]["runId"], run_id, "{overview:#}");
+    assert!(drills::get_blob(&stack, &overview_url, "index.html").await.is_some(), "the page too");
+    assert!(drills::get_blob(&stack, &evidence_url, "index.html").await.is_none(), "never in the evidence container");
+
     // Writing the same evidence again, through the function's own sink and settings: counted as written,
     // nothing replaced.
     let (credential, transport) = drills::identity(&stack);

@@ -28,6 +28,9 @@ pub const DIR_SETTING: &str = "RESTORE_DRILL_EVIDENCE_DIR";
 pub const CONTAINER_SETTING: &str = "RESTORE_DRILL_EVIDENCE_CONTAINER_URL";
 /// The folder when neither setting is set.
 pub const DEFAULT_DIR: &str = "out/drills";
+/// The container the overview page across plans is written to (replaced as runs change; beside the immutable
+/// evidence container, never in it).
+pub const OVERVIEW_SETTING: &str = "RESTORE_DRILL_OVERVIEW_CONTAINER_URL";
 
 /// The evidence sink could not be configured.
 #[derive(Debug, thiserror::Error)]
@@ -85,8 +88,9 @@ pub struct Written {
 pub enum EvidenceSink {
     /// A local folder.
     Folder(PathBuf),
-    /// A Blob container (boxed: a client is large beside a path).
-    Container(Box<Container>),
+    /// A Blob container for run evidence (boxed: a client is large beside a path), and the container the
+    /// overview goes to, when configured.
+    Container(Box<Container>, Option<Box<Container>>),
 }
 
 impl EvidenceSink {
@@ -100,9 +104,19 @@ impl EvidenceSink {
         let set = |key: &str| get(key).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
         match (set(DIR_SETTING), set(CONTAINER_SETTING)) {
             (Some(_), Some(_)) => Err(EvidenceConfigError::Both),
-            (None, Some(url)) => Ok(EvidenceSink::Container(Box::new(
-                Container::open(CONTAINER_SETTING, "Storage Blob Data Contributor", &url, &get).await?,
-            ))),
+            (None, Some(url)) => {
+                let evidence = Container::open(CONTAINER_SETTING, "Storage Blob Data Contributor", &url, &get).await?;
+                let overview = match set(OVERVIEW_SETTING) {
+                    Some(url) => Some(Box::new(
+                        Container::open(OVERVIEW_SETTING, "Storage Blob Data Contributor", &url, &get).await?,
+                    )),
+                    None => {
+                        tracing::warn!("{OVERVIEW_SETTING} is not set: the overview page is not written");
+                        None
+                    }
+                };
+                Ok(EvidenceSink::Container(Box::new(evidence), overview))
+            }
             (dir, None) => Ok(EvidenceSink::Folder(PathBuf::from(dir.unwrap_or_else(|| DEFAULT_DIR.into())))),
         }
     }
@@ -130,27 +144,41 @@ impl EvidenceSink {
         let container =
             Container::open_with(CONTAINER_SETTING, "Storage Blob Data Contributor", url, credential, transport)
                 .await?;
-        Ok(EvidenceSink::Container(Box::new(container)))
+        Ok(EvidenceSink::Container(Box::new(container), None))
     }
 
     /// Whether the overview page has never been written here (a folder without `index.html`).
     pub fn overview_missing(&self) -> bool {
         match self {
             EvidenceSink::Folder(dir) => !dir.join("index.html").is_file(),
-            EvidenceSink::Container(_) => false,
+            EvidenceSink::Container(..) => false,
         }
     }
 
-    /// Writes the overview page across plans; a failure is logged. The overview changes with every run, so it
-    /// cannot go to the evidence container (written once, immutable): on Blob it is not written yet (infra's
-    /// `drill-overview` container is meant for it).
-    pub fn write_overview(&self, overview: &restore_evidence::overview::Overview) {
+    /// Writes the overview page across plans (`index.html` and its data `index.json`); a failure is logged. The
+    /// overview changes with every run, so on Blob it goes to its own container, replaced each time, never to the
+    /// immutable evidence container.
+    pub async fn write_overview(&self, overview: &restore_evidence::overview::Overview) {
         match self {
             EvidenceSink::Folder(dir) => match restore_evidence::store::write_overview(dir, overview) {
                 Ok(page) => tracing::info!(page = %page.display(), "drill overview written"),
                 Err(e) => tracing::error!(error = %e, "drill overview not written"),
             },
-            EvidenceSink::Container(_) => tracing::debug!("drill overview: not written to Blob Storage yet"),
+            EvidenceSink::Container(_, Some(container)) => {
+                for (name, bytes) in restore_evidence::store::overview_documents(overview) {
+                    let options = BlobClientUploadOptions {
+                        blob_content_type: Some(content_type(name).into()),
+                        ..Default::default()
+                    };
+                    let blob = container.client.blob_client(name);
+                    if let Err(e) = blob.upload(RequestContent::from(bytes), Some(options)).await {
+                        tracing::error!(blob = name, error = %container.explain(&e), "drill overview not written");
+                        return;
+                    }
+                }
+                tracing::info!(container = %container.url, "drill overview written");
+            }
+            EvidenceSink::Container(_, None) => {}
         }
     }
 
@@ -160,7 +188,7 @@ impl EvidenceSink {
             EvidenceSink::Folder(dir) => restore_evidence::store::write_run(dir, pack)
                 .map(|page| Written { page: page.display().to_string(), already_there: 0 })
                 .map_err(EvidenceError::Folder),
-            EvidenceSink::Container(container) => {
+            EvidenceSink::Container(container, _) => {
                 let documents = restore_evidence::store::run_documents(pack).map_err(EvidenceError::Name)?;
                 let mut already_there = 0;
                 let mut page = String::new();

@@ -247,7 +247,7 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
     // The overview page changes only when a run did; written then (and once, if it is not there yet).
     let overview = restore_evidence::overview::Overview { generated_at: now.into(), plans: overview };
     if dirty || app.evidence.overview_missing() {
-        app.evidence.write_overview(&overview);
+        app.evidence.write_overview(&overview).await;
     }
     if let Err(e) = sweep(&app, now).await {
         tracing::warn!(error = %e, "sandbox sweep failed; tried again next tick");

@@ -70,11 +70,21 @@ pub fn write_run(dir: &Path, pack: &EvidencePack) -> Result<PathBuf, WriteError>
     write(dir, &page, &html)
 }
 
+/// The overview's documents, named: its data `index.json` first, then the page `index.html` (what the folder and
+/// the Blob writer both store).
+pub fn overview_documents(overview: &Overview) -> [(&'static str, Vec<u8>); 2] {
+    // An Overview is plain data with string keys: serialising it cannot fail.
+    let body = serde_json::to_vec_pretty(overview).unwrap_or_default();
+    [("index.json", body), ("index.html", overview::render(overview).into_bytes())]
+}
+
 /// Writes the overview page and its data under `dir`; returns the page's path.
 pub fn write_overview(dir: &Path, overview: &Overview) -> Result<PathBuf, WriteError> {
-    let body = serde_json::to_vec_pretty(overview).unwrap_or_default();
-    write(dir, "index.json", &body)?;
-    write(dir, "index.html", overview::render(overview).as_bytes())
+    let mut page = PathBuf::new();
+    for (name, bytes) in overview_documents(overview) {
+        page = write(dir, name, &bytes)?;
+    }
+    Ok(page)
 }
 
 #[cfg(test)]

@@ -177,6 +177,8 @@ pub async fn configure_blob(stack: &mut Stack, plans: &[(&str, &Value)]) -> (Str
     }
     stack.set("RESTORE_DRILL_PLANS_CONTAINER_URL", &plans_url);
     stack.set("RESTORE_DRILL_EVIDENCE_CONTAINER_URL", &evidence_url);
+    let overview_url = blob_container(stack, "drill-overview").await;
+    stack.set("RESTORE_DRILL_OVERVIEW_CONTAINER_URL", &overview_url);
     stack.set("RESTORE_JOB_POLL_SECONDS", "0.2");
     stack.set("RESTORE_JOB_POLL_MAX_SECONDS", "1");
     (plans_url, evidence_url)
