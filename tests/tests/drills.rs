@@ -244,3 +244,35 @@ async fn a_run_asked_for_with_restorectl_now_is_started_once_by_the_function_and
     let runs = status["plans"][0]["runs"].as_array().expect("runs");
     assert!(runs.iter().any(|r| r["runId"] == run_id.as_str() && r["outcome"] == "Passed"), "{status:#}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evidence_that_could_not_be_written_is_written_on_a_later_tick_and_the_result_goes_once() {
+    let mut stack = Stack::start().await;
+    let plan = plan();
+    let (_, evidence) = drills::configure(&mut stack, &[("e2e-disk", &plan)]);
+    // A file where the runs folder should be: the first write of the report fails.
+    std::fs::create_dir_all(&evidence).unwrap();
+    std::fs::write(evidence.join("runs"), b"in the way").unwrap();
+    let drills_fn = stack.worker("drills").await;
+    let intake = stack.intake().await;
+    let (_tracker, _ticking) = stack.ticking_tracker().await;
+    let (results, _) = drills::run_until_results(&stack, &drills_fn, &intake, 1).await;
+    let run_id = results[0]["runId"].as_str().unwrap().to_string();
+    assert_eq!(results[0]["outcome"], "Passed");
+    assert!(!evidence.join("runs").is_dir(), "the first write failed");
+
+    // The disk frees up: the next tick writes the evidence, and does not send the result again.
+    std::fs::remove_file(evidence.join("runs")).unwrap();
+    let next = drills::tick(&drills_fn).await;
+    assert!(next.results.is_empty() && next.requests.is_empty(), "the result went once: {:#?}", next.results);
+    let pack = evidence.join("runs").join(format!("{run_id}.json"));
+    assert!(
+        pack.is_file() && evidence.join("runs").join(format!("{run_id}.html")).is_file(),
+        "written on a later tick"
+    );
+    let written = std::fs::read(&pack).unwrap();
+    // Once written it is not written again.
+    let after = drills::tick(&drills_fn).await;
+    assert!(after.results.is_empty());
+    assert_eq!(std::fs::read(&pack).unwrap(), written);
+}

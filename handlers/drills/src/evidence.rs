@@ -123,12 +123,16 @@ impl EvidenceSink {
 
     /// Writes the evidence of an ended run; a failure is logged, not returned: the drill result message still
     /// goes out, and the result (in the state store and on the queue) is the record of the run.
-    pub async fn write(&self, run: &DrillRun, result: &DrillResult) {
+    pub async fn write(&self, run: &DrillRun, result: &DrillResult) -> bool {
         match self.write_run(&pack(run, result)).await {
             Ok(w) => {
-                tracing::info!(run_id = %run.run_id, page = %w.page, already_there = w.already_there, "drill report written")
+                tracing::info!(run_id = %run.run_id, page = %w.page, already_there = w.already_there, "drill report written");
+                true
             }
-            Err(e) => tracing::error!(run_id = %run.run_id, error = %e, "drill report not written"),
+            Err(e) => {
+                tracing::error!(run_id = %run.run_id, error = %e, "drill report not written; tried again next tick");
+                false
+            }
         }
     }
 
@@ -261,7 +265,10 @@ pub fn pack(run: &DrillRun, result: &DrillResult) -> EvidencePack {
                 .collect(),
         })
         .collect();
-    EvidencePack::new(restore_contract::Timestamp::from(OffsetDateTime::now_utc()), result.clone(), items)
+    // Dated by the run's end, not by the write: a write tried again produces the same bytes, which the immutable
+    // container accepts as already written.
+    let generated_at = run.ended_at.unwrap_or_else(|| restore_contract::Timestamp::from(OffsetDateTime::now_utc()));
+    EvidencePack::new(generated_at, result.clone(), items)
 }
 
 #[cfg(test)]

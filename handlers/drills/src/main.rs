@@ -192,6 +192,11 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
             }
             let Ok(mut run) = serde_json::from_value::<DrillRun>(doc.body.clone()) else { continue };
             if run.ended() {
+                // What ending it still owes (after a crash, or a failed evidence write) is done again.
+                if run.result_sent_at.is_none() || run.evidence_written_at.is_none() {
+                    results.extend(finish(&app, &mut run, doc, now).await);
+                    dirty = true;
+                }
                 seen.push(Occurrence::Run(Box::new(run)));
                 continue;
             }
@@ -214,29 +219,25 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
                 seen.push(Occurrence::Run(Box::new(run)));
                 continue;
             }
+            if run.ended() {
+                // The result is fixed now, against the history before this run, and stored with the ended run.
+                let (history, _) = load_history(app.store.as_ref(), &run.plan.name).await.map_err(store_error)?;
+                run.final_result = Some(run.result(|item| history.rtos(item)));
+            }
             let body = serde_json::to_value(&run).map_err(|e| HandlerError::msg(e.to_string()))?;
-            match app.store.put_document(&Document { body, ..doc }).await {
-                Ok(_) => dirty = true,
+            let stored = match app.store.put_document(&Document { body, ..doc }).await {
+                Ok(stored) => stored,
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(e) => return Err(store_error(e)),
-            }
+            };
+            dirty = true;
             if let Some(signal) = stuck {
                 Event::Signal { plan: &run.plan.name, run_id: &run.run_id, signal: &signal }.emit();
                 let result = DrillResult::signal_only(&run.plan.name, &run.run_id, run.scheduled_at, signal);
                 results.push(serde_json::to_string(&result).map_err(|e| HandlerError::msg(e.to_string()))?);
             }
             if run.ended() {
-                let history = load_history(app.store.as_ref(), &run.plan.name).await.map_err(store_error)?;
-                let result = run.result(|item| history.0.rtos(item));
-                fold_into_history(app.store.as_ref(), &run.plan.name, &result).await;
-                if let Some(outcome) = result.outcome {
-                    Event::RunEnded { plan: &run.plan.name, run_id: &run.run_id, outcome }.emit();
-                }
-                for s in &result.signals {
-                    Event::Signal { plan: &run.plan.name, run_id: &run.run_id, signal: s }.emit();
-                }
-                app.evidence.write(&run, &result).await;
-                results.push(serde_json::to_string(&result).map_err(|e| HandlerError::msg(e.to_string()))?);
+                results.extend(finish(&app, &mut run, stored, now).await);
             }
             seen.push(Occurrence::Run(Box::new(run)));
         }
@@ -292,6 +293,37 @@ async fn sweep(app: &App, now: OffsetDateTime) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// What an ended run owes, done once each and recorded on the run (stored ended, with its fixed result, before
+/// any of it): the plan's history (folded in once, by run id), the events and the result message (handed to the
+/// output binding; again on the next tick if a crash came first), and the evidence (written again until it is:
+/// the same bytes, which the immutable container accepts). Returns the result message to send, if it is owed.
+async fn finish(app: &App, run: &mut DrillRun, stored: Document, now: OffsetDateTime) -> Option<String> {
+    let result = run.final_result.clone().unwrap_or_else(|| run.result(|_| Vec::new()));
+    fold_into_history(app.store.as_ref(), &run.plan.name, &result).await;
+    let mut message = None;
+    if run.result_sent_at.is_none() {
+        if let Some(outcome) = result.outcome {
+            Event::RunEnded { plan: &run.plan.name, run_id: &run.run_id, outcome }.emit();
+        }
+        for s in &result.signals {
+            Event::Signal { plan: &run.plan.name, run_id: &run.run_id, signal: s }.emit();
+        }
+        message = serde_json::to_string(&result).ok();
+        run.result_sent_at = message.as_ref().map(|_| now.into());
+    }
+    if run.evidence_written_at.is_none() && app.evidence.write(run, &result).await {
+        run.evidence_written_at = Some(now.into());
+    }
+    if let Ok(body) = serde_json::to_value(&*run)
+        && let Err(e) = app.store.put_document(&Document { body, ..stored }).await
+    {
+        // Done again next tick: the history ignores a run it holds, the evidence finds its own bytes, and the
+        // message goes once more (consumers dedupe on the run id).
+        tracing::warn!(run_id = %run.run_id, error = %e, "what the ended run owed is done but not recorded");
+    }
+    message
 }
 
 /// The id of a run among `occurrences` (other than `except`) that has started and not ended, if any.

@@ -45,6 +45,17 @@ pub struct DrillRun {
     /// When the run was reported stuck (past its completion window, not ended): reported once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stuck_reported_at: Option<Timestamp>,
+    /// The result, fixed when the run ended (against the history before this run), so that whatever is done
+    /// again after a crash or a failed write (the message, the evidence) is the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_result: Option<DrillResult>,
+    /// When the result message was handed to the output binding; absent: handed again on the next tick.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_sent_at: Option<Timestamp>,
+    /// When its report page and evidence pack were written; absent after an ended run's write failed (tried
+    /// again on later ticks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence_written_at: Option<Timestamp>,
 }
 
 /// A selected item's last passing drill when the run started.
@@ -193,6 +204,9 @@ impl DrillRun {
             items,
             coverage: Vec::new(),
             stuck_reported_at: None,
+            final_result: None,
+            result_sent_at: None,
+            evidence_written_at: None,
         }
     }
 
