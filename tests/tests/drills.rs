@@ -240,6 +240,13 @@ async fn a_run_asked_for_with_restorectl_now_is_started_once_by_the_function_and
     // Asked again for the same run id (a repeated command within the second, or a retried write): no second run.
     let again = drills::tick(&drills).await;
     assert!(again.requests.is_empty() && again.results.is_empty());
+    let progress = restorectl(&["--json", "drills", "status", &run_id, "--watch"]);
+    assert_eq!(
+        (progress["ended"].as_bool(), progress["outcome"].as_str()),
+        (Some(true), Some("Passed")),
+        "{progress:#}"
+    );
+    assert_eq!(progress["steps"], progress["of"], "every item's steps done: {progress:#}");
     let status = restorectl(&["--json", "drills", "status", &file]);
     let runs = status["plans"][0]["runs"].as_array().expect("runs");
     assert!(runs.iter().any(|r| r["runId"] == run_id.as_str() && r["outcome"] == "Passed"), "{status:#}");

@@ -5,6 +5,7 @@
 //! * `report RUN | --overview [--dir DIR] [--open]`: the path of a run's report page (or the overview) in the
 //!   evidence folder, checked to exist; `--open` opens it with the desktop's handler; `--json` prints the
 //!   evidence pack (or the overview's data).
+//! * `status RUN [--watch]`: one run's live progress, a bar over its items' steps ([`progress`]).
 //! * `status PLAN… [--sqlite PATH | --blob-container-url URL]`: from the state store the drill function writes,
 //!   each plan's recent runs (open with their items' phases, ended with their outcome, missed), its next run, and
 //!   its history per item (last drill, last pass, last RTOs). Exit 1 when a plan does not validate.
@@ -15,6 +16,7 @@
 //! * `run PLAN --now`: asks for a run outside the schedule; the drill function starts it ([`run`]).
 
 mod history;
+mod progress;
 mod run;
 mod sweep;
 
@@ -56,9 +58,13 @@ enum DrillsCommand {
 /// Flags of `restorectl drills status` and `restorectl drills list`.
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    /// Plan files (JSON), as the drill function reads them.
-    #[arg(value_name = "PLAN", required = true)]
+    /// Plan files (JSON), as the drill function reads them; or, for `status`, one run id
+    /// (`<plan>.<YYYYMMDDTHHMMSSZ>`) to show that run's progress.
+    #[arg(value_name = "PLAN|RUN", required = true)]
     plans: Vec<PathBuf>,
+    /// With a run id: follow the run, redrawing its progress bar, until it ends.
+    #[arg(long)]
+    watch: bool,
     #[command(flatten)]
     policy: PolicyArgs,
     #[command(flatten)]
@@ -255,6 +261,12 @@ fn service(StoreFailure(message): StoreFailure) -> ExitCode {
 }
 
 async fn status(args: StatusArgs, json: bool) -> Result<ExitCode, String> {
+    if let [one] = args.plans.as_slice()
+        && let Some(run_id) = one.to_str().filter(|t| progress::is_run_id(t))
+    {
+        let store = args.store.open().await?;
+        return progress::show(store.as_ref(), run_id, args.watch, json).await;
+    }
     let (policy, _) = args.policy.load()?;
     let store = args.store.open().await?;
     let now = time::OffsetDateTime::now_utc();
