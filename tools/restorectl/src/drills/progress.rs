@@ -53,7 +53,7 @@ pub fn progress(run: &DrillRun) -> Value {
 /// A text bar of `done` out of `total`, 30 characters wide.
 pub fn bar(done: usize, total: usize) -> String {
     let width = 30;
-    let filled = if total == 0 { width } else { done * width / total };
+    let filled = (done * width).checked_div(total).unwrap_or(width).min(width);
     format!("[{}{}] {done}/{total}", "#".repeat(filled), "-".repeat(width - filled))
 }
 
