@@ -20,10 +20,9 @@
 //! looked at for their completion window plus a day; a function that stopped ticking longer than that is the
 //! heartbeat alert's to report.
 
-mod seams;
-
 use restore_drills_app::evidence::EvidenceSink;
 use restore_drills_app::plans::{self, PlanSource};
+use restore_drills_app::seams;
 use restore_workflow::startup::StartupError;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};

@@ -16,6 +16,7 @@
 //! * `run PLAN --now`: asks for a run outside the schedule; the drill function starts it ([`run`]).
 
 mod history;
+mod online;
 mod progress;
 mod run;
 mod sweep;
@@ -80,6 +81,10 @@ pub struct ValidatePlanArgs {
     /// How many upcoming runs to show per plan.
     #[arg(long, default_value_t = 3)]
     next: usize,
+    /// Also resolve the selection, the cost guard and the preflight against Azure (reads only; the ARM settings
+    /// as for `submit`), exactly as a run starting now would.
+    #[arg(long)]
+    online: bool,
     #[command(flatten)]
     policy: PolicyArgs,
 }
@@ -104,7 +109,7 @@ pub struct ReportArgs {
 /// Runs `drills`.
 pub async fn run(args: DrillsArgs, json: bool) -> Result<ExitCode, String> {
     match args.command {
-        DrillsCommand::Validate(a) => validate(a, json),
+        DrillsCommand::Validate(a) => validate(a, json).await,
         DrillsCommand::Report(a) => report(a, json),
         DrillsCommand::Status(a) => status(a, json).await,
         DrillsCommand::List(a) => list(a, json).await,
@@ -379,8 +384,15 @@ async fn list(args: StatusArgs, json: bool) -> Result<ExitCode, String> {
     Ok(if all_valid { ExitCode::SUCCESS } else { ExitCode::from(exit::NO) })
 }
 
-fn validate(args: ValidatePlanArgs, json: bool) -> Result<ExitCode, String> {
+async fn validate(args: ValidatePlanArgs, json: bool) -> Result<ExitCode, String> {
     let (policy, policy_source) = args.policy.load()?;
+    // Online: the drill function's own Azure side, read-only (no staging reader: nothing is deleted).
+    let azure = if args.online {
+        let (client, _) = restore_engine::config::client_from_env(true).map_err(|e| format!("ARM client: {e}"))?;
+        Some(restore_drills_app::seams::ArmDrillAzure { client, staging: None })
+    } else {
+        None
+    };
     let now = time::OffsetDateTime::now_utc();
     let mut all_valid = true;
     let mut out = Vec::new();
@@ -397,7 +409,13 @@ fn validate(args: ValidatePlanArgs, json: bool) -> Result<ExitCode, String> {
                         |o| json!({"runId": o.run_id, "at": restore_contract::Timestamp::from(o.at), "local": o.local}),
                     )
                     .collect();
-                json!({"file": file.display().to_string(), "valid": true, "plan": plan.plan().name, "nextRuns": next})
+                let mut v = json!({"file": file.display().to_string(), "valid": true, "plan": plan.plan().name, "nextRuns": next});
+                if let Some(azure) = &azure {
+                    let online = online::check(plan.plan(), &policy.allowed_vaults, azure).await?;
+                    all_valid &= online["ok"] == true;
+                    v["online"] = online;
+                }
+                v
             }
             Err(e) => {
                 all_valid = false;
@@ -428,6 +446,9 @@ fn text(v: &Value) -> String {
             let at = r["at"].as_str().unwrap_or_default();
             let local = r["local"].as_str().unwrap_or_default();
             t.push_str(&format!("  next run {at} (local {local})\n"));
+        }
+        if v.get("online").is_some() {
+            t.push_str(&online::text(&v["online"]));
         }
         t
     } else {

@@ -435,3 +435,42 @@ fn sweep_without_sandbox_groups_is_a_configuration_error() {
 fn policy() -> restore_contract::Policy {
     restore_contract::Policy::from_settings(Some(at(POLICY).to_str().unwrap()), None).unwrap()
 }
+
+/// `drills validate --online` against the emulator's example world: the explicit-item plan resolves to its disk
+/// and passes; the tag plan (no source carries `tier=1` there) resolves to nothing and exits 1, saying so; nothing
+/// is written to Azure either way.
+#[tokio::test]
+async fn validate_online_resolves_the_selection_and_cost_guard_against_azure() {
+    use backup_emulator::scenario::Scenario;
+    use backup_emulator::{Emulator, EmulatorConfig};
+    let scenario = Scenario::load(&at("examples/scenario.json")).unwrap();
+    let emulator = Emulator::start(EmulatorConfig::new(scenario)).await.unwrap();
+    let validate = |plan: &str| {
+        let mut command = restorectl(strings(&["--json", "drills", "validate", "--online", "--policy", POLICY]));
+        command.arg(at(plan));
+        command.envs(emulator.app_settings());
+        async move { common::Run::from(tokio::process::Command::from(command).output().await.unwrap()) }
+    };
+    let items = validate("examples/drills/items-nightly-disk.json").await;
+    assert_eq!(items.code, 0, "{items:?}");
+    let online = &items.json()["plans"][0]["online"];
+    assert_eq!(online["ok"], true, "{online:#}");
+    let restoring: Vec<&str> =
+        online["restoring"].as_array().unwrap().iter().map(|i| i["item"].as_str().unwrap()).collect();
+    assert_eq!(restoring.len(), 1, "{online:#}");
+    assert!(restoring[0].ends_with("/backupInstances/app-data-01-bi"), "{online:#}");
+    assert!(online["costGuard"]["diskGiB"].as_u64().unwrap() > 0, "{online:#}");
+
+    let tags = validate("examples/drills/tags-monthly-coverage.json").await;
+    assert_eq!(tags.code, 1, "{tags:?}");
+    let online = &tags.json()["plans"][0]["online"];
+    assert_eq!(
+        (online["ok"].as_bool(), online["restoring"].as_array().map(Vec::len)),
+        (Some(false), Some(0)),
+        "{online:#}"
+    );
+    assert!(online["candidates"].as_u64().unwrap() >= 2, "both allowed vaults listed: {online:#}");
+
+    let writes: Vec<String> = emulator.counts().keys().filter(|k| !k.ends_with(" GET")).cloned().collect();
+    assert!(writes.is_empty(), "no Azure write: {writes:?}");
+}
