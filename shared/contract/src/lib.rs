@@ -16,6 +16,7 @@
 pub mod alert;
 pub mod incoming;
 pub mod policy;
+pub mod reason;
 pub mod request;
 pub mod result;
 pub mod schema;
@@ -24,6 +25,7 @@ pub mod timestamp;
 pub use alert::{AlertOutcome, AlertRule, CommonAlert, map_alert};
 pub use incoming::{Incoming, classify, classify_with_limit};
 pub use policy::{Policy, PolicyError, PolicyRefusal, PolicyRule};
+pub use reason::ReasonCode;
 pub use request::{RequestError, RequestErrorKind, RestoreRequest, parse_request, parse_request_with_limit};
 pub use result::{RestoreResult, ResultStatus};
 pub use timestamp::Timestamp;

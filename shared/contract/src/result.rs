@@ -4,6 +4,7 @@
 //! Service Bus redelivers): consumers dedupe on `requestId` + `status`. An `Accepted` result may precede the
 //! terminal one; exactly one terminal status is reached per request.
 
+use crate::reason::ReasonCode;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -116,8 +117,8 @@ impl ResultStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Reason {
-    /// Stable code: `request.*` (contract), `policy.*` (policy), `azure.*` or `intake.*`.
-    pub code: String,
+    /// Stable code: `request.*` (contract), `policy.*` (policy), one of the product's own, or Azure's.
+    pub code: ReasonCode,
     /// JSON path of the offending request field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
@@ -134,7 +135,7 @@ pub struct Reason {
 impl From<&RequestError> for Reason {
     fn from(e: &RequestError) -> Self {
         Reason {
-            code: e.code().to_string(),
+            code: ReasonCode::Request(e.code().to_string()),
             field: e.field.clone(),
             rule: e.rule.map(str::to_string),
             message: e.message.clone(),

@@ -24,6 +24,7 @@ use std::time::Duration;
 use restore_contract::alert::rules::alert_request_id;
 use restore_contract::alert::{AlertOutcome, map_alert};
 use restore_contract::policy::Policy;
+use restore_contract::reason::ReasonCode;
 use restore_contract::request::{RecoveryPointChoice, RestoreRequest};
 use restore_contract::result::{Reason as ResultReason, RestoreResult, ResultStatus, Validation};
 use restore_contract::{Incoming, RequestError, classify_with_limit};
@@ -39,7 +40,7 @@ use crate::azure::{Prepared, Verdict, prepare, trigger, validate};
 use crate::clock::{Clock, SystemClock};
 use crate::plan::{AzureCall, Plan, PlanError, plan};
 use crate::reconcile::{Reconciled, reconcile};
-use crate::results::{result_for, with_azure_error};
+use crate::results::{result_for, stored_reason, with_azure_error};
 use crate::slots;
 
 /// Intake settings (app settings in docs/configuration.md).
@@ -464,7 +465,7 @@ impl Intake {
         record.delivery_count_seen = delivery.delivery_count;
         if let Some(reason) = refusal {
             record.state = State::Rejected;
-            record.reason = Some(Reason { code: reason.code.clone(), message: reason.message.clone() });
+            record.reason = Some(stored_reason(&reason.code, &reason.message));
             let mut result = result_for(&record, ResultStatus::Rejected);
             result.reason = Some(reason);
             record.result = serde_json::to_value(&result).ok();
@@ -681,7 +682,7 @@ impl Intake {
             Err(PlanError::Transient(e)) => return Err(e.into()),
         };
         if let Verdict::Refused(error) = &verdict {
-            let (code, message) = (error.code.clone(), error.message.clone());
+            let (code, message) = (ReasonCode::azure(error.code.clone()), error.message.clone());
             return self.finish_rejected(record, code, message, Some(error)).await;
         }
         if request.options.validate_only {
@@ -814,8 +815,8 @@ impl Intake {
         match TriggerFailure::of(&error) {
             TriggerFailure::Refused(e) => {
                 // Azure refused the restore itself: it did not start.
-                let (code, message) = (e.code.clone(), e.message.clone());
-                self.finish(record, State::Failed, Some(Reason { code, message }), Some(&e)).await
+                let reason = stored_reason(&ReasonCode::azure(e.code.clone()), &e.message);
+                self.finish(record, State::Failed, Some(reason), Some(&e)).await
             }
             TriggerFailure::NotStarted { wait } => {
                 // Nothing started: step back so the next attempt plans (re-checking policy, deadline and the
@@ -843,7 +844,7 @@ impl Intake {
                         r.state = State::Accepted;
                         r.triggered_at = Some(now);
                         r.next_poll_at = Some(now + self.settings.first_poll);
-                        r.reason = Some(Reason { code: "UnsafeOperationUrl".into(), message: error.to_string() });
+                        r.reason = Some(stored_reason(&ReasonCode::UnsafeOperationUrl, &error.to_string()));
                     })
                     .await?;
                 self.accepted(stored).await
@@ -861,7 +862,7 @@ impl Intake {
                 .finish(
                     record,
                     State::NeedsAttention,
-                    Some(Reason { code: "UnreadableWriteAhead".into(), message: reason.into() }),
+                    Some(stored_reason(&ReasonCode::UnreadableWriteAhead, reason)),
                     None,
                 )
                 .await;
@@ -903,7 +904,7 @@ impl Intake {
                         .finish(
                             record,
                             State::NeedsAttention,
-                            Some(Reason { code: "AmbiguousWriteAhead".into(), message: why }),
+                            Some(stored_reason(&ReasonCode::AmbiguousWriteAhead, &why)),
                             None,
                         )
                         .await;
@@ -947,7 +948,7 @@ impl Intake {
                 "Azure started a second restore for this request ({job}) after another delivery took it over; check both jobs: {}",
                 fresh.extra_jobs.join(", ")
             );
-            let reason = Reason { code: "ExtraRestoreStarted".into(), message };
+            let reason = stored_reason(&ReasonCode::ExtraRestoreStarted, &message);
             if !fresh.state.is_terminal() {
                 fresh.state = State::NeedsAttention;
             }
@@ -971,11 +972,11 @@ impl Intake {
     async fn finish_rejected(
         &self,
         record: Record,
-        code: String,
+        code: ReasonCode,
         message: String,
         azure: Option<&AzureError>,
     ) -> Result<Vec<RestoreResult>, Stop> {
-        self.finish(record, State::Rejected, Some(Reason { code, message }), azure).await
+        self.finish(record, State::Rejected, Some(stored_reason(&code, &message)), azure).await
     }
 
     async fn finish_rejected_with(
@@ -984,7 +985,7 @@ impl Intake {
         reason: ResultReason,
         azure: Option<&AzureError>,
     ) -> Result<Vec<RestoreResult>, Stop> {
-        let stored_reason = Reason { code: reason.code.clone(), message: reason.message.clone() };
+        let stored_reason = stored_reason(&reason.code, &reason.message);
         let mut result = result_for(&preview(&record, State::Rejected, Some(&stored_reason)), ResultStatus::Rejected);
         result.reason = Some(reason);
         if let Some(e) = azure {
@@ -999,7 +1000,7 @@ impl Intake {
         planned: &Plan,
         verdict: &Verdict,
     ) -> Result<Vec<RestoreResult>, Stop> {
-        let reason = Reason { code: "ValidateOnly".into(), message: "validated; nothing was triggered".into() };
+        let reason = stored_reason(&ReasonCode::ValidateOnly, "validated; nothing was triggered");
         let mut result = result_for(&preview(&record, State::Succeeded, Some(&reason)), ResultStatus::Validated);
         result.validation = Some(Validation {
             policy_passed: true,
@@ -1067,11 +1068,11 @@ impl Intake {
             return Err(Stop::Busy("another delivery owns the request".into()));
         }
         let (state, code) = match fresh.state {
-            State::Triggering => (State::NeedsAttention, "UndecidedWriteAhead"),
-            _ => (State::Failed, "TransientFailuresExhausted"),
+            State::Triggering => (State::NeedsAttention, ReasonCode::UndecidedWriteAhead),
+            _ => (State::Failed, ReasonCode::TransientFailuresExhausted),
         };
         let message = format!("gave up after {} deliveries: {why}", self.settings.max_delivery_count);
-        self.finish(fresh, state, Some(Reason { code: code.into(), message }), None).await
+        self.finish(fresh, state, Some(stored_reason(&code, &message)), None).await
     }
 
     /// A message that is not a valid request: record it (so a redelivery answers the same) and answer Rejected.
@@ -1089,7 +1090,7 @@ impl Intake {
         }
         let mut record = Record::received(&request_id, "unknown", "", "", Value::Null, self.now());
         record.state = State::Rejected;
-        record.reason = Some(Reason { code: error.code().to_string(), message: error.message.clone() });
+        record.reason = Some(stored_reason(&ReasonCode::Request(error.code().to_string()), &error.message));
         record.result = serde_json::to_value(&result).ok();
         record.result_published = true;
         record.delivery_count_seen = delivery.delivery_count;
@@ -1108,20 +1109,20 @@ impl Intake {
     ) -> Result<Vec<RestoreResult>, Stop> {
         let (code, message) = match outcome {
             AlertOutcome::Resolved { alert_id } => {
-                ("AlertResolved".to_string(), format!("alert {alert_id} resolved; nothing to restore"))
+                (ReasonCode::AlertResolved, format!("alert {alert_id} resolved; nothing to restore"))
             }
-            AlertOutcome::Unmatched { why } => ("AlertUnmatched".into(), format!("no alert rule matched: {why}")),
+            AlertOutcome::Unmatched { why } => (ReasonCode::AlertUnmatched, format!("no alert rule matched: {why}")),
             AlertOutcome::RuleFailed { rule, why } => {
-                ("AlertRuleFailed".into(), format!("alert rule '{rule}' matched but cannot build a restore: {why}"))
+                (ReasonCode::AlertRuleFailed, format!("alert rule '{rule}' matched but cannot build a restore: {why}"))
             }
             AlertOutcome::Restore(_) => unreachable!("restores are handled by the caller"),
         };
         // A resolved alert has the same alert id as its fired alert; keep it apart so it cannot shadow it.
-        let suffix = if code == "AlertResolved" { "-resolved" } else { "" };
+        let suffix = if code == ReasonCode::AlertResolved { "-resolved" } else { "" };
         let request_id = format!("{}{suffix}", alert_request_id(alert_id));
         let mut record = Record::received(&request_id, "alert", "", "", Value::Null, self.now());
         record.state = State::Rejected;
-        record.reason = Some(Reason { code: code.clone(), message: message.clone() });
+        record.reason = Some(stored_reason(&code, &message));
         let mut result = result_for(&record, ResultStatus::Rejected);
         result.reason = Some(ResultReason { code, field: None, rule: None, message, fix: None });
         record.result = serde_json::to_value(&result).ok();
@@ -1206,7 +1207,7 @@ fn id_reused(record: &Record, request: &RestoreRequest) -> Option<RestoreResult>
     );
     let mut result = RestoreResult::rejected(record.request_id.clone(), &error);
     if let Some(reason) = result.reason.as_mut() {
-        reason.code = "request.idReused".into();
+        reason.code = ReasonCode::Request("request.idReused".into());
     }
     Some(result)
 }
@@ -1244,8 +1245,8 @@ fn stored_result(record: &Record) -> Option<RestoreResult> {
 /// Deadlines and point-in-time choices that cannot be met (the contract has no clock; this is where "now" is).
 /// Shared with `restorectl validate`, so a person at a terminal gets the intake's own answer.
 pub fn time_problem(request: &RestoreRequest, now: OffsetDateTime) -> Option<ResultReason> {
-    let reason = |code: &str, field: &str, message: String, fix: &str| ResultReason {
-        code: code.into(),
+    let reason = |code: ReasonCode, field: &str, message: String, fix: &str| ResultReason {
+        code,
         field: Some(field.into()),
         rule: None,
         message,
@@ -1255,7 +1256,7 @@ pub fn time_problem(request: &RestoreRequest, now: OffsetDateTime) -> Option<Res
         && deadline.get() <= now
     {
         return Some(reason(
-            "DeadlinePassed",
+            ReasonCode::DeadlinePassed,
             "options.deadline",
             format!("options.deadline {} has already passed", deadline.get()),
             "give a deadline in the future, or leave it out",
@@ -1265,7 +1266,7 @@ pub fn time_problem(request: &RestoreRequest, now: OffsetDateTime) -> Option<Res
         && time.get() > now + time::Duration::minutes(5)
     {
         return Some(reason(
-            "RecoveryPointTimeInFuture",
+            ReasonCode::RecoveryPointTimeInFuture,
             "recoveryPoint.time",
             format!("recoveryPoint.time {} is in the future; use {{\"choice\":\"latest\"}}", time.get()),
             "use a time in the past, or {\"choice\":\"latest\"}",

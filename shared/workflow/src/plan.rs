@@ -6,6 +6,7 @@
 //! `IaasVMRestoreRequest` per mode of seed 003, the backup instance of seed 004.
 
 use restore_contract::policy::Policy;
+use restore_contract::reason::ReasonCode;
 use restore_contract::request::{Operation, RecoveryPointChoice, RestoreRequest};
 use restore_engine::client::{ArmClient, CallError};
 use restore_engine::error::{AzureError, Retryability};
@@ -152,7 +153,7 @@ pub enum PlanError {
     #[error("{code}: {message}")]
     Rejected {
         /// Stable code (Azure's when Azure refused).
-        code: String,
+        code: ReasonCode,
         /// What is wrong and how to fix it.
         message: String,
     },
@@ -163,7 +164,7 @@ pub enum PlanError {
 
 impl From<NoUsableRecoveryPoint> for PlanError {
     fn from(e: NoUsableRecoveryPoint) -> Self {
-        PlanError::Rejected { code: "NoUsableRecoveryPoint".into(), message: e.to_string() }
+        PlanError::Rejected { code: ReasonCode::NoUsableRecoveryPoint, message: e.to_string() }
     }
 }
 
@@ -180,9 +181,9 @@ impl From<CallError> for PlanError {
                 } else {
                     format!(" ({})", recommended_action.join(" "))
                 };
-                PlanError::Rejected { code: code.clone(), message: format!("{message}{advice}") }
+                PlanError::Rejected { code: ReasonCode::azure(code.clone()), message: format!("{message}{advice}") }
             }
-            CallError::Unsafe(u) => PlanError::Rejected { code: "UnsafeUrl".into(), message: u.to_string() },
+            CallError::Unsafe(u) => PlanError::Rejected { code: ReasonCode::UnsafeUrl, message: u.to_string() },
             _ => PlanError::Transient(e),
         }
     }
@@ -199,7 +200,7 @@ fn choice(request: &RestoreRequest) -> PointChoice {
 fn region_of(what: &str, location: Option<&str>) -> Result<Region, PlanError> {
     let raw = location.unwrap_or_default();
     Region::parse(raw).map_err(|e| PlanError::Rejected {
-        code: "UnknownRegion".into(),
+        code: ReasonCode::UnknownRegion,
         message: format!("Azure reported no usable region for {what}: {e}"),
     })
 }
@@ -230,7 +231,7 @@ pub async fn plan(
                 op.target_resource_group_id.as_str()
             ))
             .map_err(|e| PlanError::Rejected {
-                code: "InvalidDiskName".into(),
+                code: ReasonCode::InvalidDiskName,
                 message: format!("the restored disk name {disk_name:?} is not usable: {e}; set operation.diskName"),
             })?;
             let body = AzureBackupRestoreRequest::RecoveryPointBased(AzureBackupRecoveryPointBasedRestoreRequest {
@@ -273,7 +274,7 @@ pub async fn plan(
             let disk = op.disk_id.name().to_string();
             let instance_id =
                 BackupInstanceId::parse(&format!("{}/backupInstances/{disk}", op.backup_vault_id.as_str()))
-                    .map_err(|e| PlanError::Rejected { code: "InvalidDiskName".into(), message: e.to_string() })?;
+                    .map_err(|e| PlanError::Rejected { code: ReasonCode::InvalidDiskName, message: e.to_string() })?;
             let body = ArmResource::new(BackupInstance {
                 object_type: "BackupInstance".into(),
                 friendly_name: Some(disk.clone()),
@@ -343,14 +344,14 @@ async fn plan_vm(
         .iaas_vm()
         .and_then(|vm| vm.source_resource_id.clone().or_else(|| vm.virtual_machine_id.clone()))
         .ok_or_else(|| PlanError::Rejected {
-            code: "NotAVirtualMachine".into(),
+            code: ReasonCode::NotAVirtualMachine,
             message: format!("{} is not an Azure VM protected item", item_id.as_str()),
         })?;
     let vault = client.rsv_vault(ctx, &item_id.vault()).await?;
     let primary = region_of("the Recovery Services vault", vault.location.as_deref())?;
     let region = if secondary {
         primary.paired().ok_or_else(|| PlanError::Rejected {
-            code: "NoPairedRegion".into(),
+            code: ReasonCode::NoPairedRegion,
             message: format!(
                 "the vault's region {primary} has no Azure region pair, so Cross Region Restore is not available"
             ),
@@ -361,7 +362,7 @@ async fn plan_vm(
     let points = client.rsv_recovery_points(ctx, item_id, None, secondary).await?;
     let chosen = select(&choice(request), &rsv_candidates(&points, now))?;
     let point = item_id.recovery_point(&chosen.id).map_err(|e| PlanError::Rejected {
-        code: "InvalidRecoveryPointId".into(),
+        code: ReasonCode::InvalidRecoveryPointId,
         message: format!("Azure listed recovery point {:?}, which is not a usable id: {e}", chosen.id),
     })?;
     let mut body = IaasVMRestoreRequest {

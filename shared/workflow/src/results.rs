@@ -1,5 +1,6 @@
 //! Restore results built from records, so the intake and the tracker answer the same way.
 
+use restore_contract::reason::ReasonCode;
 use restore_contract::request::OperationKind;
 use restore_contract::result::{AzureOutcome, Reason, RestoreResult, ResultStatus, Timings};
 use restore_contract::timestamp::Timestamp;
@@ -20,13 +21,19 @@ pub fn status_of(record: &Record) -> Option<ResultStatus> {
     })
 }
 
+/// The reason a record stores for `code`: the store keeps codes as their string form (it knows no contract), so
+/// every code is written through here from a [`ReasonCode`] and read back with [`ReasonCode::parse`].
+pub fn stored_reason(code: &ReasonCode, message: &str) -> restore_store::Reason {
+    restore_store::Reason { code: code.to_string(), message: message.to_string() }
+}
+
 /// The result for `record` in `status`, with its timings, job and reason.
 pub fn result_for(record: &Record, status: ResultStatus) -> RestoreResult {
     let mut result = RestoreResult::new(record.request_id.clone(), status);
     result.source_reference = record.source_reference.clone();
     result.kind = OperationKind::from_name(&record.kind);
     result.reason = record.reason.as_ref().map(|r| Reason {
-        code: r.code.clone(),
+        code: ReasonCode::parse(&r.code),
         field: None,
         rule: None,
         message: r.message.clone(),

@@ -14,6 +14,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use restore_contract::reason::ReasonCode;
 use restore_contract::request::RestoreRequest;
 use restore_contract::result::{RestoreResult, ResultStatus, TagFailure, Tagging};
 use restore_engine::budget::RequestKind;
@@ -22,14 +23,14 @@ use restore_engine::error::AzureError;
 use restore_engine::jobs::{JobStatus, JobView, StagingFiles};
 use restore_engine::lro::{PendingOperation, Step, step};
 use restore_models::arm_id::{ResourceGroupId, ResourceId};
-use restore_store::{ListFilter, Reason, Record, State, StateStore, StoreError, write};
+use restore_store::{ListFilter, Record, State, StateStore, StoreError, write};
 use time::OffsetDateTime;
 use tokio::sync::Semaphore;
 
 use crate::clock::{Clock, SystemClock};
 use crate::plan::AzureCall;
 use crate::reconcile::{Reconciled, reconcile};
-use crate::results::{result_for, status_of, with_azure_error};
+use crate::results::{result_for, status_of, stored_reason, with_azure_error};
 use crate::staging::{StagingError, StagingReader};
 
 /// Tracker settings (app settings in docs/configuration.md).
@@ -278,7 +279,11 @@ impl Tracker {
         let mut record = record;
         record.read_failures = record.read_failures.saturating_add(1);
         if record.read_failures >= self.settings.read_failure_limit {
-            let code = if record.state == State::Running { "JobUnreadable" } else { "OperationUnreadable" };
+            let code = if record.state == State::Running {
+                ReasonCode::JobUnreadable
+            } else {
+                ReasonCode::OperationUnreadable
+            };
             let message = format!(
                 "{} reads in a row failed; the last: {error}. The restore may still be running in Azure",
                 record.read_failures
@@ -305,7 +310,7 @@ impl Tracker {
             return Ok(Advance::Store(Box::new(end(
                 record,
                 State::TimedOut,
-                "DeadlinePassed",
+                ReasonCode::DeadlinePassed,
                 "the request's deadline passed before the restore ended (the Azure job may still finish)",
             ))));
         }
@@ -314,7 +319,7 @@ impl Tracker {
             State::Received | State::Planned => Ok(stored(end(
                 record,
                 State::Failed,
-                "IntakeStopped",
+                ReasonCode::IntakeStopped,
                 "the intake stopped before it triggered anything and the message did not come back; nothing was restored: submit the request again if it is still needed",
             ))),
             State::Triggering => self.reconcile_stale(record, now).await,
@@ -347,7 +352,7 @@ impl Tracker {
                     return Ok(Advance::Store(Box::new(end(
                         record,
                         State::TimedOut,
-                        "OperationTimedOut",
+                        ReasonCode::OperationTimedOut,
                         "Azure did not resolve the operation to a job in time",
                     ))));
                 }
@@ -368,17 +373,12 @@ impl Tracker {
                 Ok(Advance::Store(Box::new(record)))
             }
             // A protection change: the operation was the whole work.
-            Ok(Step::Succeeded { job_id: None }) => Ok(Advance::Store(Box::new(end(
-                record,
-                State::Succeeded,
-                "Completed",
-                "Azure completed the operation",
-            )))),
+            Ok(Step::Succeeded { job_id: None }) => Ok(Advance::Store(Box::new(ended(record, State::Succeeded)))),
             Ok(Step::Failed(error)) => Ok(Advance::Store(Box::new(fail(record, &error)))),
             Err(e @ CallError::Unsafe(_)) => Ok(Advance::Store(Box::new(end(
                 record,
                 State::NeedsAttention,
-                "OperationUnreadable",
+                ReasonCode::OperationUnreadable,
                 &format!("the operation cannot be followed: {e}"),
             )))),
             Err(e) => Err((Box::new(record), e)),
@@ -395,7 +395,7 @@ impl Tracker {
             return Ok(Advance::Store(Box::new(end(
                 record,
                 State::NeedsAttention,
-                "RecordIncomplete",
+                ReasonCode::RecordIncomplete,
                 "a running record without its call or job id",
             ))));
         };
@@ -422,7 +422,7 @@ impl Tracker {
                 return Ok(Advance::Store(Box::new(end(
                     record,
                     State::NeedsAttention,
-                    "JobUnreadable",
+                    ReasonCode::JobUnreadable,
                     &format!("job {job_id} cannot be read: {e}"),
                 ))));
             }
@@ -441,7 +441,7 @@ impl Tracker {
                 return Ok(Advance::Store(Box::new(end(
                     record,
                     State::TimedOut,
-                    "JobTimedOut",
+                    ReasonCode::JobTimedOut,
                     "the Azure job did not end in time (it may still finish)",
                 ))));
             }
@@ -486,17 +486,15 @@ impl Tracker {
         };
         record.operation = Some(serde_json::json!({ "job": job, "tagging": tagging }));
         Ok(Advance::Store(Box::new(match job.status {
-            JobStatus::Completed | JobStatus::CompletedWithWarnings => {
-                let note =
-                    if job.status == JobStatus::CompletedWithWarnings { "CompletedWithWarnings" } else { "Completed" };
-                let mut r = end(record, State::Succeeded, note, "the Azure job completed");
-                r.reason = None;
-                r
+            JobStatus::Completed | JobStatus::CompletedWithWarnings => ended(record, State::Succeeded),
+            JobStatus::Cancelled => {
+                end(record, State::Cancelled, ReasonCode::JobCancelled, "the Azure job was cancelled")
             }
-            JobStatus::Cancelled => end(record, State::Cancelled, "JobCancelled", "the Azure job was cancelled"),
             _ => match job.errors.first() {
                 Some(error) => fail(record, error),
-                None => end(record, State::Failed, "JobFailed", "the Azure job failed without an error detail"),
+                None => {
+                    end(record, State::Failed, ReasonCode::JobFailed, "the Azure job failed without an error detail")
+                }
             },
         })))
     }
@@ -575,7 +573,7 @@ impl Tracker {
             return Ok(stored(end(
                 record,
                 State::NeedsAttention,
-                "RecordIncomplete",
+                ReasonCode::RecordIncomplete,
                 "an accepted record without its call",
             )));
         };
@@ -589,10 +587,12 @@ impl Tracker {
             Ok(Reconciled::NotStarted) => Ok(stored(end(
                 record,
                 State::NeedsAttention,
-                "JobNotFound",
+                ReasonCode::JobNotFound,
                 "Azure accepted the restore but no job for it can be found",
             ))),
-            Ok(Reconciled::Ambiguous(why)) => Ok(stored(end(record, State::NeedsAttention, "AmbiguousJob", &why))),
+            Ok(Reconciled::Ambiguous(why)) => {
+                Ok(stored(end(record, State::NeedsAttention, ReasonCode::AmbiguousJob, &why)))
+            }
             Err(e) => Err((Box::new(record), e)),
         }
     }
@@ -605,7 +605,7 @@ impl Tracker {
             return Ok(stored(end(
                 record,
                 State::NeedsAttention,
-                "UnreadableWriteAhead",
+                ReasonCode::UnreadableWriteAhead,
                 "the write-ahead has no readable call",
             )));
         };
@@ -619,11 +619,11 @@ impl Tracker {
             Ok(Reconciled::NotStarted) => Ok(stored(end(
                 record,
                 State::NeedsAttention,
-                "IntakeStoppedBeforeTrigger",
+                ReasonCode::IntakeStoppedBeforeTrigger,
                 "the intake stopped after its write-ahead and Azure shows no restore for it; submit the request again with a new requestId if it is still needed",
             ))),
             Ok(Reconciled::Ambiguous(why)) => {
-                Ok(stored(end(record, State::NeedsAttention, "AmbiguousWriteAhead", &why)))
+                Ok(stored(end(record, State::NeedsAttention, ReasonCode::AmbiguousWriteAhead, &why)))
             }
             Err(e) => Err((Box::new(record), e)),
         }
@@ -669,10 +669,18 @@ fn running(record: Record, job: &JobView, now: OffsetDateTime, settings: &Tracke
     record
 }
 
-fn end(record: Record, state: State, code: &str, message: &str) -> Record {
+/// The record ended in `state` for `code`.
+fn end(record: Record, state: State, code: ReasonCode, message: &str) -> Record {
+    let mut record = ended(record, state);
+    record.reason = Some(stored_reason(&code, message));
+    record
+}
+
+/// The record ended in `state`, due at once so a result whose publication is not confirmed is found again.
+fn ended(record: Record, state: State) -> Record {
     let mut record = record;
     record.state = state;
-    record.reason = Some(Reason { code: code.into(), message: message.into() });
+    record.reason = None;
     record.result_published = false;
     // Due at once, so a result whose publication is not confirmed is found again by the next tick.
     record.next_poll_at = Some(record.updated_at);
@@ -680,7 +688,7 @@ fn end(record: Record, state: State, code: &str, message: &str) -> Record {
 }
 
 fn fail(record: Record, error: &AzureError) -> Record {
-    let mut record = end(record, State::Failed, &error.code, &error.message);
+    let mut record = end(record, State::Failed, ReasonCode::azure(error.code.clone()), &error.message);
     record.result = Some(serde_json::json!({ "azureError": error }));
     record
 }

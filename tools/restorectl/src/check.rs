@@ -7,6 +7,7 @@
 //! Not checked offline: anything that needs Azure or the store (recovery points, Azure's own validation, a
 //! duplicate request id, the vault's concurrency slots).
 
+use restore_contract::ReasonCode;
 use restore_contract::alert::rules::alert_request_id;
 use restore_contract::result::Reason;
 use restore_contract::{
@@ -48,11 +49,11 @@ pub fn check(body: &[u8], policy: &Policy, now: OffsetDateTime) -> Verdict {
                 };
             }
             AlertOutcome::Unmatched { why } => {
-                return Verdict::Rejected(reason("AlertUnmatched", format!("no alert rule matched: {why}")));
+                return Verdict::Rejected(reason(ReasonCode::AlertUnmatched, format!("no alert rule matched: {why}")));
             }
             AlertOutcome::RuleFailed { rule, why } => {
                 return Verdict::Rejected(reason(
-                    "AlertRuleFailed",
+                    ReasonCode::AlertRuleFailed,
                     format!("alert rule '{rule}' matched but cannot build a restore: {why}"),
                 ));
             }
@@ -80,6 +81,6 @@ pub fn check(body: &[u8], policy: &Policy, now: OffsetDateTime) -> Verdict {
     Verdict::Passes { request, from_alert }
 }
 
-fn reason(code: &str, message: String) -> Reason {
-    Reason { code: code.into(), field: None, rule: None, message, fix: None }
+fn reason(code: ReasonCode, message: String) -> Reason {
+    Reason { code, field: None, rule: None, message, fix: None }
 }

@@ -80,7 +80,7 @@ impl fmt::Display for PolicyRefusal {
 impl From<&PolicyRefusal> for crate::result::Reason {
     fn from(r: &PolicyRefusal) -> Self {
         crate::result::Reason {
-            code: r.rule.code(),
+            code: crate::reason::ReasonCode::Policy(r.rule.code()),
             field: r.field.clone(),
             rule: Some(r.rule.name().to_string()),
             message: r.message.clone(),
