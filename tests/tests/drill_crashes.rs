@@ -15,23 +15,8 @@ use common::{Stack, WAIT, deliver, drills};
 use restore_e2e::{SbMessage, TimerPayload, Worker};
 use serde_json::{Value, json};
 
-const SUB: &str = "/subscriptions/00000000-1111-2222-3333-444444444444";
-
 fn plan() -> Value {
-    let at = time::OffsetDateTime::now_utc() - time::Duration::minutes(1);
-    json!({
-        "version": "1",
-        "name": "e2e-crash",
-        "schedule": { "cron": format!("0 {} {} * * *", at.minute(), at.hour()), "timeZone": "UTC", "startWindow": "PT15M" },
-        "completionWindow": "PT1H",
-        "selection": { "items": [format!("{SUB}/resourceGroups/rg-backup/providers/Microsoft.DataProtection/backupVaults/bv-disks/backupInstances/app-data-01-bi")] },
-        "recoveryPoint": { "pick": "latest" },
-        "sandbox": { "resourceGroupId": format!("{SUB}/resourceGroups/rg-drill-sandbox") },
-        "rto": { "target": "PT1H" },
-        "keepFor": "PT0S",
-        "costGuard": { "maxRestoredGiB": 1024, "maxVmVcpus": 1 },
-        "vaultConcurrencyShare": 1
-    })
+    drills::disk_plan("e2e-crash", 1)
 }
 
 /// Where the function is killed.

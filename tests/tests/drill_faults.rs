@@ -42,13 +42,6 @@ fn disk_item() -> String {
     )
 }
 
-fn vm_item() -> String {
-    let n = format!("iaasvmcontainerv2;rg-app;{VM}");
-    format!(
-        "{SUB}/resourceGroups/rg-backup/providers/Microsoft.RecoveryServices/vaults/rsv-vms/backupFabrics/Azure/protectionContainers/IaasVMContainer;{n}/protectedItems/VM;{n}"
-    )
-}
-
 /// The occurrence the plans are due at: the minute before now (UTC), so exactly one run is due for a while.
 fn scheduled_at() -> OffsetDateTime {
     let at = OffsetDateTime::now_utc() - time::Duration::minutes(1);
@@ -57,44 +50,19 @@ fn scheduled_at() -> OffsetDateTime {
 
 /// A disk plan due at `at`, cleaning up right after its checks.
 fn disk_plan(at: OffsetDateTime) -> Value {
-    json!({
-        "version": "1",
-        "name": PLAN,
-        "schedule": { "cron": format!("0 {} {} * * *", at.minute(), at.hour()), "timeZone": "UTC", "startWindow": "PT15M" },
-        "completionWindow": "PT1H",
-        "selection": { "items": [disk_item()] },
-        "recoveryPoint": { "pick": "latest" },
-        "sandbox": { "resourceGroupId": sandbox_group() },
-        "rto": { "target": "PT1H" },
-        "keepFor": "PT0S",
-        "costGuard": { "maxRestoredGiB": 1024, "maxVmVcpus": 1 },
-        "vaultConcurrencyShare": 1
-    })
+    at_minute(drills::disk_plan(PLAN, 1), at)
 }
 
 /// A new-VM plan due at `at` into the sandbox network of the example scenario and policy, with the agent
 /// timeout `agent_timeout` (ISO 8601).
 fn new_vm_plan(at: OffsetDateTime, agent_timeout: &str) -> Value {
-    let sandbox = sandbox_group();
-    json!({
-        "version": "1",
-        "name": PLAN,
-        "schedule": { "cron": format!("0 {} {} * * *", at.minute(), at.hour()), "timeZone": "UTC", "startWindow": "PT15M" },
-        "completionWindow": "PT1H",
-        "selection": { "items": [vm_item()] },
-        "recoveryPoint": { "pick": "latest" },
-        "restore": { "vm": "newVm" },
-        "sandbox": {
-            "resourceGroupId": sandbox,
-            "subnetId": format!("{sandbox}/providers/Microsoft.Network/virtualNetworks/vnet-drill/subnets/snet-drill"),
-            "stagingStorageAccountId": format!("{sandbox}/providers/Microsoft.Storage/storageAccounts/stdrillsandbox")
-        },
-        "rto": { "target": "PT1H" },
-        "checks": { "vmAgentTimeout": agent_timeout },
-        "keepFor": "PT0S",
-        "costGuard": { "maxRestoredGiB": 2048, "maxVmVcpus": 4 },
-        "vaultConcurrencyShare": 1
-    })
+    at_minute(drills::new_vm_plan(PLAN, 1, json!({ "vmAgentTimeout": agent_timeout })), at)
+}
+
+/// `plan` scheduled daily at `at`'s minute.
+fn at_minute(mut plan: Value, at: OffsetDateTime) -> Value {
+    plan["schedule"]["cron"] = json!(format!("0 {} {} * * *", at.minute(), at.hour()));
+    plan
 }
 
 /// The stack with `rules` (a scenario `rules` object) merged into the example scenario's rules.

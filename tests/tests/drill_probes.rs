@@ -13,7 +13,6 @@ use axum::routing::post;
 use common::{Backend, Stack, drills};
 use serde_json::{Value, json};
 
-const SUB: &str = "/subscriptions/00000000-1111-2222-3333-444444444444";
 const SECRET: &str = "drill-webhook-secret-for-tests";
 
 /// One call the webhook received: its headers and body.
@@ -36,32 +35,15 @@ async fn verify(
 }
 
 fn plan(webhook: &str) -> Value {
-    let at = time::OffsetDateTime::now_utc() - time::Duration::minutes(1);
-    let sandbox = format!("{SUB}/resourceGroups/rg-drill-sandbox");
-    let n = "iaasvmcontainerv2;rg-app;vm-web-01";
-    json!({
-        "version": "1",
-        "name": "e2e-probes",
-        "schedule": { "cron": format!("0 {} {} * * *", at.minute(), at.hour()), "timeZone": "UTC", "startWindow": "PT15M" },
-        "completionWindow": "PT1H",
-        "selection": { "items": [format!("{SUB}/resourceGroups/rg-backup/providers/Microsoft.RecoveryServices/vaults/rsv-vms/backupFabrics/Azure/protectionContainers/IaasVMContainer;{n}/protectedItems/VM;{n}")] },
-        "recoveryPoint": { "pick": "latest" },
-        "restore": { "vm": "newVm" },
-        "sandbox": {
-            "resourceGroupId": sandbox,
-            "subnetId": format!("{sandbox}/providers/Microsoft.Network/virtualNetworks/vnet-drill/subnets/snet-drill"),
-            "stagingStorageAccountId": format!("{sandbox}/providers/Microsoft.Storage/storageAccounts/stdrillsandbox")
-        },
-        "rto": { "target": "PT1H" },
-        "checks": {
+    drills::new_vm_plan(
+        "e2e-probes",
+        1,
+        json!({
             "vmAgentTimeout": "PT20M",
             "runCommand": { "script": "systemctl is-active nginx && echo DRILL-OK", "expectedExitCode": 0, "expectedOutput": "DRILL-OK" },
             "webhook": { "url": webhook, "secretSetting": "DRILL_WEBHOOK_SECRET", "timeout": "PT10S" }
-        },
-        "keepFor": "PT0S",
-        "costGuard": { "maxRestoredGiB": 2048, "maxVmVcpus": 4 },
-        "vaultConcurrencyShare": 1
-    })
+        }),
+    )
 }
 
 async fn probed(pass_webhook: bool, exit_code: i32) -> (Value, Receiver, Stack) {

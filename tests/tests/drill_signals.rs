@@ -16,20 +16,10 @@ const BV: &str = "/resourceGroups/rg-backup/providers/Microsoft.DataProtection/b
 
 /// A daily plan over the whole Backup vault (two disks), scheduled `minutes_ago` minutes before now (UTC).
 fn vault_plan(name: &str, minutes_ago: i64) -> Value {
-    let at = time::OffsetDateTime::now_utc() - time::Duration::minutes(minutes_ago);
-    json!({
-        "version": "1",
-        "name": name,
-        "schedule": { "cron": format!("0 {} {} * * *", at.minute(), at.hour()), "timeZone": "UTC", "startWindow": "PT15M" },
-        "completionWindow": "PT1H",
-        "selection": { "vaults": [format!("{SUB}{BV}")] },
-        "recoveryPoint": { "pick": "latest" },
-        "sandbox": { "resourceGroupId": format!("{SUB}/resourceGroups/rg-drill-sandbox") },
-        "rto": { "target": "PT1H" },
-        "keepFor": "PT0S",
-        "costGuard": { "maxRestoredGiB": 4096, "maxVmVcpus": 1 },
-        "vaultConcurrencyShare": 1
-    })
+    let mut plan = drills::disk_plan(name, minutes_ago);
+    plan["selection"] = json!({ "vaults": [format!("{SUB}{BV}")] });
+    plan["costGuard"]["maxRestoredGiB"] = json!(4096);
+    plan
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,22 +9,9 @@ use serde_json::{Value, json};
 
 const SUB: &str = "/subscriptions/00000000-1111-2222-3333-444444444444";
 
-/// A plan scheduled daily at the minute before now (UTC), so exactly one run is due for the next few minutes.
+/// A disk plan scheduled daily at the minute before now (UTC), so exactly one run is due for the next few minutes.
 fn plan() -> Value {
-    let at = time::OffsetDateTime::now_utc() - time::Duration::minutes(1);
-    json!({
-        "version": "1",
-        "name": "e2e-disk",
-        "schedule": { "cron": format!("0 {} {} * * *", at.minute(), at.hour()), "timeZone": "UTC", "startWindow": "PT15M" },
-        "completionWindow": "PT1H",
-        "selection": { "items": [format!("{SUB}/resourceGroups/rg-backup/providers/Microsoft.DataProtection/backupVaults/bv-disks/backupInstances/app-data-01-bi")] },
-        "recoveryPoint": { "pick": "latest" },
-        "sandbox": { "resourceGroupId": format!("{SUB}/resourceGroups/rg-drill-sandbox") },
-        "rto": { "target": "PT1H" },
-        "keepFor": "PT0S",
-        "costGuard": { "maxRestoredGiB": 1024, "maxVmVcpus": 1 },
-        "vaultConcurrencyShare": 1
-    })
+    drills::disk_plan("e2e-disk", 1)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -183,3 +183,43 @@ pub async fn configure_blob(stack: &mut Stack, plans: &[(&str, &Value)]) -> (Str
     stack.set("RESTORE_JOB_POLL_MAX_SECONDS", "1");
     (plans_url, evidence_url)
 }
+
+/// The subscription of the example world.
+const SUB: &str = "/subscriptions/00000000-1111-2222-3333-444444444444";
+
+/// A daily plan `name` scheduled `minutes_ago` minutes before now (UTC) over the example disk `app-data-01`
+/// restored as a new disk into the sandbox, cleaned up right after its checks: the base the scenarios edit.
+pub fn disk_plan(name: &str, minutes_ago: i64) -> Value {
+    let at = time::OffsetDateTime::now_utc() - time::Duration::minutes(minutes_ago);
+    serde_json::json!({
+        "version": "1",
+        "name": name,
+        "schedule": { "cron": format!("0 {} {} * * *", at.minute(), at.hour()), "timeZone": "UTC", "startWindow": "PT15M" },
+        "completionWindow": "PT1H",
+        "selection": { "items": [format!("{SUB}/resourceGroups/rg-backup/providers/Microsoft.DataProtection/backupVaults/bv-disks/backupInstances/app-data-01-bi")] },
+        "recoveryPoint": { "pick": "latest" },
+        "sandbox": { "resourceGroupId": format!("{SUB}/resourceGroups/rg-drill-sandbox") },
+        "rto": { "target": "PT1H" },
+        "keepFor": "PT0S",
+        "costGuard": { "maxRestoredGiB": 1024, "maxVmVcpus": 1 },
+        "vaultConcurrencyShare": 1
+    })
+}
+
+/// [`disk_plan`] turned into a new-VM drill of the example VM `vm-web-01` into the example sandbox network, with
+/// `checks` as the plan's checks.
+pub fn new_vm_plan(name: &str, minutes_ago: i64, checks: Value) -> Value {
+    let mut plan = disk_plan(name, minutes_ago);
+    let sandbox = format!("{SUB}/resourceGroups/rg-drill-sandbox");
+    let n = "iaasvmcontainerv2;rg-app;vm-web-01";
+    plan["selection"] = serde_json::json!({ "items": [format!("{SUB}/resourceGroups/rg-backup/providers/Microsoft.RecoveryServices/vaults/rsv-vms/backupFabrics/Azure/protectionContainers/IaasVMContainer;{n}/protectedItems/VM;{n}")] });
+    plan["restore"] = serde_json::json!({ "vm": "newVm" });
+    plan["sandbox"] = serde_json::json!({
+        "resourceGroupId": sandbox,
+        "subnetId": format!("{sandbox}/providers/Microsoft.Network/virtualNetworks/vnet-drill/subnets/snet-drill"),
+        "stagingStorageAccountId": format!("{sandbox}/providers/Microsoft.Storage/storageAccounts/stdrillsandbox")
+    });
+    plan["checks"] = checks;
+    plan["costGuard"] = serde_json::json!({ "maxRestoredGiB": 2048, "maxVmVcpus": 4 });
+    plan
+}
