@@ -91,6 +91,19 @@ impl Container {
         Self::open_with(setting, role, url, credential, transport).await
     }
 
+    /// Parses `text` (the value of `setting`) and opens and probes the container there with this credential and
+    /// transport.
+    pub(crate) async fn at(
+        setting: &'static str,
+        role: &'static str,
+        text: &str,
+        credential: std::sync::Arc<dyn azure_core::credentials::TokenCredential>,
+        transport: azure_core::http::Transport,
+    ) -> Result<Container, ContainerError> {
+        let url = parse_container_url(setting, text)?;
+        Self::open_with(setting, role, url, credential, transport).await
+    }
+
     /// Opens and probes the container at `url` with this credential and transport (the settings-driven
     /// [`Container::open`] ends here; a process that already holds a credential starts here).
     pub(crate) async fn open_with(

@@ -143,11 +143,8 @@ impl EvidenceSink {
         credential: std::sync::Arc<dyn azure_core::credentials::TokenCredential>,
         transport: azure_core::http::Transport,
     ) -> Result<EvidenceSink, EvidenceConfigError> {
-        let url = restore_connect::blob::parse_container_url(CONTAINER_SETTING, url)
-            .map_err(|e| EvidenceConfigError::from(crate::container::ContainerError::from(e)))?;
         let container =
-            Container::open_with(CONTAINER_SETTING, "Storage Blob Data Contributor", url, credential, transport)
-                .await?;
+            Container::at(CONTAINER_SETTING, "Storage Blob Data Contributor", url, credential, transport).await?;
         Ok(EvidenceSink::Container(Box::new(container), None))
     }
 

@@ -151,10 +151,8 @@ impl PlanSource {
         credential: std::sync::Arc<dyn azure_core::credentials::TokenCredential>,
         transport: azure_core::http::Transport,
     ) -> Result<PlanSource, PlanConfigError> {
-        let url = restore_connect::blob::parse_container_url(CONTAINER_SETTING, url)
-            .map_err(|e| PlanConfigError::from(crate::container::ContainerError::from(e)))?;
         let container =
-            Container::open_with(CONTAINER_SETTING, "Storage Blob Data Reader", url, credential, transport).await?;
+            Container::at(CONTAINER_SETTING, "Storage Blob Data Reader", url, credential, transport).await?;
         Ok(PlanSource::Container { container: Box::new(container), page_size: None })
     }
 
