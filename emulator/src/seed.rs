@@ -10,6 +10,23 @@ use crate::scenario::Scenario;
 use crate::util::{guid, key};
 use crate::world::*;
 
+/// A vault of either kind from its spec (Backup vaults' and Recovery Services vaults' specs share these fields).
+macro_rules! vault {
+    ($vid:expr, $sub:expr, $v:expr) => {
+        Vault {
+            id: $vid.clone(),
+            subscription: $sub.id.clone(),
+            resource_group: $v.resource_group.clone(),
+            name: $v.name.clone(),
+            location: $v.location.clone(),
+            crr: $v.cross_region_restore,
+            secondary_region: $v.secondary_region.clone(),
+            max_concurrent_restores: $v.max_concurrent_restores,
+            principal_id: guid(),
+        }
+    };
+}
+
 impl World {
     /// Builds the world from a validated scenario, relative times resolved against `start`.
     pub fn from_scenario(s: &Scenario, start: OffsetDateTime) -> Result<Self, String> {
@@ -117,20 +134,7 @@ impl World {
                     "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.DataProtection/backupVaults/{}",
                     sub.id, v.resource_group, v.name
                 );
-                w.backup_vaults.insert(
-                    key(&vid),
-                    Vault {
-                        id: vid.clone(),
-                        subscription: sub.id.clone(),
-                        resource_group: v.resource_group.clone(),
-                        name: v.name.clone(),
-                        location: v.location.clone(),
-                        crr: v.cross_region_restore,
-                        secondary_region: v.secondary_region.clone(),
-                        max_concurrent_restores: v.max_concurrent_restores,
-                        principal_id: guid(),
-                    },
-                );
+                w.backup_vaults.insert(key(&vid), vault!(vid, sub, v));
                 for (bi, b) in v.backup_instances.iter().enumerate() {
                     if !w.disks.contains_key(&key(&b.disk)) {
                         w.add_disk(b.disk.clone(), &v.location, 128, created, None);
@@ -176,20 +180,7 @@ impl World {
                     "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.RecoveryServices/vaults/{}",
                     sub.id, v.resource_group, v.name
                 );
-                w.rsv_vaults.insert(
-                    key(&vid),
-                    Vault {
-                        id: vid.clone(),
-                        subscription: sub.id.clone(),
-                        resource_group: v.resource_group.clone(),
-                        name: v.name.clone(),
-                        location: v.location.clone(),
-                        crr: v.cross_region_restore,
-                        secondary_region: v.secondary_region.clone(),
-                        max_concurrent_restores: v.max_concurrent_restores,
-                        principal_id: guid(),
-                    },
-                );
+                w.rsv_vaults.insert(key(&vid), vault!(vid, sub, v));
                 for (pi, p) in v.protected_items.iter().enumerate() {
                     let vm = w
                         .vms
