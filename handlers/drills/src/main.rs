@@ -163,7 +163,7 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
             dirty |= begin_run(&app, &plan, &start.run_id, start.at, now).await?;
         }
         // Missed runs, each signalled once; occurrences before the plan was first read are not missed.
-        let first_seen = first_seen(app.store.as_ref(), &plan.name, now).await.map_err(store_error)?;
+        let (first_seen, mut history) = first_seen(app.store.as_ref(), &plan.name, now).await.map_err(store_error)?;
         for missed in schedule.missed(horizon.max(first_seen), now, |_| false) {
             if app.store.document(&run_key(&missed.run_id)).await.map_err(store_error)?.is_some() {
                 continue;
@@ -240,7 +240,10 @@ async fn tick(app: Arc<App>, _timer: TimerInfo) -> Result<Outputs, HandlerError>
             }
             seen.push(Occurrence::Run(Box::new(run)));
         }
-        let (history, _) = load_history(app.store.as_ref(), &plan.name).await.map_err(store_error)?;
+        if dirty {
+            // A run ended (folded into the history) this tick: the overview shows the history as it is now.
+            history = load_history(app.store.as_ref(), &plan.name).await.map_err(store_error)?.0;
+        }
         let next = schedule.next_after(now).map(|o| o.at);
         overview.push(restore_evidence::summary::plan_overview(&plan, next, &seen, &history, now));
     }
@@ -409,21 +412,26 @@ async fn save_history(store: &dyn StateStore, plan: &str, (history, doc): (PlanH
 }
 
 /// When the plan was first read (now, if this is the first time: recorded in its history under compare-and-swap).
-async fn first_seen(store: &dyn StateStore, plan: &str, now: OffsetDateTime) -> Result<OffsetDateTime, StoreError> {
+/// Returns it with the history as read, so a tick that changes nothing reads the history once.
+async fn first_seen(
+    store: &dyn StateStore,
+    plan: &str,
+    now: OffsetDateTime,
+) -> Result<(OffsetDateTime, PlanHistory), StoreError> {
     for _ in 0..3 {
         let (mut history, doc) = load_history(store, plan).await?;
         if let Some(t) = history.first_seen {
-            return Ok(t.get());
+            return Ok((t.get(), history));
         }
         history.first_seen = Some(now.into());
         let Some(doc) = history_document(plan, &history, doc) else { break };
         match store.put_document(&doc).await {
-            Ok(_) => return Ok(now),
+            Ok(_) => return Ok((now, history)),
             Err(StoreError::Conflict { .. }) => continue,
             Err(e) => return Err(e),
         }
     }
-    Ok(now)
+    Ok((now, PlanHistory::default()))
 }
 
 /// The document to write `history` as: a new one, or the one it was read from (its version is the condition).

@@ -33,7 +33,7 @@ pub fn vcpus_of_size(size: &str) -> Option<u32> {
 
 /// Total size in GiB of the disks a restore of `kind` creates from `source` (a disk's `diskSizeGB`; a VM's OS
 /// and data disks). 0 when the source is gone (its size is unknown: the guard cannot count it).
-fn restored_gib(kind: ItemKind, source: Option<&Value>) -> u64 {
+pub fn restored_gib(kind: ItemKind, source: Option<&Value>) -> u64 {
     let Some(s) = source else { return 0 };
     let p = &s["properties"];
     match kind {

@@ -8,7 +8,7 @@ use restore_drills::history::PlanHistory;
 use restore_drills::inventory::{gather, vaults_to_list};
 use restore_drills::item::Phase;
 use restore_drills::preflight::preflight;
-use restore_drills::start::{preflight_needs, start_run};
+use restore_drills::start::{preflight_needs, restored_gib, start_run};
 use restore_drills_app::seams::ArmDrillAzure;
 use serde_json::{Value, json};
 
@@ -39,12 +39,12 @@ pub async fn check(
         .filter(|i| i.phase != Phase::Requested)
         .map(|i| json!({"item": i.item.as_str(), "skipped": i.skipped, "failure": i.failure.as_ref().map(|f| &f.message)}))
         .collect();
+    // The cost guard's own count, so the figure shown is the one the run is held to.
     let gib: u64 = run
         .items
         .iter()
         .filter(|i| i.phase == Phase::Requested)
-        .filter_map(|i| i.source.as_ref())
-        .map(|s| s["properties"]["diskSizeGB"].as_u64().unwrap_or(0))
+        .map(|i| restored_gib(i.item.kind(), i.source.as_ref()))
         .sum();
     let ok = !restoring.is_empty() && findings.is_empty();
     Ok(json!({
