@@ -272,6 +272,9 @@ async fn status(args: StatusArgs, json: bool) -> Result<ExitCode, String> {
         let store = args.store.open().await?;
         return progress::show(store.as_ref(), run_id, args.watch, json).await;
     }
+    if args.watch {
+        return Err("--watch follows one run: give its run id (<plan>.<YYYYMMDDTHHMMSSZ>) instead of plan files".into());
+    }
     let (policy, _) = args.policy.load()?;
     let store = args.store.open().await?;
     let now = time::OffsetDateTime::now_utc();
@@ -353,6 +356,9 @@ fn list_text(v: &Value) -> String {
 }
 
 async fn list(args: StatusArgs, json: bool) -> Result<ExitCode, String> {
+    if args.watch {
+        return Err("--watch follows one run: use `restorectl drills status RUN --watch`".into());
+    }
     let (policy, _) = args.policy.load()?;
     let store = args.store.open().await?;
     let now = time::OffsetDateTime::now_utc();
