@@ -42,6 +42,7 @@ use crate::plan::{AzureCall, Plan, PlanError, plan};
 use crate::reconcile::{Reconciled, reconcile};
 use crate::results::{result_for, stored_reason, with_azure_error};
 use crate::slots;
+use crate::tracker::takeover_at;
 
 /// Intake settings (app settings in docs/configuration.md).
 #[derive(Debug, Clone)]
@@ -85,6 +86,11 @@ pub struct IntakeSettings {
     /// assignments take up to ~15 minutes to propagate: with ten deliveries this waits about 40 minutes in all
     /// instead of spending the deliveries in seconds.
     pub role_wait: Duration,
+    /// How long after its last write a record the intake holds may be taken over by the tracker, once its
+    /// lease has lapsed too (`RESTORE_STALE_WRITE_AHEAD_SECONDS`, default 900, the tracker's same setting). The
+    /// intake stores that moment as the record's `next_poll_at`, so the tracker's one `due` read finds records
+    /// a crashed intake left behind ([`crate::tracker::takeover_at`]).
+    pub stale_write_ahead: Duration,
 }
 
 impl IntakeSettings {
@@ -106,6 +112,7 @@ impl IntakeSettings {
             duplicate_wait: seconds("RESTORE_DUPLICATE_WAIT_SECONDS", d.duplicate_wait)?,
             transient_retry: seconds("RESTORE_TRANSIENT_RETRY_SECONDS", d.transient_retry)?,
             role_wait: seconds("RESTORE_ROLE_WAIT_SECONDS", d.role_wait)?,
+            stale_write_ahead: seconds("RESTORE_STALE_WRITE_AHEAD_SECONDS", d.stale_write_ahead)?,
         };
         settings.check()?;
         Ok(settings)
@@ -160,6 +167,7 @@ impl Default for IntakeSettings {
             duplicate_wait: Duration::from_secs(30),
             transient_retry: Duration::from_secs(60),
             role_wait: Duration::from_secs(240),
+            stale_write_ahead: Duration::from_secs(900),
         }
     }
 }
@@ -472,6 +480,7 @@ impl Intake {
             record.result_published = true;
         } else {
             record.lease = Some(Lease { owner: me.to_string(), until: now + self.settings.lease });
+            self.hold(&mut record);
         }
         match write::create(self.store.as_ref(), &record).await {
             Ok(created) => Ok((created, checked)),
@@ -509,6 +518,7 @@ impl Intake {
                     let mut mine = record.clone();
                     mine.lease = Some(Lease { owner: me.to_string(), until: now + self.settings.lease });
                     mine.updated_at = now;
+                    self.hold(&mut mine);
                     match write::update(self.store.as_ref(), &mine).await {
                         Ok(stored) => {
                             if record.lease.is_some() {
@@ -569,6 +579,15 @@ impl Intake {
         }
     }
 
+    /// Stamps a record the intake holds with the moment the tracker may take it over, as its `next_poll_at`:
+    /// the tracker's tick then finds what a crashed intake left behind with its one `due` read. Records the
+    /// intake hands on (accepted, ended) keep the `next_poll_at` their step set.
+    fn hold(&self, record: &mut Record) {
+        if let Some(at) = takeover_at(record, self.settings.stale_write_ahead) {
+            record.next_poll_at = Some(at);
+        }
+    }
+
     async fn reread(&self, request_id: &str) -> Result<Record, Stop> {
         self.store.get(request_id).await?.ok_or_else(|| Stop::transient(format!("record {request_id} vanished")))
     }
@@ -592,6 +611,7 @@ impl Intake {
             (false, Some(lease)) => Some(Lease { until: now + self.settings.lease, ..lease }),
             _ => None,
         };
+        self.hold(&mut next);
         match write::update(self.store.as_ref(), &next).await {
             Ok(stored) => Ok(stored),
             Err(StoreError::Conflict { .. }) => {

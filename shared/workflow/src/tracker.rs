@@ -23,7 +23,7 @@ use restore_engine::error::AzureError;
 use restore_engine::jobs::{JobStatus, JobView, StagingFiles};
 use restore_engine::lro::{PendingOperation, Step, step};
 use restore_models::arm_id::{ResourceGroupId, ResourceId};
-use restore_store::{ListFilter, Record, State, StateStore, StoreError, write};
+use restore_store::{Record, State, StateStore, StoreError, write};
 use time::OffsetDateTime;
 use tokio::sync::Semaphore;
 
@@ -172,18 +172,11 @@ impl Tracker {
     /// One tick at `now`. Errors only when the store cannot list work (the tick fails and the next one retries).
     pub async fn tick(&self, now: OffsetDateTime) -> Result<TickReport, StoreError> {
         let started = Instant::now();
+        // One store read. Records the intake holds are due at their takeover time ([`takeover_at`], stamped by
+        // the intake at each write); they are worked on only if they are still left behind by this tracker's
+        // own rule (a live intake renews its lease and pushes the time on).
         let mut work = self.store.due(now, self.settings.batch).await?;
-        // Records a crashed intake left behind carry no poll time; find them by age, once no live delivery
-        // holds them (a lease in force means an intake is still at work).
-        let stale_before = now - self.settings.stale_write_ahead;
-        let left = [State::Received, State::Planned, State::Triggering];
-        // Oldest first: with more left-behind records than a batch, the oldest must not wait behind fresh ones.
-        let abandoned = self.store.list(&ListFilter::states(left).oldest_first(), self.settings.batch).await?;
-        work.extend(
-            abandoned
-                .into_iter()
-                .filter(|r| r.updated_at <= stale_before && r.lease.as_ref().is_none_or(|l| l.until <= now)),
-        );
+        work.retain(|r| !INTAKE_STATES.contains(&r.state) || self.left_behind(r, now));
 
         let mut report = TickReport { examined: work.len(), ..Default::default() };
         let gate = Arc::new(Semaphore::new(self.settings.concurrency.max(1)));
@@ -242,6 +235,13 @@ impl Tracker {
                 }
             }
         }
+    }
+
+    /// Whether a record in an intake state was left by an intake that stopped: untouched for
+    /// `stale_write_ahead` and no lease in force.
+    fn left_behind(&self, record: &Record, now: OffsetDateTime) -> bool {
+        record.updated_at <= now - self.settings.stale_write_ahead
+            && record.lease.as_ref().is_none_or(|l| l.until <= now)
     }
 
     fn can_afford(&self, record: &Record) -> bool {
@@ -645,6 +645,21 @@ impl Tracker {
         };
         Some(reconcile(&self.client, &ctx, &call, point, since, now, settle).await)
     }
+}
+
+/// The states in which the intake holds a record (the tracker only ever ends or adopts them).
+const INTAKE_STATES: [State; 3] = [State::Received, State::Planned, State::Triggering];
+
+/// When the tracker may take over `record` from the intake that holds it: `stale_write_ahead` after its last
+/// write, and not before its lease lapses. `None` for records the intake does not hold. The intake stores
+/// this as the record's `next_poll_at` at each write, so that finding what a crashed intake left behind
+/// costs the tracker no read beyond `due`.
+pub fn takeover_at(record: &Record, stale_write_ahead: Duration) -> Option<OffsetDateTime> {
+    if !INTAKE_STATES.contains(&record.state) {
+        return None;
+    }
+    let stale = record.updated_at + stale_write_ahead;
+    Some(record.lease.as_ref().map_or(stale, |l| stale.max(l.until)))
 }
 
 fn stored(record: Record) -> Advance {

@@ -8,7 +8,7 @@ use common::*;
 use restore_store::{State, StateStore};
 use restore_workflow::clock::Clock;
 use restore_workflow::intake::Outcome;
-use restore_workflow::tracker::TrackerSettings;
+use restore_workflow::tracker::{TrackerSettings, takeover_at};
 use serde_json::json;
 
 const ID: &str = "req-1";
@@ -84,7 +84,12 @@ async fn a_stale_write_ahead_past_its_deadline_is_reconciled_before_it_times_out
     let outcome =
         intake.handle(restore_workflow::intake::Delivery { body: &body, message_id: None, delivery_count: 1 }).await;
     assert!(matches!(outcome, Outcome::Retry(_)), "{outcome:?}");
-    assert_eq!(h.record(ID).await.state, State::Triggering);
+    let left = h.record(ID).await;
+    assert_eq!(left.state, State::Triggering);
+    // The intake stamped when the tracker may take it over, so the tracker's `due` read finds it.
+    let takeover = takeover_at(&left, intake_settings().stale_write_ahead);
+    assert!(takeover.is_some_and(|t| t >= left.lease.as_ref().unwrap().until), "{left:?}");
+    assert_eq!(left.next_poll_at, takeover);
     // Past the deadline and the lease: the tracker finds the job first.
     tokio::time::sleep(Duration::from_secs(45 * 60)).await;
     let report = h.tracker.tick(h.clock.now()).await.unwrap();
@@ -101,6 +106,9 @@ async fn a_record_a_dead_intake_left_in_planned_is_finished_with_a_result() {
     let mut r = restore_store::Record::received(ID, "diskToNewDisk", VAULT, INSTANCE, json!(null), START);
     r.state = State::Planned;
     r.lease = Some(restore_store::Lease { owner: "dead".into(), until: START + Duration::from_secs(30) });
+    // Due at once (an intake with a shorter window than this tracker's stamped it): the tracker's own rule
+    // still decides.
+    r.next_poll_at = Some(START);
     h.store.create(&r).await.unwrap();
     // While the lease is live, the tracker leaves it alone.
     let report = h.tracker.tick(h.clock.now()).await.unwrap();
@@ -112,6 +120,20 @@ async fn a_record_a_dead_intake_left_in_planned_is_finished_with_a_result() {
     assert_eq!(r.state, State::Failed);
     assert_eq!(r.reason.unwrap().code, "IntakeStopped");
     assert!(h.azure.writes().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_idle_tick_makes_one_store_read_and_no_azure_call() {
+    let h = Harness::new();
+    accepted_restore(&h).await;
+    h.track(ID, 100).await;
+    assert!(h.record(ID).await.result_published);
+    let calls = h.azure.log().len();
+    h.store.take_reads();
+    let report = h.tracker.tick(h.clock.now()).await.unwrap();
+    assert_eq!(report.examined, 0, "{report:?}");
+    assert_eq!(h.store.take_reads(), vec!["due"], "one read: records a crashed intake left are due too");
+    assert_eq!(h.azure.log().len(), calls, "no Azure call");
 }
 
 #[tokio::test(start_paused = true)]

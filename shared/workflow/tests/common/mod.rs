@@ -419,6 +419,7 @@ pub struct FaultyStore {
     inner: SqliteStore,
     faults: Mutex<VecDeque<(usize, StoreFault)>>,
     updates: Mutex<usize>,
+    reads: Mutex<Vec<&'static str>>,
 }
 
 impl FaultyStore {
@@ -431,6 +432,15 @@ impl FaultyStore {
     pub fn updates(&self) -> usize {
         *self.updates.lock().unwrap()
     }
+
+    /// The reads made since the last call (`get`, `due`, `list`, `count_active`, `document`), in order.
+    pub fn take_reads(&self) -> Vec<&'static str> {
+        std::mem::take(&mut *self.reads.lock().unwrap())
+    }
+
+    fn read(&self, what: &'static str) {
+        self.reads.lock().unwrap().push(what);
+    }
 }
 
 #[async_trait]
@@ -439,6 +449,7 @@ impl StateStore for FaultyStore {
         self.inner.create(record).await
     }
     async fn get(&self, request_id: &str) -> Result<Option<Record>, StoreError> {
+        self.read("get");
         self.inner.get(request_id).await
     }
     async fn update(&self, record: &Record) -> Result<Record, StoreError> {
@@ -466,15 +477,19 @@ impl StateStore for FaultyStore {
         }
     }
     async fn due(&self, now: OffsetDateTime, limit: usize) -> Result<Vec<Record>, StoreError> {
+        self.read("due");
         self.inner.due(now, limit).await
     }
     async fn list(&self, filter: &ListFilter, limit: usize) -> Result<Vec<Record>, StoreError> {
+        self.read("list");
         self.inner.list(filter, limit).await
     }
     async fn count_active(&self, vault_id: &str) -> Result<usize, StoreError> {
+        self.read("count_active");
         self.inner.count_active(vault_id).await
     }
     async fn document(&self, key: &str) -> Result<Option<restore_store::Document>, StoreError> {
+        self.read("document");
         self.inner.document(key).await
     }
     async fn put_document(&self, doc: &restore_store::Document) -> Result<restore_store::Document, StoreError> {
@@ -543,6 +558,7 @@ impl Harness {
             inner: SqliteStore::open(dir.path().join("state.db")).unwrap(),
             faults: Mutex::new(VecDeque::new()),
             updates: Mutex::new(0),
+            reads: Mutex::new(Vec::new()),
         });
         let text = std::fs::read_to_string(workspace().join("examples/policy.json")).unwrap();
         let mut json: Value = serde_json::from_str(&text).unwrap();
