@@ -14,6 +14,7 @@ use restore_workflow::startup::StartupError;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use custom_handler::app::Threads;
 use custom_handler::{HandlerError, Invocation, Outputs, TimerInfo};
 use restore_servicebus::{
     MAX_BATCH, Message, Sender, check_endpoint_named, check_entity, check_namespace, messages_url,
@@ -101,6 +102,11 @@ fn staging_reader() -> Result<restore_workflow::staging::StagingReader, StartupE
 }
 
 fn log_tick(timer: &TimerInfo, report: &TickReport) {
+    // An idle tick (every 30 s) says so at debug level only: the log keeps the ticks that did something.
+    if report.examined == 0 && report.results.is_empty() && !timer.is_past_due {
+        tracing::debug!("tick: nothing due");
+        return;
+    }
     tracing::info!(
         past_due = timer.is_past_due,
         examined = report.examined,
@@ -165,7 +171,8 @@ async fn tick(app: Arc<App>, timer: TimerInfo) -> Result<Outputs, HandlerError> 
 }
 
 fn main() -> ExitCode {
-    custom_handler::app::main("tracker", build, |runtime, ready| {
+    // One thread: the timer invokes one tick at a time, and the tick waits on Azure and the store.
+    custom_handler::app::main_on(Threads::One, "tracker", build, |runtime, ready| {
         runtime.timer("RestoreTracker", "timer", move |timer, _ctx: Invocation| {
             let ready = ready.clone();
             async move { tick(ready.get().await, timer).await }

@@ -48,6 +48,18 @@ impl<T> Ready<T> {
     }
 }
 
+/// Which tokio scheduler runs a function app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Threads {
+    /// A worker per core: for apps that serve many invocations at once and do CPU work in each (the intake).
+    PerCore,
+    /// Everything on the main thread (blocking work still goes to tokio's blocking pool): for apps that serve one
+    /// invocation at a time and mostly wait on I/O (the tracker's timer). It spares the cross-thread wake-ups
+    /// (futexes, epoll hand-offs) a multi-thread scheduler makes for every task switch, which on the tracker's
+    /// idle tick were about a third of its CPU (README, "CPU per restore").
+    One,
+}
+
 /// Runs a function app: tracing, a multi-thread runtime, bind and serve at once while `build` constructs the
 /// app (a configuration error naming the setting ends the process), until SIGTERM/SIGINT. `register` adds the
 /// functions, each getting the app through [`Ready::get`]. Returns the process exit code. `build`'s error is any
@@ -60,9 +72,24 @@ where
     Fut: Future<Output = Result<T, E>> + Send + 'static,
     R: FnOnce(Runtime, Ready<T>) -> Runtime,
 {
+    main_on(Threads::PerCore, app, build, register)
+}
+
+/// [`main`] on the scheduler `threads` chooses.
+pub fn main_on<T, E, B, Fut, R>(threads: Threads, app: &'static str, build: B, register: R) -> ExitCode
+where
+    T: Send + Sync + 'static,
+    E: std::fmt::Display + Send + 'static,
+    B: FnOnce() -> Fut,
+    Fut: Future<Output = Result<T, E>> + Send + 'static,
+    R: FnOnce(Runtime, Ready<T>) -> Runtime,
+{
     init_tracing();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().thread_stack_size(STACK_BYTES).build()
-    {
+    let mut builder = match threads {
+        Threads::PerCore => tokio::runtime::Builder::new_multi_thread(),
+        Threads::One => tokio::runtime::Builder::new_current_thread(),
+    };
+    let runtime = match builder.enable_all().thread_stack_size(STACK_BYTES).build() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("{app}: cannot start the async runtime: {e}");
