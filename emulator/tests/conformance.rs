@@ -1,5 +1,5 @@
 //! Conformance: for every emulated operation, the status code and the header names match the public spec
-//! example in ../shared/conformance, our body has the example's top-level fields, and it parses with the wire
+//! example in ../shared/conformance (Retry-After both ways: present exactly where the example has it), our body has the example's top-level fields, and it parses with the wire
 //! models of `restore-models`.
 
 mod common;
@@ -49,6 +49,20 @@ fn check(file: &str, ours: &Resp, parse: Option<Parse>) {
             );
         }
     }
+    // Retry-After exactly where Azure's answers carry it (202s and operation results while running), never on
+    // status, job or resource reads: a client paced by it must not wait where Azure would not ask it to.
+    let spec_waits = entry
+        .get("headers")
+        .and_then(Value::as_object)
+        .is_some_and(|h| h.keys().any(|k| k.eq_ignore_ascii_case("retry-after")));
+    assert_eq!(
+        ours.headers.contains_key("retry-after"),
+        spec_waits,
+        "{file}: our {} response {} Retry-After, the spec example {}",
+        ours.status,
+        if spec_waits { "lacks" } else { "carries" },
+        if spec_waits { "has one" } else { "has none" }
+    );
     if let Some(ex_body) = entry.get("body") {
         assert!(!ours.body.is_null(), "{file}: example has a body, ours is empty");
         let (ex_top, our_top) = match (ex_body.get("value"), ours.body.get("value")) {
