@@ -1,12 +1,12 @@
 // Data-plane and telemetry role assignments for the two function apps' identities, each at the narrowest scope
-// that works. The Azure Backup roles (other resource groups) are in vault-rbac.bicep and subscription-rbac.bicep.
+// that works, and the custom role they hold on the state container. The Azure Backup roles (other resource
+// groups) are in vault-rbac.bicep and subscription-rbac.bicep.
 
 // Built-in role definition ids (the same in every Azure cloud).
 var roleIds = {
   serviceBusDataReceiver: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0' // Azure Service Bus Data Receiver
   serviceBusDataSender: '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39' // Azure Service Bus Data Sender
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b' // Storage Blob Data Owner
-  storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe' // Storage Blob Data Contributor
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb' // Monitoring Metrics Publisher
 }
 
@@ -52,6 +52,45 @@ resource stateContainer 'Microsoft.Storage/storageAccounts/blobServices/containe
   name: stateContainerName
 }
 
+// The restore-state container's role for the two apps that write operation records: Storage Blob Data
+// Contributor's data actions plus blob index tags. Every record write carries the store's `due` index tag (Put Blob
+// with x-ms-tags needs tags/write) and the tracker finds due records with Find Blobs by Tags (filter/action), so
+// that a tick does not list every record ever stored; Contributor has neither right. Storage Blob Data Owner has
+// both, and ACL, ownership and immutability rights besides. tags/read reads a record's tag back (Get Blob Tags),
+// no more than blobs/read already shows. Of Contributor's control-plane actions only containers/read is kept (the
+// start-up probe reads the container's properties): the apps never create, change or delete containers, the
+// templates do. Role names are unique per tenant, hence the account's name in it.
+resource stateRecordsRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+  name: guid(resourceGroup().id, stateContainer.id, 'restore-state-records')
+  properties: {
+    roleName: 'Restore state records (${stateStorageName})'
+    description: 'Operation records in the ${stateContainerName} container of ${stateStorageName}: Storage Blob Data Contributor data actions plus blob index tags (read, write, find).'
+    type: 'CustomRole'
+    assignableScopes: [
+      resourceGroup().id
+    ]
+    permissions: [
+      {
+        actions: [
+          'Microsoft.Storage/storageAccounts/blobServices/containers/read'
+        ]
+        notActions: []
+        dataActions: [
+          'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'
+          'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write'
+          'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete'
+          'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action'
+          'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/move/action'
+          'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/tags/read'
+          'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/tags/write'
+          'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/filter/action'
+        ]
+        notDataActions: []
+      }
+    ]
+  }
+}
+
 resource intakeHostStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: intakeHostStorageName
 }
@@ -91,13 +130,13 @@ resource intakeTopicSender 'Microsoft.Authorization/roleAssignments@2022-04-01' 
   }
 }
 
-// Intake: Blob Data Contributor on the restore-state container only (not the account): it writes the operation
-// records (write-ahead, then Accepted) with conditional (ETag) writes.
-resource intakeStateContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(stateContainer.id, intakePrincipalId, roleIds.storageBlobDataContributor)
+// Intake: the state records role on the restore-state container only (not the account): it writes the operation
+// records (write-ahead, then Accepted) with conditional (ETag) writes, each with its due tag.
+resource intakeStateRecords 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(stateContainer.id, intakePrincipalId, stateRecordsRole.name)
   scope: stateContainer
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataContributor)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', stateRecordsRole.name)
     principalId: intakePrincipalId
     principalType: 'ServicePrincipal'
     description: 'intake: operation records in the restore-state container'
@@ -146,13 +185,13 @@ resource trackerTopicSender 'Microsoft.Authorization/roleAssignments@2022-04-01'
   }
 }
 
-// Tracker: Blob Data Contributor on the restore-state container: it lists due records and advances them
-// (Accepted -> Running -> terminal) with conditional writes.
-resource trackerStateContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(stateContainer.id, trackerPrincipalId, roleIds.storageBlobDataContributor)
+// Tracker: the state records role on the restore-state container: it finds due records by their index tag and
+// advances them (Accepted -> Running -> terminal) with conditional writes.
+resource trackerStateRecords 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(stateContainer.id, trackerPrincipalId, stateRecordsRole.name)
   scope: stateContainer
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataContributor)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', stateRecordsRole.name)
     principalId: trackerPrincipalId
     principalType: 'ServicePrincipal'
     description: 'tracker: operation records in the restore-state container'

@@ -78,7 +78,9 @@ pub trait StateStore: Send + Sync + std::fmt::Debug {
     /// Up to `limit` records the tracker should work on at `now`, earliest `next_poll_at` first: every record
     /// with `next_poll_at <= now` that is not terminal, or is terminal with `result_published == false`
     /// ([`Record::is_due`]). Terminal records with a published result are never due. Records without
-    /// `next_poll_at` are never due (the intake owns them until it sets one).
+    /// `next_poll_at` are never due (the intake owns them until it sets one). Every record returned is due; a
+    /// store whose due index trails its writes (Blob: Azure updates blob index tags asynchronously, seconds) may
+    /// leave out one written moments ago, which a later call returns.
     async fn due(&self, now: OffsetDateTime, limit: usize) -> Result<Vec<Record>, StoreError>;
 
     /// Up to `limit` records matching `filter`, newest `received_at` first, or oldest first with
@@ -123,6 +125,13 @@ pub trait StateStore: Send + Sync + std::fmt::Debug {
         let doc = Document { key: slots.key.clone(), version: slots.version.clone(), body };
         let stored = self.put_document(&doc).await?;
         Ok(Slots { version: stored.version, ..slots.clone() })
+    }
+
+    /// Brings what the store keeps beside the records for [`Self::due`] up to date with every record, and returns
+    /// how many records it re-saved: a one-off upgrade step (`restorectl reindex`), safe to repeat and to run
+    /// while the apps work. The default has nothing to do (SQLite updates its index with the row).
+    async fn reindex(&self) -> Result<usize, StoreError> {
+        Ok(0)
     }
 
     /// Which store this is, for the startup log (`sqlite ./restore-state.db`, `blob https://…/container`).

@@ -11,11 +11,12 @@
 #[macro_use]
 mod common;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use azure_core::credentials::TokenCredential;
-use azure_core::http::{ClientOptions, RequestContent, Url};
+use azure_core::http::{AsyncRawResponse, ClientOptions, HttpClient, Method, Request, RequestContent, Transport, Url};
+use azure_storage_blob::models::BlobClientUploadOptions;
 use azure_storage_blob::{BlobContainerClient, BlobContainerClientOptions};
 use backup_emulator::scenario::Scenario;
 use backup_emulator::tls::CertAuthority;
@@ -24,8 +25,9 @@ use common::Backend;
 use restore_connect::credential::{self, CredentialSource};
 use restore_connect::transport::{self, TransportOptions};
 use restore_e2e::azurite::Azurite;
-use restore_store::blob::layout::blob_name;
-use restore_store::{BlobStore, StateStore, StoreError};
+use restore_store::blob::layout::{self, blob_name};
+use restore_store::{BlobStore, Record, State, StateStore, StoreError};
+use time::Duration;
 
 struct Blob {
     store: Arc<BlobStore>,
@@ -101,15 +103,8 @@ impl Backend for Blob {
     }
 
     async fn plant(&self, request_id: &str, bytes: &[u8]) {
-        // An unconditional upload without our metadata, as a person or another tool might write it: through a
-        // container client of the test's own, so the store needs no test-only accessor to its client.
-        let options = BlobContainerClientOptions {
-            client_options: ClientOptions { transport: Some(transport_for(&self.ca_file)), ..Default::default() },
-            ..Default::default()
-        };
-        let url = Url::parse(&self.container_url).unwrap();
-        BlobContainerClient::new(url, Some(self.credential.clone()), Some(options))
-            .unwrap()
+        // An unconditional upload without our metadata or tags, as a person or another tool might write it.
+        self.container()
             .blob_client(&blob_name(request_id))
             .upload(RequestContent::from(bytes.to_vec()), None)
             .await
@@ -117,7 +112,184 @@ impl Backend for Blob {
     }
 }
 
+impl Blob {
+    /// A container client of the test's own, so the store needs no test-only accessor to its client.
+    fn container(&self) -> BlobContainerClient {
+        let options = BlobContainerClientOptions {
+            client_options: ClientOptions { transport: Some(transport_for(&self.ca_file)), ..Default::default() },
+            ..Default::default()
+        };
+        BlobContainerClient::new(Url::parse(&self.container_url).unwrap(), Some(self.credential.clone()), Some(options))
+            .unwrap()
+    }
+
+    /// A second store on the same container whose every HTTP request is recorded.
+    fn counted(&self) -> (BlobStore, Arc<Counting>) {
+        let options = TransportOptions { extra_ca_files: vec![self.ca_file.clone()], ..Default::default() };
+        let counting =
+            Arc::new(Counting { inner: Arc::new(transport::http_client(&options).unwrap()), seen: Mutex::default() });
+        let store =
+            BlobStore::new(&self.container_url, self.credential.clone(), Some(Transport::new(counting.clone())))
+                .unwrap();
+        (store, counting)
+    }
+}
+
+/// An HTTP client that records each request as `GET find` (Find Blobs by Tags), `GET list` (List Blobs),
+/// `GET <blob name>` (a download) or `other <blob name>`, and hands it to the real one.
+#[derive(Debug)]
+struct Counting {
+    inner: Arc<dyn HttpClient>,
+    seen: Mutex<Vec<String>>,
+}
+
+impl Counting {
+    /// The requests recorded since the last call.
+    fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.seen.lock().unwrap())
+    }
+}
+
+#[async_trait]
+impl HttpClient for Counting {
+    async fn execute_request(&self, request: &Request) -> azure_core::Result<AsyncRawResponse> {
+        let url = request.url();
+        let query: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        let what = if query.iter().any(|(k, _)| k == "where") {
+            "find".to_string()
+        } else if query.iter().any(|(k, v)| k == "comp" && v == "list") {
+            "list".to_string()
+        } else {
+            // The blob name after the container (base64url: only the `/` after `records` comes encoded).
+            let path = url.path().replace("%2F", "/");
+            path.split_once("/restore-state/").map_or(path.clone(), |(_, blob)| blob.to_string())
+        };
+        let method = if request.method() == Method::Get { "GET" } else { "other" };
+        self.seen.lock().unwrap().push(format!("{method} {what}"));
+        self.inner.execute_request(request).await
+    }
+}
+
+/// A record in `state`, scheduled at `at`.
+fn scheduled(id: &str, state: State, published: bool, at: time::OffsetDateTime) -> Record {
+    let mut r = common::record(id, "/v/a", common::T0);
+    r.state = state;
+    r.result_published = published;
+    r.next_poll_at = Some(at);
+    r
+}
+
 contract_tests!(setup);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn due_asks_the_index_once_and_downloads_only_due_records_however_many_are_stored() {
+    // An idle tick must cost the same with 0 or 60 finished records stored: one Find Blobs by Tags call and one
+    // download per due record, never a listing of records/ and never a finished record's blob.
+    let backend = setup().await;
+    let store = backend.store();
+    let (counted, requests) = backend.counted();
+    let now = common::T0 + Duration::hours(1);
+    let due_ids = ["due-a", "due-b", "due-c"];
+    for (i, id) in due_ids.iter().enumerate() {
+        store.create(&scheduled(id, State::Running, false, now - Duration::minutes(3 - i as i64))).await.unwrap();
+    }
+    store.create(&scheduled("later", State::Running, false, now + Duration::seconds(1))).await.unwrap();
+    let mut expected: Vec<String> =
+        ["GET find".to_string()].into_iter().chain(due_ids.iter().map(|id| format!("GET {}", blob_name(id)))).collect();
+    expected.sort();
+
+    let mut measured = Vec::new();
+    for finished in [0, 60] {
+        for i in 0..finished {
+            // Finished and published, scheduled in the past: due by every rule but the one that matters.
+            let mut r = scheduled(&format!("done-{finished}-{i}"), State::Succeeded, true, now - Duration::hours(1));
+            r.result = Some(serde_json::json!({"status": "Succeeded"}));
+            store.create(&r).await.unwrap();
+        }
+        // Idle: at T0 nothing is due (the finished records' poll time is T0, but they are finished).
+        requests.take();
+        assert!(counted.due(common::T0, 100).await.unwrap().is_empty());
+        let idle = requests.take();
+        assert_eq!(idle, ["GET find"], "idle, with {finished} finished records stored");
+
+        let due = counted.due(now, 100).await.unwrap();
+        let ids: Vec<&str> = due.iter().map(|r| r.request_id.as_str()).collect();
+        assert_eq!(ids, due_ids);
+        // Downloads run concurrently: compare sorted ("GET find" sorts before "GET records/…").
+        let mut busy = requests.take();
+        busy.sort();
+        assert_eq!(busy, expected, "three due, with {finished} finished records stored");
+        measured.push((finished, idle.len(), busy.len()));
+    }
+    assert_eq!(measured, [(0, 1, 4), (60, 1, 4)], "(finished records stored, requests idle, requests with 3 due)");
+
+    // With a limit only the first `limit` by the index are downloaded.
+    let due = counted.due(now, 2).await.unwrap();
+    assert_eq!(due.iter().map(|r| r.request_id.as_str()).collect::<Vec<_>>(), ["due-a", "due-b"]);
+    assert_eq!(requests.take().len(), 3, "one Find call and two downloads");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn records_leave_the_index_when_they_end_and_move_in_it_when_rescheduled() {
+    let backend = setup().await;
+    let store = backend.store();
+    let (counted, requests) = backend.counted();
+    let now = common::T0 + Duration::hours(1);
+    let ending = store.create(&scheduled("ending", State::Running, false, now - Duration::minutes(2))).await.unwrap();
+    let moving = store.create(&scheduled("moving", State::Running, false, now - Duration::minutes(1))).await.unwrap();
+    assert_eq!(counted.due(now, 10).await.unwrap().len(), 2);
+
+    // Ended and published: gone from the index itself, so not even downloaded.
+    let ended = Record { state: State::Succeeded, result_published: true, ..ending };
+    store.update(&ended).await.unwrap();
+    // Rescheduled later than now: the index holds the new time, so it is not downloaded before then either.
+    let later = now + Duration::minutes(5);
+    store.update(&Record { next_poll_at: Some(later), ..moving }).await.unwrap();
+    requests.take();
+    assert!(counted.due(now, 10).await.unwrap().is_empty());
+    assert_eq!(requests.take(), ["GET find"]);
+    assert!(counted.due(later - Duration::nanoseconds(1), 10).await.unwrap().is_empty());
+    assert_eq!(requests.take(), ["GET find"], "one nanosecond before its time");
+
+    let due = counted.due(later, 10).await.unwrap();
+    assert_eq!(due.iter().map(|r| r.request_id.as_str()).collect::<Vec<_>>(), ["moving"]);
+    assert_eq!(requests.take(), ["GET find".to_string(), format!("GET {}", blob_name("moving"))]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn records_written_before_the_due_tag_are_due_after_reindex() {
+    // A record stored by an earlier build has our metadata but no index tag: never due until re-saved.
+    let backend = setup().await;
+    let store = backend.store();
+    let now = common::T0 + Duration::hours(1);
+    let mut stored = Vec::new();
+    for r in [
+        scheduled("old-running", State::Running, false, now - Duration::minutes(1)),
+        scheduled("old-unpublished", State::Failed, false, now - Duration::minutes(2)),
+        scheduled("old-done", State::Succeeded, true, now - Duration::minutes(3)),
+        Record { next_poll_at: None, ..scheduled("old-unscheduled", State::Received, false, now) },
+    ] {
+        let created = store.create(&r).await.unwrap();
+        let document = serde_json::to_vec(&Record { version: String::new(), ..created.clone() }).unwrap();
+        let options = BlobClientUploadOptions { metadata: Some(layout::metadata(&created)), ..Default::default() };
+        backend
+            .container()
+            .blob_client(&blob_name(&r.request_id))
+            .upload(RequestContent::from(document), Some(options))
+            .await
+            .unwrap();
+        stored.push(r.request_id);
+    }
+    assert!(store.due(now, 10).await.unwrap().is_empty(), "untagged records are not due");
+
+    assert_eq!(store.reindex().await.unwrap(), 2, "only the records that can be due are re-saved");
+    let due = store.due(now, 10).await.unwrap();
+    assert_eq!(due.iter().map(|r| r.request_id.as_str()).collect::<Vec<_>>(), ["old-unpublished", "old-running"]);
+    assert_eq!(store.reindex().await.unwrap(), 2, "safe to repeat");
+    for id in stored {
+        assert!(store.get(&id).await.unwrap().is_some(), "{id} is still there");
+    }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_missing_container_fails_the_startup_check_with_the_setting_named() {
@@ -152,7 +324,7 @@ async fn azurite_refuses_requests_without_a_valid_token() {
     let store = BlobStore::new(&backend.container_url, wrong, Some(transport_for(&backend.ca_file))).unwrap();
     let err = store.get("x").await.unwrap_err();
     assert!(matches!(err, StoreError::Unavailable { .. }), "{err}");
-    assert!(err.to_string().contains("Storage Blob Data Contributor"), "{err}");
+    assert!(err.to_string().contains(restore_store::blob::ROLE), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

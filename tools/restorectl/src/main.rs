@@ -13,6 +13,7 @@ mod list;
 mod local;
 mod package;
 mod policy;
+mod reindex;
 mod render;
 mod schema;
 mod status;
@@ -47,6 +48,8 @@ enum Command {
     Status(status::StatusArgs),
     /// List records from the state store, newest first.
     List(list::ListArgs),
+    /// Tag every record of the Blob state store that can be due (once, after upgrading to the due index).
+    Reindex(reindex::ReindexArgs),
     /// Check a request (or alert) offline exactly as the intake does before it calls Azure.
     Validate(validate::ValidateArgs),
     /// Print the JSON Schemas of the request and result messages.
@@ -89,6 +92,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Submit(args) => submit::run(args, json).await,
         Command::Status(args) => status::run(args, json).await,
         Command::List(args) => list::run(args, json).await,
+        Command::Reindex(args) => reindex::run(args, json).await,
         Command::Validate(args) => validate::run(args, json),
         Command::Schema(args) => schema::run(args),
         Command::Drills(args) => drills::run(args, json).await,

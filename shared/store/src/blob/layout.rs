@@ -13,6 +13,12 @@
 //! resource-group names), `receivedat` and `nextpollat` (unix nanoseconds; `nextpollat` absent when unset),
 //! `published` (`true`/`false`). Put Blob writes content and metadata in one atomic operation, so the summary
 //! always describes the document it is stored with.
+//!
+//! **Due tag** (a blob index tag, [`DUE_TAG`]): present only while the record can be due — open (not terminal with
+//! its result published) and scheduled (`next_poll_at` set) — with `next_poll_at` as its value: unix nanoseconds,
+//! zero-padded to [`DUE_DIGITS`] digits so that the index's string comparison orders them as times. Put Blob sets
+//! it atomically with the content (`x-ms-tags`) and replaces the blob's tags, so a write that closes a record
+//! drops it. `due` asks the index for `"due" <= '<now>'` ([`due_query`]) instead of listing every record.
 
 use std::collections::HashMap;
 
@@ -63,11 +69,34 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Whether the summarised record is due at `now` (the same rule as [`Record::is_due`]).
-    pub fn is_due(&self, now: OffsetDateTime) -> bool {
-        let open = !(self.state.is_terminal() && self.published);
-        open && self.next_poll_at.is_some_and(|t| t <= now.unix_timestamp_nanos())
+    /// Whether the summarised record can be due at some time: the rule of the due tag.
+    pub fn can_be_due(&self) -> bool {
+        !(self.state.is_terminal() && self.published) && self.next_poll_at.is_some()
     }
+}
+
+/// The blob index tag of records that can be due (see the module doc).
+pub const DUE_TAG: &str = "due";
+/// Digits of a due tag value: 9999-12-31, the last time [`OffsetDateTime`] holds by default, is 2.5·10²⁰ ns.
+pub const DUE_DIGITS: usize = 21;
+
+/// A time as a due tag value. Times before 1970 clamp to zero and times past the digits to all nines: a negative
+/// number would not sort as a time, and such records are re-checked on their document anyway.
+pub fn due_value(at: OffsetDateTime) -> String {
+    const MAX: i128 = 10i128.pow(DUE_DIGITS as u32) - 1;
+    format!("{:0width$}", at.unix_timestamp_nanos().clamp(0, MAX), width = DUE_DIGITS)
+}
+
+/// The `x-ms-tags` header written with `record`: the due tag while it can be due ([`Record::needs_tracking`] and
+/// `next_poll_at` set), else none. Digits and a letter key need no percent-encoding.
+pub fn due_tags(record: &Record) -> Option<String> {
+    let at = record.next_poll_at.filter(|_| record.needs_tracking())?;
+    Some(format!("{DUE_TAG}={}", due_value(at)))
+}
+
+/// The Find Blobs by Tags expression for records due at `now` by the index.
+pub fn due_query(now: OffsetDateTime) -> String {
+    format!("\"{DUE_TAG}\" <= '{}'", due_value(now))
 }
 
 /// The metadata written with `record`.
@@ -134,11 +163,44 @@ mod tests {
         let s = summary(&metadata(&r)).unwrap();
         assert_eq!(s.vault_id, r.vault_id);
         assert_eq!(s.state, State::Running);
-        assert!(s.is_due(now) && !s.is_due(now - time::Duration::nanoseconds(1)));
+        assert!(s.can_be_due());
         assert!(metadata(&r).values().all(|v| v.is_ascii()));
         let mut upper: HashMap<String, String> = metadata(&r).into_iter().map(|(k, v)| (k.to_uppercase(), v)).collect();
         assert_eq!(summary(&upper), Some(s));
         upper.remove("STATE");
         assert_eq!(summary(&upper), None);
+    }
+
+    #[test]
+    fn the_due_tag_is_there_only_while_the_record_can_be_due() {
+        let now = datetime!(2026-03-04 05:06:07.123456789 UTC);
+        let mut r = Record::received("r", "disk", "/v", "/i", serde_json::Value::Null, now);
+        assert_eq!(due_tags(&r), None, "unscheduled: the intake owns it");
+        r.next_poll_at = Some(now);
+        assert_eq!(due_tags(&r).as_deref(), Some("due=001772600767123456789"));
+        r.state = State::Succeeded;
+        assert!(due_tags(&r).is_some(), "terminal with its result unpublished: still due");
+        r.result_published = true;
+        assert_eq!(due_tags(&r), None, "terminal and published: never due again");
+        assert_eq!(due_query(now), "\"due\" <= '001772600767123456789'");
+    }
+
+    #[test]
+    fn due_values_sort_as_the_times_they_stand_for() {
+        let times = [
+            datetime!(1900-01-01 00:00 UTC),
+            datetime!(1969-12-31 23:59:59.999999999 UTC),
+            datetime!(1970-01-01 00:00 UTC),
+            datetime!(1970-01-01 00:00:00.000000001 UTC),
+            datetime!(2001-09-09 01:46:39.999999999 UTC),
+            datetime!(2001-09-09 01:46:40 UTC), // 10^18 ns: one digit more than the time before
+            datetime!(2026-05-01 10:00:00.123456789 UTC),
+            datetime!(9999-12-31 23:59:59.999999999 UTC),
+        ];
+        let values: Vec<String> = times.iter().map(|t| due_value(*t)).collect();
+        assert!(values.iter().all(|v| v.len() == DUE_DIGITS && v.bytes().all(|b| b.is_ascii_digit())), "{values:?}");
+        assert!(values.windows(2).all(|w| w[0] <= w[1]), "{values:?}");
+        assert_eq!(values[0], values[2], "times before 1970 clamp to zero");
+        assert!(values[2] < values[3] && values[4] < values[5]);
     }
 }

@@ -1,20 +1,35 @@
-//! The production store: Azure Blob Storage, one JSON blob per request (see [`layout`] for names and metadata).
+//! The production store: Azure Blob Storage, one JSON blob per request (see [`layout`] for names, metadata and the
+//! due tag).
 //!
 //! * `create` is Put Blob with `If-None-Match: *`; `update` is Put Blob with `If-Match: <ETag>`. The ETag is the
 //!   record's version. Storage evaluates the condition and the write atomically, so of several writers holding
-//!   the same ETag exactly one succeeds (409/412 for the rest).
-//! * `get` is one Get Blob. `due`, `list` and `count_active` list every blob under `records/` *with metadata*
-//!   (5,000 names per List Blobs call) and filter on the metadata summary; only the records that pass are
-//!   downloaded, and each download is checked again against the filter, because the record may have changed
-//!   since the listing. `count_active` needs no download at all.
-//! * Cost: one List Blobs call per 5,000 records ever stored (terminal ones included) per `due`/`list`/
-//!   `count_active`, plus one Get Blob per returned record. At the expected scale (hundreds of restores in
-//!   flight, tens of thousands of records kept) a tracker tick costs a few list calls; beyond ~100,000 records,
-//!   move finished records to another prefix or container (lifecycle management) or add a due index.
+//!   the same ETag exactly one succeeds (409/412 for the rest). Every record write also carries the metadata
+//!   summary and, while the record can be due, the due index tag (`x-ms-tags`), atomically with the content.
+//! * `get` is one Get Blob.
+//! * `due` (the tracker's every tick) asks the blob index: one Find Blobs by Tags call (`"due" <= '<now>'`, 5,000
+//!   names per page) returns the records due by their tag, sorted here on the tag's value (then request id)
+//!   without downloading; only the first `limit` are downloaded, each checked again with [`Record::is_due`]. The
+//!   index is eventually consistent in Azure (seconds behind a write): a record no longer due is dropped by that
+//!   check (and the next candidate downloaded instead), one written due a moment ago is found on a later tick.
+//!   Records without the tag are never due: hand-written blobs, and records written before the tag existed (the
+//!   upgrade step is [`StateStore::reindex`], `restorectl reindex`, once).
+//! * `list` and `count_active` still list every blob under `records/` *with metadata* and filter on the summary;
+//!   only records that pass are downloaded (and re-checked, since they may have changed since the listing),
+//!   blobs without our metadata are downloaded and judged on their document; `count_active` downloads nothing
+//!   else. Operators' tools and the drill function call them; so does the tracker's tick, once, for the records
+//!   a crashed intake left behind (`Received`/`Planned`/`Triggering`).
+//! * Cost: `due` is one Find Blobs by Tags call per 5,000 records *due now* (whatever the number stored) plus one
+//!   Get Blob per returned record (a few more only when the index lags); an idle `due` is one call. `list` and
+//!   `count_active` are one List Blobs call per 5,000 records *ever stored* (terminal ones included) plus one Get
+//!   Blob per returned record. So an idle tracker tick makes 1 Find call plus ⌈records/5,000⌉ List calls, the
+//!   latter from its left-behind sweep; beyond ~100,000 records, move finished records to another prefix or
+//!   container (lifecycle management) or index the sweep too. Index tags cost per tag stored per month; a
+//!   record holds at most one, and only while open.
 //! * Authentication: an Entra token (`TokenCredential`, managed identity in Azure) with the storage scope; no
-//!   account keys or connection strings. The identity needs "Storage Blob Data Contributor" on the container.
-//!   The transport is [`restore_connect::transport`], so extra CAs (the emulator's, a corporate proxy's) are
-//!   trusted.
+//!   account keys or connection strings. The identity needs on the container Storage Blob Data Contributor's data
+//!   actions plus blob index tags (`blobs/tags/write` for every record write, `blobs/filter/action` for `due`):
+//!   the templates' custom role ([`ROLE`]), or Storage Blob Data Owner. The transport is
+//!   [`restore_connect::transport`], so extra CAs (the emulator's, a corporate proxy's) are trusted.
 
 pub mod layout;
 
@@ -40,6 +55,11 @@ use restore_connect::blob::{is_blob_not_found, is_condition_lost};
 
 /// How many blobs `due`/`list` download at once.
 const FETCH_CONCURRENCY: usize = 8;
+
+/// The role the identity needs on the container, as error hints name it: the templates' custom role
+/// (`Restore state records (<account>)`: Storage Blob Data Contributor's data actions plus blob index tags).
+/// Storage Blob Data Owner holds the same rights and more.
+pub const ROLE: &str = "Restore state records";
 
 /// The Blob store could not be configured.
 #[derive(Debug, thiserror::Error)]
@@ -161,6 +181,8 @@ impl BlobStore {
         let options = BlobClientUploadOptions {
             blob_content_type: Some("application/json".into()),
             metadata: Some(layout::metadata(record)),
+            // Put Blob replaces the blob's tags: a record that can no longer be due leaves the index.
+            blob_tags_string: layout::due_tags(record),
             if_none_match,
             if_match,
             ..Default::default()
@@ -199,8 +221,33 @@ impl BlobStore {
         Ok(out)
     }
 
-    /// Downloads `names` in order, keeps the records that still pass `keep`, and stops after `limit`.
-    /// Corrupt documents are logged and skipped so that one bad blob cannot stop the tracker.
+    /// The record blobs due at `now` by the index, with their due tag values (unsorted: the service returns them
+    /// in its own order).
+    async fn indexed_due(&self, now: OffsetDateTime) -> Result<Vec<(String, String)>, StoreError> {
+        let query = layout::due_query(now);
+        let failed = |e: azure_core::Error| storage_error(&e, "finding due records by their index tag");
+        let mut pages = self.container.find_blobs_by_tags(&query, None).map_err(failed)?.into_pages();
+        let mut out = Vec::new();
+        while let Some(page) = pages.try_next().await.map_err(failed)? {
+            for item in page.into_model().map_err(failed)?.blob_items {
+                let Some(name) = item.name.filter(|n| request_id_of(n).is_some()) else { continue };
+                // The service returns the tags the query named; a missing value sorts first and is re-checked.
+                let value = item
+                    .tags
+                    .and_then(|t| t.blob_tag_set)
+                    .and_then(|set| set.into_iter().find(|t| t.key.as_deref() == Some(layout::DUE_TAG)))
+                    .and_then(|t| t.value)
+                    .unwrap_or_default();
+                out.push((value, name));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Downloads `names` in order, keeps the records that still pass `keep`, and stops once `limit` passed: at
+    /// most [`FETCH_CONCURRENCY`] at a time and never more at once than are still wanted, so an accurate
+    /// listing costs exactly `limit` downloads. Corrupt documents are logged and skipped so that one bad blob
+    /// cannot stop the tracker.
     async fn fetch(
         &self,
         names: &[String],
@@ -208,10 +255,10 @@ impl BlobStore {
         limit: usize,
     ) -> Result<Vec<Record>, StoreError> {
         let mut out = Vec::new();
-        for chunk in names.chunks(FETCH_CONCURRENCY) {
-            if out.len() >= limit {
-                break;
-            }
+        let mut rest = names;
+        while out.len() < limit && !rest.is_empty() {
+            let (chunk, tail) = rest.split_at(rest.len().min(FETCH_CONCURRENCY).min(limit - out.len()));
+            rest = tail;
             let results = futures::future::join_all(chunk.iter().map(|n| self.read(n))).await;
             for result in results {
                 match result {
@@ -224,7 +271,6 @@ impl BlobStore {
                 }
             }
         }
-        out.truncate(limit);
         Ok(out)
     }
 }
@@ -271,7 +317,7 @@ fn unavailable(message: String) -> StoreError {
 }
 
 fn storage_error(e: &azure_core::Error, doing: &str) -> StoreError {
-    let hint = restore_connect::blob::hint(e, "RESTORE_BLOB_CONTAINER_URL", "Storage Blob Data Contributor");
+    let hint = restore_connect::blob::hint(e, "RESTORE_BLOB_CONTAINER_URL", ROLE);
     unavailable(format!("{doing}: {e}{hint}"))
 }
 
@@ -317,14 +363,20 @@ impl StateStore for BlobStore {
     }
 
     async fn due(&self, now: OffsetDateTime, limit: usize) -> Result<Vec<Record>, StoreError> {
-        self.select(
-            |s| s.is_due(now),
-            |s, id| (s.next_poll_at, id),
-            |r| r.is_due(now),
-            |a, b| (a.next_poll_at, &a.request_id).cmp(&(b.next_poll_at, &b.request_id)),
-            limit,
-        )
-        .await
+        // Sorted on the index's values (zero-padded, so string order is time order), ties by request id as the
+        // contract says; only the first `limit` that are still due are downloaded.
+        let mut candidates: Vec<(String, String, String)> = self
+            .indexed_due(now)
+            .await?
+            .into_iter()
+            .map(|(value, name)| (value, request_id_of(&name).unwrap_or_default(), name))
+            .collect();
+        candidates.sort();
+        let names: Vec<String> = candidates.into_iter().map(|(_, _, name)| name).collect();
+        let mut records = self.fetch(&names, |r| r.is_due(now), limit).await?;
+        // Re-sorted on the documents: the index may lag a write.
+        records.sort_by(|a, b| (a.next_poll_at, &a.request_id).cmp(&(b.next_poll_at, &b.request_id)));
+        Ok(records)
     }
 
     async fn list(&self, filter: &ListFilter, limit: usize) -> Result<Vec<Record>, StoreError> {
@@ -364,6 +416,37 @@ impl StateStore for BlobStore {
         let active = |r: &Record| r.vault_id == vault_id && r.state.is_active();
         count += self.fetch(&unsummarised, active, usize::MAX).await?.len();
         Ok(count)
+    }
+
+    /// Re-saves (same document, `If-Match`) every record that can be due by its metadata, or has none, so that it
+    /// carries the due tag: records written before the tag existed are otherwise never due. A record written
+    /// meanwhile was written with its tag by the writer; a corrupt one is logged and left. Lists every record, so
+    /// it is for the upgrade, not for a tick.
+    async fn reindex(&self) -> Result<usize, StoreError> {
+        let mut saved = 0;
+        for (name, summary) in self.summaries().await? {
+            if summary.is_some_and(|s| !s.can_be_due()) {
+                continue;
+            }
+            let record = match self.read(&name).await {
+                Ok(Some(record)) if layout::due_tags(&record).is_some() => record,
+                Ok(_) => continue,
+                Err(e @ StoreError::Corrupt { .. }) => {
+                    tracing::error!(error = %e, "reindex: leaving a corrupt record as it is");
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            match self.write(&record, Condition::Version(&record.version)).await {
+                Ok(_) => saved += 1,
+                Err(e) if is_condition_lost(&e) || is_blob_not_found(&e) => {}
+                Err(e) => {
+                    let what = format!("re-saving request '{}'", display_id(&record.request_id));
+                    return Err(storage_error(&e, &what));
+                }
+            }
+        }
+        Ok(saved)
     }
 
     async fn document(&self, key: &str) -> Result<Option<Document>, StoreError> {

@@ -37,6 +37,7 @@ macro_rules! contract_tests {
             concurrent_updates_exactly_one_wins,
             due_ordering_and_limit,
             terminal_records_are_not_due_once_published,
+            a_record_rescheduled_later_is_not_due_before_its_time,
             count_active_per_vault,
             list_by_state_and_vault,
             corrupt_document_is_reported_and_skipped,
@@ -272,6 +273,21 @@ pub async fn terminal_records_are_not_due_once_published(b: &impl Backend) {
     failed.result_published = true;
     store.update(&failed).await.unwrap();
     assert_eq!(ids(&store.due(now, 100).await.unwrap()), ["t-running"]);
+}
+
+pub async fn a_record_rescheduled_later_is_not_due_before_its_time(b: &impl Backend) {
+    let store = b.store();
+    let now = T0 + Duration::hours(1);
+    let mut r = record("resched", "/v/a", T0);
+    r.state = State::Running;
+    r.next_poll_at = Some(now - Duration::minutes(1));
+    let r = create(&*store, r).await;
+    assert_eq!(ids(&store.due(now, 10).await.unwrap()), ["resched"]);
+    let later = now + Duration::minutes(5);
+    store.update(&Record { next_poll_at: Some(later), ..r }).await.unwrap();
+    assert!(store.due(now, 10).await.unwrap().is_empty());
+    assert!(store.due(later - Duration::nanoseconds(1), 10).await.unwrap().is_empty());
+    assert_eq!(ids(&store.due(later, 10).await.unwrap()), ["resched"]);
 }
 
 pub async fn count_active_per_vault(b: &impl Backend) {
