@@ -186,3 +186,23 @@ fn a_missing_sqlite_file_is_an_error_not_a_new_empty_store() {
     assert!(out.stderr.contains("no state store") && out.stderr.contains("--sqlite"), "{}", out.stderr);
     assert!(!missing.exists(), "restorectl created {}", missing.display());
 }
+
+#[tokio::test]
+async fn reindex_makes_records_an_older_intake_left_findable_by_the_tracker() {
+    let f = fixture().await;
+    let far = datetime!(2030-01-01 00:00:00 UTC);
+    // ticket-INC3 is Received without next_poll_at, as an intake before takeover stamping left it: never due.
+    let before = f.store.due(far, 100).await.unwrap();
+    assert!(before.iter().all(|r| r.request_id != "ticket-INC3"), "{before:?}");
+    let run = with_store(&f.path, &["reindex", "--json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let out: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    assert_eq!(out["stamped"], 1, "{out}");
+    let left = f.store.get("ticket-INC3").await.unwrap().unwrap();
+    assert_eq!(left.next_poll_at, Some(left.updated_at), "due from its last write");
+    assert!(f.store.due(far, 100).await.unwrap().iter().any(|r| r.request_id == "ticket-INC3"));
+    // Running and ended records are not touched; a second run has nothing to do.
+    let again = with_store(&f.path, &["reindex", "--json"]);
+    let out: serde_json::Value = serde_json::from_str(again.stdout.trim()).unwrap();
+    assert_eq!(out["stamped"], 0, "{out}");
+}

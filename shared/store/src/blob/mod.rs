@@ -16,14 +16,13 @@
 //! * `list` and `count_active` still list every blob under `records/` *with metadata* and filter on the summary;
 //!   only records that pass are downloaded (and re-checked, since they may have changed since the listing),
 //!   blobs without our metadata are downloaded and judged on their document; `count_active` downloads nothing
-//!   else. Operators' tools and the drill function call them; so does the tracker's tick, once, for the records
-//!   a crashed intake left behind (`Received`/`Planned`/`Triggering`).
+//!   else. Operators' tools and the drill function call them; the tracker does not.
 //! * Cost: `due` is one Find Blobs by Tags call per 5,000 records *due now* (whatever the number stored) plus one
 //!   Get Blob per returned record (a few more only when the index lags); an idle `due` is one call. `list` and
 //!   `count_active` are one List Blobs call per 5,000 records *ever stored* (terminal ones included) plus one Get
-//!   Blob per returned record. So an idle tracker tick makes 1 Find call plus ⌈records/5,000⌉ List calls, the
-//!   latter from its left-behind sweep; beyond ~100,000 records, move finished records to another prefix or
-//!   container (lifecycle management) or index the sweep too. Index tags cost per tag stored per month; a
+//!   Blob per returned record. The tracker calls only `due` (records a crashed intake left are due at their
+//!   takeover time), so an idle tracker tick is 1 Find call whatever the number of records stored; `list` serves
+//!   operator tools and the drills' vault-share check. Index tags cost per tag stored per month; a
 //!   record holds at most one, and only while open.
 //! * Authentication: an Entra token (`TokenCredential`, managed identity in Azure) with the storage scope; no
 //!   account keys or connection strings. The identity needs on the container Storage Blob Data Contributor's data
