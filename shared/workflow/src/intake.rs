@@ -786,10 +786,11 @@ impl Intake {
                         r.triggered_at = Some(sent_at);
                         r.next_poll_at = Some(op.next_poll_at);
                         r.operation = serde_json::to_value(&op).ok();
+                        keep_accepted_result(r);
                     })
                     .await;
                 match accepted {
-                    Ok(stored) => self.accepted(stored).await,
+                    Ok(stored) => Ok(self.answer_accepted(&stored)),
                     Err(Stop::Busy(_)) => {
                         self.record_extra_job(&record.request_id, &format!("operation {}", op.poll_url)).await
                     }
@@ -806,10 +807,11 @@ impl Intake {
                                 r.triggered_at = Some(sent_at);
                                 r.job_id = Some(job_id.clone());
                                 r.next_poll_at = Some(sent_at + self.settings.first_poll);
+                                keep_accepted_result(r);
                             })
                             .await;
                         match running {
-                            Ok(stored) => self.accepted(stored).await,
+                            Ok(stored) => Ok(self.answer_accepted(&stored)),
                             Err(Stop::Busy(_)) => self.record_extra_job(&record.request_id, &job_id).await,
                             Err(e) => Err(e),
                         }
@@ -865,9 +867,10 @@ impl Intake {
                         r.triggered_at = Some(now);
                         r.next_poll_at = Some(now + self.settings.first_poll);
                         r.reason = Some(stored_reason(&ReasonCode::UnsafeOperationUrl, &error.to_string()));
+                        keep_accepted_result(r);
                     })
                     .await?;
-                self.accepted(stored).await
+                Ok(self.answer_accepted(&stored))
             }
             // The POST may have started a restore: keep the write-ahead; reconciliation decides.
             TriggerFailure::Unknown => Err(Stop::transient(format!("trigger outcome unknown: {error}"))),
@@ -944,17 +947,15 @@ impl Intake {
                 r.job_started_at = job.started_at;
                 r.triggered_at = r.triggered_at.or(r.write_ahead_at);
                 r.next_poll_at = Some(now);
+                keep_accepted_result(r);
             })
             .await?;
-        self.accepted(stored).await
+        Ok(self.answer_accepted(&stored))
     }
 
-    /// Stores the Accepted result on an accepted record and answers with it (if configured).
-    async fn accepted(&self, record: Record) -> Result<Vec<RestoreResult>, Stop> {
-        let result = result_for(&record, ResultStatus::Accepted);
-        let value = serde_json::to_value(&result).ok();
-        self.write(record, |r| r.result = value).await?;
-        Ok(if self.settings.publish_accepted { vec![result] } else { Vec::new() })
+    /// The answer for a record stored as accepted: its Accepted result (kept by the same write), if configured.
+    fn answer_accepted(&self, record: &Record) -> Vec<RestoreResult> {
+        if self.settings.publish_accepted { vec![result_for(record, ResultStatus::Accepted)] } else { Vec::new() }
     }
 
     /// Azure started a restore for this request after the record had moved on without us (our lease lapsed
@@ -1153,6 +1154,13 @@ impl Intake {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// Keeps the Accepted result on a record being written as accepted (or running), in that same write: a duplicate
+/// delivery answers with it. `result_for` reads none of what the write itself changes (version, lease, times of
+/// the write), so the stored result is the one answered.
+fn keep_accepted_result(record: &mut Record) {
+    record.result = serde_json::to_value(result_for(record, ResultStatus::Accepted)).ok();
 }
 
 /// `record` as it will be once it ends in `state`, for building its result before the write.

@@ -276,3 +276,23 @@ async fn a_refused_tag_write_is_reported_and_the_restore_still_succeeds() {
     assert_eq!(tagging.failed.len(), 1);
     assert!(tagging.failed[0].error.contains("AuthorizationFailed"), "{:?}", tagging.failed);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_disk_restore_costs_six_store_writes_in_the_intake_and_five_in_the_tracker() {
+    let h = Harness::new();
+    accepted_restore(&h).await;
+    // The record (lease taken with it), the plan, the vault's and the item's slot documents, the write-ahead,
+    // and the accepted operation with its Accepted result (one write, not two).
+    assert_eq!(
+        h.store.take_writes(),
+        ["create", "Planned", "put_document", "put_document", "Triggering", "Accepted"],
+        "the intake's writes per accepted restore"
+    );
+    h.track(ID, 100).await;
+    // The job found; two reads of it still running (each stores when to read next); the end; published.
+    assert_eq!(
+        h.store.take_writes(),
+        ["Running", "Running", "Running", "Succeeded", "Succeeded"],
+        "the tracker's writes per completed restore"
+    );
+}

@@ -420,6 +420,7 @@ pub struct FaultyStore {
     faults: Mutex<VecDeque<(usize, StoreFault)>>,
     updates: Mutex<usize>,
     reads: Mutex<Vec<&'static str>>,
+    writes: Mutex<Vec<&'static str>>,
 }
 
 impl FaultyStore {
@@ -438,6 +439,11 @@ impl FaultyStore {
         std::mem::take(&mut *self.reads.lock().unwrap())
     }
 
+    /// The writes made since the last call (`create`, the state an update writes, `put_document`), in order.
+    pub fn take_writes(&self) -> Vec<&'static str> {
+        std::mem::take(&mut *self.writes.lock().unwrap())
+    }
+
     fn read(&self, what: &'static str) {
         self.reads.lock().unwrap().push(what);
     }
@@ -446,6 +452,7 @@ impl FaultyStore {
 #[async_trait]
 impl StateStore for FaultyStore {
     async fn create(&self, record: &Record) -> Result<Record, StoreError> {
+        self.writes.lock().unwrap().push("create");
         self.inner.create(record).await
     }
     async fn get(&self, request_id: &str) -> Result<Option<Record>, StoreError> {
@@ -453,6 +460,7 @@ impl StateStore for FaultyStore {
         self.inner.get(request_id).await
     }
     async fn update(&self, record: &Record) -> Result<Record, StoreError> {
+        self.writes.lock().unwrap().push(record.state.as_str());
         let n = {
             let mut u = self.updates.lock().unwrap();
             *u += 1;
@@ -493,6 +501,7 @@ impl StateStore for FaultyStore {
         self.inner.document(key).await
     }
     async fn put_document(&self, doc: &restore_store::Document) -> Result<restore_store::Document, StoreError> {
+        self.writes.lock().unwrap().push("put_document");
         self.inner.put_document(doc).await
     }
     fn describe(&self) -> String {
@@ -559,6 +568,7 @@ impl Harness {
             faults: Mutex::new(VecDeque::new()),
             updates: Mutex::new(0),
             reads: Mutex::new(Vec::new()),
+            writes: Mutex::new(Vec::new()),
         });
         let text = std::fs::read_to_string(workspace().join("examples/policy.json")).unwrap();
         let mut json: Value = serde_json::from_str(&text).unwrap();
