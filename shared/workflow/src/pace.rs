@@ -5,7 +5,7 @@
 //!
 //! 1. Azure's own estimate: Recovery Services VM jobs carry `extendedInfo.estimatedRemainingDuration`;
 //! 2. progress: `extendedInfo.progressPercentage` with the time elapsed so far gives a linear estimate;
-//! 3. history: how long restores of the same item (else of the same kind) took in this process, on our clock
+//! 3. history: how long restores of the same item (else of the same kind) took, kept in the store, on our clock
 //!    from the trigger: three quarters of the way from the last read that found the job running to the read
 //!    that found it ended (erring late costs at most a tick; erring early costs a read and an overrun wait) (Azure's own start and end times are on Azure's clock, which need not run at ours: the benchmark's
 //!    emulator runs 100× faster);
@@ -115,39 +115,109 @@ pub fn parse_remaining(text: &str) -> Option<Duration> {
     Some(Duration::from_secs(days * 86_400 + h * 3600 + m * 60) + Duration::from_secs_f64(s))
 }
 
-/// How long recent restores took, by item and by kind, in this process (trigger to the read that saw the end, on
-/// the tracker's clock). Kept in memory: a warm tracker instance learns from its first restore of a kind; a cold
-/// one starts without, and paces on elapsed time.
+/// How long recent restores took, by item and by kind (trigger to the read that saw the end, on the tracker's
+/// clock). Kept in memory and in the store (document [`STORED_KEY`]): a tracker instance reads the stored
+/// durations once, before it paces its first job, so a cold instance starts with what earlier ones learned, and
+/// it writes back what it learned at the end of each tick that learned something.
 #[derive(Debug, Default)]
 pub struct History {
-    durations: Mutex<HashMap<String, Duration>>,
+    inner: Mutex<Durations>,
+    /// Set once the stored durations were read (or found missing) in this process.
+    pub loaded: tokio::sync::OnceCell<()>,
 }
+
+#[derive(Debug, Default)]
+struct Durations {
+    /// Duration and when it was learned (a counter: which items are the most recent).
+    by_key: HashMap<String, (Duration, u64)>,
+    learned: u64,
+    /// Learned since the last save.
+    dirty: bool,
+    /// The stored document's version (compare-and-swap), empty before the first save or read.
+    version: String,
+}
+
+/// The store document holding the durations.
+pub const STORED_KEY: &str = "tracker-pace";
 
 /// Keys kept at most (items and kinds); beyond it the history starts over, which only costs promptness.
 const MAX_KEYS: usize = 10_000;
 
+/// Items written to the store at most (the most recently learned; every kind is written): keeps the document,
+/// written once per tick that ended a restore, small (about 200 bytes an item).
+const MAX_STORED_ITEMS: usize = 200;
+
 impl History {
     /// The duration to expect for `item` of `kind`: the item's last, else the kind's last.
     pub fn typical(&self, kind: &str, item: &str) -> Option<Duration> {
-        let map = self.durations.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.get(&item_key(kind, item)).or_else(|| map.get(kind)).copied()
+        let d = self.lock();
+        d.by_key.get(&item_key(kind, item)).or_else(|| d.by_key.get(kind)).map(|(t, _)| *t)
     }
 
     /// Learns from a restore of `item` of `kind` that ended between `running` (time from the trigger to the
     /// last read that found it running, if a read did) and `ended` (to the read that found it ended). Without
     /// a read of the job running, `ended` is only an upper bound, so it never lengthens what was known.
     pub fn learn(&self, kind: &str, item: &str, running: Option<Duration>, ended: Duration) {
-        let mut map = self.durations.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let known = map.get(&item_key(kind, item)).or_else(|| map.get(kind)).copied();
+        let mut d = self.lock();
+        let known = d.by_key.get(&item_key(kind, item)).or_else(|| d.by_key.get(kind)).map(|(t, _)| *t);
         let estimate = match running.filter(|r| *r < ended) {
             Some(running) => running + (ended - running).mul_f64(0.75),
             None => known.map_or(ended, |k| k.min(ended)),
         };
-        if map.len() >= MAX_KEYS {
-            map.clear();
+        if d.by_key.len() >= MAX_KEYS {
+            d.by_key.clear();
         }
-        map.insert(item_key(kind, item), estimate);
-        map.insert(kind.to_string(), estimate);
+        d.learned += 1;
+        let at = d.learned;
+        d.by_key.insert(item_key(kind, item), (estimate, at));
+        d.by_key.insert(kind.to_string(), (estimate, at));
+        d.dirty = true;
+    }
+
+    /// Takes in the stored document (its version and durations): keys this process has not learned itself are
+    /// added, its own stay (they are at least as recent). Unreadable entries are skipped.
+    pub fn absorb(&self, version: &str, body: &serde_json::Value) {
+        let mut d = self.lock();
+        d.version = version.to_string();
+        let Some(stored) = body.get("seconds").and_then(serde_json::Value::as_object) else { return };
+        for (key, secs) in stored {
+            let Some(secs) = secs.as_f64().filter(|s| s.is_finite() && *s >= 0.0) else { continue };
+            if d.by_key.len() < MAX_KEYS && !d.by_key.contains_key(key) {
+                d.by_key.insert(key.clone(), (Duration::from_secs_f64(secs), 0));
+            }
+        }
+    }
+
+    /// What to store if something was learned since the last save: the stored version to replace and the
+    /// document (every kind, the most recently learned items). Clears the mark; [`Self::unsaved`] sets it again.
+    pub fn to_save(&self) -> Option<(String, serde_json::Value)> {
+        let mut d = self.lock();
+        if !d.dirty {
+            return None;
+        }
+        d.dirty = false;
+        let mut items: Vec<(&String, &(Duration, u64))> = d.by_key.iter().filter(|(k, _)| k.contains('\n')).collect();
+        items.sort_by(|a, b| b.1.1.cmp(&a.1.1).then_with(|| a.0.cmp(b.0)));
+        let kinds = d.by_key.iter().filter(|(k, _)| !k.contains('\n'));
+        let seconds: serde_json::Map<String, serde_json::Value> = kinds
+            .chain(items.into_iter().take(MAX_STORED_ITEMS))
+            .map(|(k, (t, _))| (k.clone(), serde_json::json!(t.as_secs_f64())))
+            .collect();
+        Some((d.version.clone(), serde_json::json!({ "seconds": seconds })))
+    }
+
+    /// The save failed: keep the mark so the next tick tries again.
+    pub fn unsaved(&self) {
+        self.lock().dirty = true;
+    }
+
+    /// The save landed as `version`.
+    pub fn saved(&self, version: &str) {
+        self.lock().version = version.to_string();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Durations> {
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

@@ -23,7 +23,7 @@ use restore_engine::error::AzureError;
 use restore_engine::jobs::{JobStatus, JobView, StagingFiles};
 use restore_engine::lro::{PendingOperation, Step, step};
 use restore_models::arm_id::{ResourceGroupId, ResourceId};
-use restore_store::{Record, State, StateStore, StoreError, write};
+use restore_store::{Document, Record, State, StateStore, StoreError, write};
 use time::OffsetDateTime;
 use tokio::sync::Semaphore;
 
@@ -178,6 +178,10 @@ impl Tracker {
         let mut work = self.store.due(now, self.settings.batch).await?;
         work.retain(|r| !INTAKE_STATES.contains(&r.state) || self.left_behind(r, now));
 
+        // Durations kept in the store, read once per process before the first job is paced (not on idle ticks).
+        if work.iter().any(|r| matches!(r.state, State::Accepted | State::Running)) {
+            self.load_pace().await;
+        }
         let mut report = TickReport { examined: work.len(), ..Default::default() };
         let gate = Arc::new(Semaphore::new(self.settings.concurrency.max(1)));
         let mut tasks = tokio::task::JoinSet::new();
@@ -217,7 +221,50 @@ impl Tracker {
                 }
             }
         }
+        self.save_pace().await;
         Ok(report)
+    }
+
+    async fn load_pace(&self) {
+        self.pace
+            .loaded
+            .get_or_init(|| async {
+                match self.store.document(crate::pace::STORED_KEY).await {
+                    Ok(Some(doc)) => self.pace.absorb(&doc.version, &doc.body),
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(error = %e, "stored restore durations not read; pacing without them"),
+                }
+            })
+            .await;
+    }
+
+    /// Writes what this tick learned about restore durations (one write, only after a tick that ended a
+    /// restore). Another instance's write in between: take in its durations and write again. A failure only
+    /// costs promptness: it is logged and tried again after the next tick.
+    async fn save_pace(&self) {
+        for _ in 0..3 {
+            let Some((version, body)) = self.pace.to_save() else { return };
+            let doc = Document { key: crate::pace::STORED_KEY.to_string(), version, body };
+            match self.store.put_document(&doc).await {
+                Ok(stored) => return self.pace.saved(&stored.version),
+                Err(StoreError::Conflict { .. }) => {
+                    self.pace.unsaved();
+                    match self.store.document(crate::pace::STORED_KEY).await {
+                        Ok(Some(theirs)) => self.pace.absorb(&theirs.version, &theirs.body),
+                        Ok(None) => self.pace.absorb("", &serde_json::Value::Null),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "restore durations not stored; trying after the next tick");
+                            return;
+                        }
+                    }
+                }
+                Err(e) => {
+                    self.pace.unsaved();
+                    tracing::warn!(error = %e, "restore durations not stored; trying after the next tick");
+                    return;
+                }
+            }
+        }
     }
 
     /// Marks results as published once the tick's output has been handed to the host.

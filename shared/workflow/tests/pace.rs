@@ -8,9 +8,10 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use restore_store::State;
+use restore_store::{State, StateStore};
 use restore_workflow::clock::Clock;
 use restore_workflow::intake::Outcome;
+use restore_workflow::tracker::{Tracker, TrackerSettings};
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -26,6 +27,11 @@ struct Followed {
 
 /// Delivers a restore of [`INSTANCE`] named `id`, then ticks the tracker every 10 virtual seconds until it ended.
 async fn follow(h: &Harness, id: &str, disk_name: &str) -> Followed {
+    follow_with(h, &h.tracker, id, disk_name).await
+}
+
+/// [`follow`] with another tracker (another process) on the same store.
+async fn follow_with(h: &Harness, tracker: &Tracker, id: &str, disk_name: &str) -> Followed {
     let mut body: Value = serde_json::from_slice(&disk_request_for(id, INSTANCE)).unwrap();
     body["operation"]["diskName"] = disk_name.into();
     let outcome = h.deliver(&serde_json::to_vec(&body).unwrap(), 1).await;
@@ -33,7 +39,7 @@ async fn follow(h: &Harness, id: &str, disk_name: &str) -> Followed {
     let job = h.azure.jobs().last().cloned().expect("the restore started a job");
     let mut ended_seen: Option<OffsetDateTime> = None;
     for _ in 0..200 {
-        h.tracker.tick(h.clock.now()).await.unwrap();
+        tracker.tick(h.clock.now()).await.unwrap();
         let record = h.record(id).await;
         if record.state.is_terminal() {
             assert_eq!(record.state, State::Succeeded);
@@ -70,4 +76,18 @@ async fn the_next_restore_of_the_item_is_read_once_at_the_end_the_first_took() {
     assert_eq!(second.job_reads, 1, "first restore: {} reads", first.job_reads);
     assert!(second.after_end <= first.after_end, "{:?} then {:?}", first.after_end, second.after_end);
     assert!(second.after_end <= Duration::from_secs(40), "{:?} after the job's end", second.after_end);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cold_tracker_paces_by_the_durations_an_earlier_one_stored() {
+    let h = Harness::new();
+    let first = follow(&h, "req-1", "restored-1").await;
+    // A new tracker process on the same store: it reads the stored durations before pacing its first job.
+    let cold = Tracker::new(client(&h.azure), h.store.clone(), TrackerSettings::default())
+        .with_clock(std::sync::Arc::new(h.clock));
+    let second = follow_with(&h, &cold, "req-2", "restored-2").await;
+    assert_eq!(second.job_reads, 1, "paced by the stored duration (first restore: {} reads)", first.job_reads);
+    assert!(second.after_end <= Duration::from_secs(40), "{:?} after the job's end", second.after_end);
+    let stored = h.store.document(restore_workflow::pace::STORED_KEY).await.unwrap().expect("durations stored");
+    assert!(stored.body["seconds"]["dpp-restore"].as_f64().is_some_and(|s| s > 0.0), "{}", stored.body);
 }
