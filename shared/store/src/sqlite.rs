@@ -8,7 +8,9 @@
 //!   file). `create` is `INSERT … ON CONFLICT DO NOTHING`.
 //! * WAL journal (readers never block the writer), `synchronous = FULL` (a committed write-ahead survives a
 //!   power cut, which invariant 1 relies on: the record must be durable before the restore POST), and a busy
-//!   timeout so a writer waits for another process's write instead of failing.
+//!   timeout so a writer waits for another process's write instead of failing. One exception: a record created
+//!   already answered (a rejection) is committed with `synchronous = NORMAL` (no fsync; durable with the next
+//!   synchronous commit): its fsync was most of a rejected message's time and all of its tail.
 //! * rusqlite is blocking; every call runs on tokio's blocking pool so it never stalls the async runtime.
 //! * The schema version lives in `PRAGMA user_version`; a file from a newer build is refused, not guessed at.
 
@@ -301,41 +303,58 @@ fn limit_param(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
 }
 
+/// Inserts `stored` unless its request id exists; returns it with its first version, or `AlreadyExists`.
+fn insert(conn: &Connection, mut stored: Record, row: &Row) -> Result<Record, StoreError> {
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO records (request_id, version, state, vault_id, received_at, next_poll_at, open, document)
+             VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (request_id) DO NOTHING",
+        )
+        .and_then(|mut st| {
+            st.execute(params![
+                stored.request_id,
+                row.state,
+                stored.vault_id,
+                row.received_at,
+                row.next_poll_at,
+                row.open,
+                row.document
+            ])
+        })
+        .map_err(sql_error)?;
+    if inserted == 1 {
+        stored.version = "1".into();
+        return Ok(stored);
+    }
+    // Records are never deleted, so the conflicting row is still there to report.
+    match select_one(conn, &stored.request_id)? {
+        Some(existing) => Err(StoreError::AlreadyExists { existing: Box::new(existing) }),
+        None => Err(unavailable(format!(
+            "the insert of request '{}' conflicted but no row was found; retry",
+            display_id(&stored.request_id)
+        ))),
+    }
+}
+
 #[async_trait]
 impl StateStore for SqliteStore {
     async fn create(&self, record: &Record) -> Result<Record, StoreError> {
         let row = to_row(record)?;
-        let mut stored = record.clone();
+        let stored = record.clone();
+        // A record created already answered (a rejection whose result goes out with this very answer) is
+        // committed without waiting for the disk: on a power cut it can only be lost together with nothing
+        // else (its result is the caller's answer; no restore hangs on it), and the next synchronous commit
+        // makes it durable too, the WAL being one file synced as a whole. Everything else waits for the fsync.
+        let relaxed = record.state.is_terminal() && record.result_published;
         self.run(move |conn| {
-            let inserted = conn
-                .prepare_cached(
-                    "INSERT INTO records (request_id, version, state, vault_id, received_at, next_poll_at, open, document)
-                     VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (request_id) DO NOTHING",
-                )
-                .and_then(|mut st| {
-                    st.execute(params![
-                        stored.request_id,
-                        row.state,
-                        stored.vault_id,
-                        row.received_at,
-                        row.next_poll_at,
-                        row.open,
-                        row.document
-                    ])
-                })
-                .map_err(sql_error)?;
-            if inserted == 1 {
-                stored.version = "1".into();
-                return Ok(stored);
+            if relaxed {
+                conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql_error)?;
             }
-            // Records are never deleted, so the conflicting row is still there to report.
-            match select_one(conn, &stored.request_id)? {
-                Some(existing) => Err(StoreError::AlreadyExists { existing: Box::new(existing) }),
-                None => Err(unavailable(format!(
-                    "the insert of request '{}' conflicted but no row was found; retry",
-                    display_id(&stored.request_id)
-                ))),
+            let inserted = insert(conn, stored, &row);
+            if relaxed {
+                conn.pragma_update(None, "synchronous", "FULL").map_err(sql_error)?;
             }
+            inserted
         })
         .await
     }
@@ -499,5 +518,36 @@ impl StateStore for SqliteStore {
 
     fn describe(&self) -> String {
         format!("sqlite {}", self.path.display())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn synchronous(store: &SqliteStore) -> i64 {
+        let conn = store.conn.lock().unwrap();
+        conn.pragma_query_value(None, "synchronous", |row| row.get(0)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_answered_record_is_committed_relaxed_and_the_connection_stays_synchronous() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("state.db")).unwrap();
+        const FULL: i64 = 2;
+        assert_eq!(synchronous(&store), FULL);
+        let now = OffsetDateTime::now_utc();
+        let mut rejected = Record::received("rejected-1", "diskToNewDisk", "vault", "item", serde_json::Value::Null, now);
+        rejected.state = State::Rejected;
+        rejected.result_published = true;
+        store.create(&rejected).await.unwrap();
+        assert_eq!(synchronous(&store), FULL, "the next write (a write-ahead, say) waits for the disk again");
+        // Also after the relaxed insert fails (the record exists).
+        assert!(matches!(store.create(&rejected).await, Err(StoreError::AlreadyExists { .. })));
+        assert_eq!(synchronous(&store), FULL);
+        let received = Record::received("received-1", "diskToNewDisk", "vault", "item", serde_json::Value::Null, now);
+        store.create(&received).await.unwrap();
+        assert_eq!(synchronous(&store), FULL);
+        assert_eq!(store.get("rejected-1").await.unwrap().unwrap().state, State::Rejected);
     }
 }
