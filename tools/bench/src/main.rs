@@ -6,13 +6,14 @@
 //!
 //! Phases (each explained where it runs): handler ready time; then on each state store (`--store`: SQLite, and
 //! Blob on a real Azurite, see [`blob`]) the intake on rejected messages (no Azure call: the pure parse, policy,
-//! store and protocol cost), the intake on valid, accepted messages against
+//! store and protocol cost, with its breakdown, see [`breakdown`]), the intake on valid, accepted messages against
 //! a zero-latency emulator (throttle off), the tracker draining every operation the intake accepted under ARM's
 //! throttle (scaled, see `--scale`) and idle tracker ticks with few and many records stored (see [`phases`]);
 //! Azure calls per completed disk and VM restore against the example scenario, compared with what the official
 //! SDK flow makes; the CPU phases (see [`cpu`]).
 
 mod blob;
+mod breakdown;
 mod cpu;
 mod phases;
 mod report;

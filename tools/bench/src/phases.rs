@@ -5,7 +5,7 @@
 //! Every phase reports its wall time with the CPU time (user + system, [`crate::cpu::cpu_ns`]) the handler
 //! processes spent in it, and on Blob the store requests Azurite served in it.
 //!
-//! Order: rejected messages one at a time; an idle tracker tick with few records
+//! Order: rejected messages one at a time (with the intake breakdown); an idle tracker tick with few records
 //! stored; rejected messages at `--concurrency`; accepted messages at `--concurrency`; the rest of the tracker's
 //! backlog accepted; the drain; rejected messages until `--idle-records` records are stored; the idle tick again.
 //! Two idle-tick sizes are how "a bounded number of store requests that does not grow with the number of records
@@ -17,16 +17,17 @@ use std::time::{Duration, Instant};
 
 use backup_emulator::EmulatorHandle;
 use backup_emulator::throttle::{BucketLimit, ThrottleLimits};
-use restore_e2e::{HostClient, Worker};
+use restore_e2e::{HostClient, SbMessage, Worker};
 use serde_json::{Map, Value, json};
 
 use crate::blob::{BlobBackend, Mark, Requests};
+use crate::breakdown;
 use crate::cpu::cpu_ns;
 use crate::report::{Row, Stats};
 use crate::{
     Args, MessageRun, R, base_settings, calls_by_route, clear_log, disk_request, drain, kib, log_entries, manifest_dir,
     ms, peak_rss_kib, progress, results_of, send_messages, set_throttle, spawn, start_emulator, timer,
-    tracker_poll_settings, with,
+    tracker_poll_settings, trigger, with,
 };
 
 impl StoreKind {
@@ -227,7 +228,8 @@ pub async fn store_phases(
         start_emulator(&manifest_dir().join("bench-scenario.json"), args.speed, Some(args.messages.max(operations)))
             .await?;
     let dir = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
-    let mut base = base_settings(&emu, &dir.path().join("restore-state.db"), &manifest_dir().join("bench-policy.json"));
+    let policy_path = manifest_dir().join("bench-policy.json");
+    let mut base = base_settings(&emu, &dir.path().join("restore-state.db"), &policy_path);
     let blob = match kind {
         StoreKind::Sqlite => None,
         StoreKind::Blob => {
@@ -280,7 +282,11 @@ pub async fn store_phases(
     };
     run.details.insert("operations".into(), json!(operations));
 
-    run.rejected_one_at_a_time().await?;
+    let breakdown_store = match &blob {
+        Some(b) => BreakdownStore::Blob(b),
+        None => BreakdownStore::Sqlite(dir.path()),
+    };
+    run.rejected_one_at_a_time(&policy_path, breakdown_store).await?;
     let idle_small = run.idle().await?;
     run.rejected_concurrently().await?;
     let expected = run.accepted(operations).await?;
@@ -321,14 +327,14 @@ struct Run<'a> {
     probe: Probe<'a>,
     rows: &'a mut Vec<Row>,
     details: Map<String, Value>,
-    /// Records in the store: every answered message made one.
+    /// Records in the store: every answered message made one, and on Blob the breakdown's in-process ones.
     records: usize,
 }
 
 impl Run<'_> {
     /// Rejected messages one at a time: the per-message overhead itself (no Azure call: parse, policy, store,
-    /// protocol).
-    async fn rejected_one_at_a_time(&mut self) -> R<()> {
+    /// protocol), then where that time goes.
+    async fn rejected_one_at_a_time(&mut self, policy_path: &Path, store: BreakdownStore<'_>) -> R<()> {
         let (args, s) = (self.args, self.s);
         let n = args.messages.min(500);
         progress(args, &format!("{s}: intake, {n} rejected messages one at a time"));
@@ -357,6 +363,12 @@ impl Run<'_> {
             json!({"latencyMs": stats.json_ms(), "perSecond": serial.per_second(), "spent": spent.json(n)}),
         );
 
+        progress(args, &format!("{s}: intake breakdown ({n} messages, in-process and host round trip)"));
+        if matches!(store, BreakdownStore::Blob(_)) {
+            self.records += n;
+        }
+        let breakdown = intake_breakdown(&self.client, policy_path, n, stats, store, self.rows).await?;
+        self.details.insert("breakdown".into(), breakdown);
         Ok(())
     }
 
@@ -637,5 +649,63 @@ fn idle_rows(s: &str, small: &Idle, large: &Idle, ticks: usize, rows: &mut Vec<R
             "bounded: does not grow with records stored",
             Some(per(b) <= per(a)),
         ));
+    }
+}
+
+/// Where the breakdown's in-process store calls go: a SQLite file in this directory (next to the handlers'),
+/// or the Blob container the handlers use.
+enum BreakdownStore<'a> {
+    Sqlite(&'a Path),
+    Blob(&'a BlobBackend),
+}
+
+/// The breakdown of a rejected message's time (see [`crate::breakdown`]); `e2e` is the end-to-end run of `n` such
+/// messages one at a time.
+async fn intake_breakdown(
+    client: &HostClient,
+    policy_path: &Path,
+    n: usize,
+    e2e: Stats,
+    store: BreakdownStore<'_>,
+    rows: &mut Vec<Row>,
+) -> R<Value> {
+    let text = std::fs::read_to_string(policy_path).map_err(|e| format!("{}: {e}", policy_path.display()))?;
+    let policy = restore_contract::Policy::from_json(&text, restore_contract::policy::PolicyOrigin::Inline)
+        .map_err(|e| format!("{}: {e}", policy_path.display()))?;
+    // The same messages as the end-to-end run but for their ids (the records must be new): same sizes, same path.
+    let messages: Vec<SbMessage> = rejected("rbd", 0..n)
+        .into_iter()
+        .map(|(id, body)| SbMessage::new(body).message_id(format!("msg-{id}")))
+        .collect();
+    let mut round_trip = Vec::with_capacity(n);
+    for m in &messages {
+        let invocation = m.invocation("BenchUnregisteredFunction", &trigger());
+        let t = Instant::now();
+        client.invoke(&invocation).await.map_err(|e| format!("host round trip: {e}"))?;
+        round_trip.push(t.elapsed());
+    }
+    let envelopes: Vec<Vec<u8>> =
+        messages.iter().map(|m| m.invocation("RestoreIntake", &trigger()).body_bytes()).collect();
+    let cpu = breakdown::cpu_parts(&envelopes, &policy)?;
+    let inputs = |name, reads, commits, tmpfs, fsyncs| breakdown::Inputs {
+        store: name,
+        e2e,
+        round_trip: &round_trip,
+        cpu: &cpu,
+        reads,
+        commits,
+        commits_tmpfs: tmpfs,
+        fsyncs,
+    };
+    match store {
+        BreakdownStore::Blob(b) => {
+            let (reads, commits) = breakdown::store_parts(b.store.as_ref(), &cpu.records).await?;
+            Ok(breakdown::rows(&inputs(StoreKind::Blob.name(), &reads, &commits, None, None), rows))
+        }
+        BreakdownStore::Sqlite(dir) => {
+            let p = breakdown::sqlite_parts(dir, &cpu.records).await?;
+            let i = inputs(StoreKind::Sqlite.name(), &p.reads, &p.commits, p.commits_tmpfs.as_deref(), Some(&p.fsyncs));
+            Ok(breakdown::rows(&i, rows))
+        }
     }
 }
