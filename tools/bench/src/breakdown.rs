@@ -27,8 +27,8 @@ use restore_store::{Record, State, StateStore, write};
 use restore_workflow::results::{result_for, stored_reason};
 use serde_json::{Value, json};
 
+use crate::R;
 use crate::report::{Row, Stats};
-use crate::{R, ms};
 
 /// The in-process parts that do not depend on the store.
 pub struct CpuParts {
@@ -183,8 +183,13 @@ pub async fn sqlite_parts(dir: &Path, records: &[Record]) -> R<SqliteParts> {
     Ok(SqliteParts { reads, commits, commits_tmpfs, fsyncs })
 }
 
+/// Milliseconds with three decimals: the in-process parts take microseconds, which two decimals round to 0.
+fn ms3(d: Duration) -> String {
+    format!("{:.3}", d.as_secs_f64() * 1e3)
+}
+
 fn p50_p99(s: &Stats) -> String {
-    format!("p50 {} ms, p99 {} ms", ms(s.p50), ms(s.p99))
+    format!("p50 {} ms, p99 {} ms", ms3(s.p50), ms3(s.p99))
 }
 
 /// The rows for one store: `e2e` is the end-to-end run of the same messages one at a time, `round_trip` the
@@ -221,7 +226,7 @@ pub fn rows(i: &Inputs, rows: &mut Vec<Row>) -> Value {
     let decode: Vec<Duration> = i.cpu.envelope.iter().zip(&i.cpu.message).map(|(a, b)| *a + *b).collect();
     rows.push(Row::new(
         what("decode, in-process (host envelope: custom-handler; message: restore-contract)"),
-        format!("{} (envelope p50 {} ms, message p50 {} ms)", p50_p99(&Stats::of(&decode)), ms(env.p50), ms(msg.p50)),
+        format!("{} (envelope p50 {} ms, message p50 {} ms)", p50_p99(&Stats::of(&decode)), ms3(env.p50), ms3(msg.p50)),
         "–",
         None,
     ));
@@ -240,8 +245,8 @@ pub fn rows(i: &Inputs, rows: &mut Vec<Row>) -> Value {
         let measured = match i.commits_tmpfs.map(Stats::of) {
             Some(tmpfs) => format!(
                 "p50 ≈ {} ms, p99 ≈ {} ms of the commit (the same commits on tmpfs: {}); a bare fsync after a 4 KiB append: {}",
-                ms(commit.p50.saturating_sub(tmpfs.p50)),
-                ms(commit.p99.saturating_sub(tmpfs.p99)),
+                ms3(commit.p50.saturating_sub(tmpfs.p50)),
+                ms3(commit.p99.saturating_sub(tmpfs.p99)),
                 p50_p99(&tmpfs),
                 p50_p99(&bare)
             ),
@@ -255,7 +260,7 @@ pub fn rows(i: &Inputs, rows: &mut Vec<Row>) -> Value {
     let rest = i.e2e.p50.as_secs_f64() * 1e3 - parts.as_secs_f64() * 1e3;
     rows.push(Row::new(
         what("rest: end-to-end p50 − the parts' p50s (runtime dispatch, answer encoding, thread hand-offs)"),
-        format!("p50 ≈ {rest:.2} ms of {} ms end to end", ms(i.e2e.p50)),
+        format!("p50 ≈ {rest:.3} ms of {} ms end to end", ms3(i.e2e.p50)),
         "–",
         None,
     ));

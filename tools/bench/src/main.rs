@@ -492,7 +492,9 @@ async fn run(args: &Args) -> R<()> {
     for kind in args.store.kinds() {
         let started = Instant::now();
         phases::store_phases(args, kind, &intake_exe, &tracker_exe, &mut rows, &mut extra).await?;
-        extra.insert(format!("{}Seconds", kind.key()), json!(started.elapsed().as_secs_f64()));
+        let seconds = started.elapsed().as_secs_f64();
+        progress(args, &format!("{}: the store's phases took {seconds:.0} s", kind.name()));
+        extra.insert(format!("{}Seconds", kind.key()), json!(seconds));
     }
 
     // 3. Azure calls per completed restore: one disk and one VM restore, each alone, on the example scenario
