@@ -11,7 +11,8 @@
 //!   store calls the intake makes for it (`get`, absent, then `write::create`) on a store of the same kind.
 //! * **fsync**, reported apart from the commit: the same commits on tmpfs (`/dev/shm`), where fsync returns at
 //!   once, give the commit without it; a bare `fsync` after a 4 KiB append in the store's directory is shown next
-//!   to it (SQLite's bundled build has no `HAVE_FDATASYNC`, so it calls `fsync`).
+//!   to it (SQLite's bundled build has no `HAVE_FDATASYNC`, so it calls `fsync`). The three are timed in turn
+//!   for each message, so that they see the same disk load.
 //! * **rest** = end-to-end p50 minus the parts' p50s: the runtime's dispatch, the answer's encoding, the
 //!   tokio blocking-pool hand-offs and scheduling. Percentiles do not add, so the rest is given at p50 only.
 
@@ -122,36 +123,49 @@ fn item_of(operation: &Operation) -> String {
     }
 }
 
-/// The intake's two store calls for a refused request: `get` (absent), then `write::create`.
+/// The intake's two store calls for one refused request: `get` (absent), then `write::create`.
+async fn store_calls(store: &dyn StateStore, record: &Record) -> R<(Duration, Duration)> {
+    let t = Instant::now();
+    let existing = store.get(&record.request_id).await.map_err(|e| format!("store get: {e}"))?;
+    let read = t.elapsed();
+    if existing.is_some() {
+        return Err(format!("breakdown: record {} already exists", record.request_id));
+    }
+    let t = Instant::now();
+    write::create(store, record).await.map_err(|e| format!("store create: {e}"))?;
+    Ok((read, t.elapsed()))
+}
+
+/// The intake's store calls for each record: read and commit times.
 pub async fn store_parts(store: &dyn StateStore, records: &[Record]) -> R<(Vec<Duration>, Vec<Duration>)> {
     let (mut reads, mut commits) = (Vec::new(), Vec::new());
     for record in records {
-        let t = Instant::now();
-        let existing = store.get(&record.request_id).await.map_err(|e| format!("store get: {e}"))?;
-        reads.push(t.elapsed());
-        if existing.is_some() {
-            return Err(format!("breakdown: record {} already exists", record.request_id));
-        }
-        let t = Instant::now();
-        write::create(store, record).await.map_err(|e| format!("store create: {e}"))?;
-        commits.push(t.elapsed());
+        let (read, commit) = store_calls(store, record).await?;
+        reads.push(read);
+        commits.push(commit);
     }
     Ok((reads, commits))
 }
 
-/// `n` bare fsyncs, each after a 4 KiB append to a file in `dir`.
-pub fn fsyncs(dir: &Path, n: usize) -> R<Vec<Duration>> {
-    let path = dir.join("bench-fsync.bin");
-    let mut file = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let page = [0x5a_u8; 4096];
-    let mut times = Vec::with_capacity(n);
-    for _ in 0..n {
-        file.write_all(&page).map_err(|e| format!("{}: {e}", path.display()))?;
-        let t = Instant::now();
-        file.sync_all().map_err(|e| format!("fsync {}: {e}", path.display()))?;
-        times.push(t.elapsed());
+/// A file in the store's directory that a bare fsync is timed on: a 4 KiB append, then `fsync`.
+struct FsyncProbe {
+    file: std::fs::File,
+    path: std::path::PathBuf,
+}
+
+impl FsyncProbe {
+    fn create(dir: &Path) -> R<FsyncProbe> {
+        let path = dir.join("bench-fsync.bin");
+        let file = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(FsyncProbe { file, path })
     }
-    Ok(times)
+
+    fn time(&mut self) -> R<Duration> {
+        self.file.write_all(&[0x5a_u8; 4096]).map_err(|e| format!("{}: {e}", self.path.display()))?;
+        let t = Instant::now();
+        self.file.sync_all().map_err(|e| format!("fsync {}: {e}", self.path.display()))?;
+        Ok(t.elapsed())
+    }
 }
 
 /// The SQLite part: the same commits on disk (next to the handlers' file) and on tmpfs, and bare fsyncs.
@@ -163,6 +177,8 @@ pub struct SqliteParts {
     pub fsyncs: Vec<Duration>,
 }
 
+/// For each record in turn: the store calls on disk, the same on tmpfs, a bare fsync. Interleaved, so that the
+/// three see the same disk load (other processes' writes on a shared machine move fsync times by milliseconds).
 pub async fn sqlite_parts(dir: &Path, records: &[Record]) -> R<SqliteParts> {
     let open = |path: std::path::PathBuf| async move {
         tokio::task::spawn_blocking(move || restore_store::SqliteStore::open(path))
@@ -171,16 +187,29 @@ pub async fn sqlite_parts(dir: &Path, records: &[Record]) -> R<SqliteParts> {
             .map_err(|e| e.to_string())
     };
     let disk = open(dir.join("breakdown.db")).await?;
-    let (reads, commits) = store_parts(&disk, records).await?;
-    let commits_tmpfs = match tempfile::Builder::new().prefix("restore-bench-").tempdir_in("/dev/shm") {
-        Ok(shm) => {
-            let store = open(shm.path().join("breakdown.db")).await?;
-            Some(store_parts(&store, records).await?.1)
-        }
-        Err(_) => None,
+    // Kept until the end: the directory goes with it.
+    let shm = tempfile::Builder::new().prefix("restore-bench-").tempdir_in("/dev/shm").ok();
+    let tmpfs = match &shm {
+        Some(d) => Some(open(d.path().join("breakdown.db")).await?),
+        None => None,
     };
-    let fsyncs = fsyncs(dir, records.len())?;
-    Ok(SqliteParts { reads, commits, commits_tmpfs, fsyncs })
+    let mut probe = FsyncProbe::create(dir)?;
+    let mut parts = SqliteParts {
+        reads: Vec::new(),
+        commits: Vec::new(),
+        commits_tmpfs: tmpfs.as_ref().map(|_| Vec::new()),
+        fsyncs: Vec::new(),
+    };
+    for record in records {
+        let (read, commit) = store_calls(&disk, record).await?;
+        parts.reads.push(read);
+        parts.commits.push(commit);
+        if let (Some(store), Some(times)) = (&tmpfs, parts.commits_tmpfs.as_mut()) {
+            times.push(store_calls(store, record).await?.1);
+        }
+        parts.fsyncs.push(probe.time()?);
+    }
+    Ok(parts)
 }
 
 /// Milliseconds with three decimals: the in-process parts take microseconds, which two decimals round to 0.
