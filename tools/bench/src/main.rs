@@ -4,13 +4,18 @@
 //! simulator (`restore-e2e`) against the Azure Backup emulator running in this process over TLS, and prints
 //! each figure with its target. Nothing here asserts: it measures and reports, met or not.
 //!
-//! Phases (each explained where it runs): handler ready time; intake on rejected messages (no Azure call: the
-//! pure parse + policy + store + protocol cost); intake on valid, accepted messages against a zero-latency
-//! emulator (throttle off); the tracker draining every operation the intake accepted under ARM's throttle
-//! (scaled, see `--scale`); Azure calls per completed disk and VM restore against the example scenario,
-//! compared with what the official SDK flow makes.
+//! Phases (each explained where it runs): handler ready time; then on each state store (`--store`: SQLite, and
+//! Blob on a real Azurite, see [`blob`]) the intake on rejected messages (no Azure call: the pure parse, policy,
+//! store and protocol cost, with its breakdown, see [`breakdown`]), the intake on valid, accepted messages against
+//! a zero-latency emulator (throttle off), the tracker draining every operation the intake accepted under ARM's
+//! throttle (scaled, see `--scale`) and idle tracker ticks with few and many records stored (see [`phases`]);
+//! Azure calls per completed disk and VM restore against the example scenario, compared with what the official
+//! SDK flow makes; the CPU phases (see [`cpu`]).
 
+mod blob;
+mod breakdown;
 mod cpu;
+mod phases;
 mod report;
 
 use std::collections::{BTreeMap, HashSet};
@@ -22,7 +27,7 @@ use std::time::{Duration, Instant};
 use backup_emulator::arm::lock;
 use backup_emulator::clock::ClockMode;
 use backup_emulator::scenario::Scenario;
-use backup_emulator::throttle::{BucketLimit, ThrottleLimits};
+use backup_emulator::throttle::ThrottleLimits;
 use backup_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
 use clap::Parser;
 use restore_e2e::{HostClient, HostResponse, SbMessage, SbTrigger, TimerPayload, Worker, workspace_bin};
@@ -69,6 +74,36 @@ struct Args {
     /// Run only the CPU phases (first restore from cold processes, warm restore, idle tick, result latency).
     #[arg(long)]
     cpu_only: bool,
+    /// The state store(s) the intake and tracker phases run on.
+    #[arg(long, value_enum, default_value_t = StoreChoice::Both)]
+    store: StoreChoice,
+    /// Outstanding operations the tracker drains on Blob (instead of `--operations`). Azurite on 2 cores serves
+    /// the store far slower than Azure would, so the default is smaller; 10000 runs issue 15's figure.
+    #[arg(long, default_value_t = 2_000)]
+    blob_operations: usize,
+    /// Records stored when the idle tick is measured the second time (rejected messages fill up to it): more than
+    /// two List Blobs pages (5,000 each), so a tick whose store requests grow with records stored shows it.
+    #[arg(long, default_value_t = 12_000)]
+    idle_records: usize,
+}
+
+/// `--store`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum StoreChoice {
+    Sqlite,
+    Blob,
+    Both,
+}
+
+impl StoreChoice {
+    fn kinds(self) -> Vec<phases::StoreKind> {
+        use phases::StoreKind::{Blob, Sqlite};
+        match self {
+            StoreChoice::Sqlite => vec![Sqlite],
+            StoreChoice::Blob => vec![Blob],
+            StoreChoice::Both => vec![Sqlite, Blob],
+        }
+    }
 }
 
 fn main() -> std::process::ExitCode {
@@ -425,255 +460,44 @@ async fn run(args: &Args) -> R<()> {
         return finish(args, &rows, extra, total);
     }
 
-    let emu = start_emulator(
-        &manifest_dir().join("bench-scenario.json"),
-        args.speed,
-        Some(args.messages.max(args.operations)),
-    )
-    .await?;
-    let dir = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
-    let db = dir.path().join("restore-state.db");
-    let policy = manifest_dir().join("bench-policy.json");
-    let base = base_settings(&emu, &db, &policy);
-    // Zero-latency phases: ARM's throttle off in the emulator, and the client's mirror of it opened as wide.
-    let unthrottled = with(
-        base.clone(),
-        &[
-            ("RESTORE_ARM_READ_BURST", "1000000000".into()),
-            ("RESTORE_ARM_READS_PER_SECOND", "1000000000".into()),
-            ("RESTORE_ARM_WRITE_BURST", "1000000000".into()),
-            ("RESTORE_ARM_WRITES_PER_SECOND", "1000000000".into()),
-        ],
-    );
-    set_throttle(&emu, ThrottleLimits { enabled: false, ..ThrottleLimits::default() });
-
-    // 1. Ready time and binary size.
-    progress(args, &format!("ready time: {} starts of each binary", args.starts));
-    for (name, exe) in [("intake", &intake_exe), ("tracker", &tracker_exe)] {
-        let times = ready_times(exe, &base, args.starts).await?;
-        let stats = Stats::of(&times);
-        rows.push(Row::new(
-            format!("{name}: ready (exec → answers GET /), {} starts", args.starts),
-            format!("median {} ms, p90 {} ms", ms(stats.p50), ms(stats.p90)),
-            "≤ 10 ms median",
-            Some(stats.p50 <= Duration::from_millis(10)),
-        ));
-        extra.insert(format!("{name}ReadyMs"), stats.json_ms());
-        let size = std::fs::metadata(exe).map(|m| m.len()).unwrap_or_default();
-        rows.push(Row::new(
-            format!("{name}: release binary size (stripped, glibc, not the musl deploy build)"),
-            format!("{:.1} MB", size as f64 / 1e6),
-            "≤ 10 MB",
-            Some(size <= 10_000_000),
-        ));
+    // 1. Ready time and binary size. The handlers answer `GET /` before they open their store, so one store
+    // (SQLite) stands for both.
+    {
+        let emu = start_emulator(&manifest_dir().join("bench-scenario.json"), args.speed, None).await?;
+        let dir = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
+        let base = base_settings(&emu, &dir.path().join("restore-state.db"), &manifest_dir().join("bench-policy.json"));
+        progress(args, &format!("ready time: {} starts of each binary", args.starts));
+        for (name, exe) in [("intake", &intake_exe), ("tracker", &tracker_exe)] {
+            let times = ready_times(exe, &base, args.starts).await?;
+            let stats = Stats::of(&times);
+            rows.push(Row::new(
+                format!("{name}: ready (exec → answers GET /), {} starts", args.starts),
+                format!("median {} ms, p90 {} ms", ms(stats.p50), ms(stats.p90)),
+                "≤ 10 ms median",
+                Some(stats.p50 <= Duration::from_millis(10)),
+            ));
+            extra.insert(format!("{name}ReadyMs"), stats.json_ms());
+            let size = std::fs::metadata(exe).map(|m| m.len()).unwrap_or_default();
+            rows.push(Row::new(
+                format!("{name}: release binary size (stripped, glibc, not the musl deploy build)"),
+                format!("{:.1} MB", size as f64 / 1e6),
+                "≤ 10 MB",
+                Some(size <= 10_000_000),
+            ));
+        }
+        emu.shutdown().await;
     }
 
-    // 2. Intake, rejected messages: parse + policy + two store writes + the protocol, no Azure call.
-    let intake = spawn(&intake_exe, &unthrottled).await?;
-    let client = intake.client();
-    progress(args, &format!("intake: {} rejected messages at concurrency {}", args.messages, args.concurrency));
-    clear_log(&emu);
-    let rejected: Vec<_> = (0..args.messages)
-        .map(|i| {
-            let id = format!("rej-{i:05}");
-            let body = disk_request(&id, i, "rg-not-allowed", &format!("rej-{i:05}"));
-            (id, body)
-        })
-        .collect();
-    // Unqueued first: one invocation at a time is the per-message overhead itself; at 16 in flight the latency
-    // also holds the wait for SQLite's single writer (every write is a synchronous=FULL commit).
-    let serial_n = args.messages.min(500);
-    let serial = send_messages(&client, rejected[..serial_n].to_vec(), 1).await;
-    let serial_stats = Stats::of(&serial.latencies);
-    rows.push(Row::new(
-        format!("intake: rejected message (no Azure call), {serial_n} one at a time"),
-        format!("p50 {} ms, p99 {} ms", ms(serial_stats.p50), ms(serial_stats.p99)),
-        "overhead ≤ 1 ms p99",
-        Some(serial_stats.p99 <= Duration::from_millis(1)),
-    ));
-    extra.insert(
-        "intakeRejectedSerial".into(),
-        json!({"latencyMs": serial_stats.json_ms(), "perSecond": serial.per_second()}),
-    );
-    // Fresh request ids for the concurrent run (the serial run's are duplicates by now).
-    let rejected: Vec<_> = (0..args.messages)
-        .map(|i| {
-            let id = format!("rej-c-{i:05}");
-            let body = disk_request(&id, i, "rg-not-allowed", &id);
-            (id, body)
-        })
-        .collect();
-    let rej = send_messages(&client, rejected, args.concurrency).await;
-    let rej_stats = Stats::of(&rej.latencies);
-    let rej_calls = log_entries(&emu).len();
-    rows.push(Row::new(
-        format!("intake: rejected message (no Azure call), {} at concurrency {}", args.messages, args.concurrency),
-        format!("p50 {} ms, p99 {} ms", ms(rej_stats.p50), ms(rej_stats.p99)),
-        "overhead ≤ 1 ms p99",
-        Some(rej_stats.p99 <= Duration::from_millis(1)),
-    ));
-    rows.push(Row::new(
-        "intake: rejected-message throughput".into(),
-        format!("{:.0} msg/s", rej.per_second()),
-        "≥ 2,000 msg/s",
-        Some(rej.per_second() >= 2000.0),
-    ));
-    extra.insert(
-        "intakeRejected".into(),
-        json!({"latencyMs": rej_stats.json_ms(), "perSecond": rej.per_second(), "statuses": rej.statuses,
-               "azureCalls": rej_calls, "failedInvocations": rej.failed_invocations}),
-    );
-
-    // 3. Intake, valid messages that Azure accepts: the whole path (2 reads to plan, validateRestore and its
-    // status poll, write-ahead, restore POST, 4 store writes). Azure's own latency is ~0 here, but the client
-    // still waits the Retry-After of the validation (clamped to ≥ 100 ms by the engine's LRO poller).
-    progress(args, &format!("intake: {} valid messages at concurrency {}", args.messages, args.concurrency));
-    clear_log(&emu);
-    let measured_n = args.messages;
-    let valid = |range: std::ops::Range<usize>| -> Vec<(String, Vec<u8>)> {
-        range
-            .map(|i| {
-                let id = format!("acc-{i:05}");
-                (id.clone(), disk_request(&id, i, "rg-restore", &format!("bench-restored-{i:05}")))
-            })
-            .collect()
-    };
-    let acc = send_messages(&client, valid(0..measured_n), args.concurrency).await;
-    let acc_entries = log_entries(&emu);
-    let acc_stats = Stats::of(&acc.latencies);
-    let calls_per_msg = acc_entries.len() as f64 / measured_n.max(1) as f64;
-    rows.push(Row::new(
-        format!("intake: accepted message end to end, {measured_n} at concurrency {}", args.concurrency),
-        format!(
-            "p50 {} ms, p99 {} ms ({calls_per_msg:.1} ARM calls/msg; of which 100 ms is the validation's Retry-After wait, so ≈ {} ms p50 of calls + overhead)",
-            ms(acc_stats.p50),
-            ms(acc_stats.p99),
-            ms(acc_stats.p50.saturating_sub(Duration::from_millis(100)))
-        ),
-        "(Azure latency excluded by target)",
-        None,
-    ));
-    rows.push(Row::new(
-        "intake: accepted-message throughput (zero-latency emulator)".into(),
-        format!("{:.0} msg/s", acc.per_second()),
-        "≥ 2,000 msg/s",
-        Some(acc.per_second() >= 2000.0),
-    ));
-    extra.insert(
-        "intakeAccepted".into(),
-        json!({"latencyMs": acc_stats.json_ms(), "perSecond": acc.per_second(), "statuses": acc.statuses,
-               "armCallsPerMessage": calls_per_msg, "armCalls": calls_by_route(&acc_entries),
-               "failedInvocations": acc.failed_invocations}),
-    );
-
-    // The rest of the tracker's backlog, accepted faster (setup for phase 4; reported, not a target).
-    let mut expected: HashSet<String> = acc.accepted.iter().cloned().collect();
-    if args.operations > measured_n {
-        progress(
-            args,
-            &format!(
-                "intake: accepting {} more at concurrency {}",
-                args.operations - measured_n,
-                args.seed_concurrency
-            ),
-        );
-        let seed = send_messages(&client, valid(measured_n..args.operations), args.seed_concurrency).await;
-        let s = Stats::of(&seed.latencies);
-        extra.insert(
-            "intakeSeeding".into(),
-            json!({"messages": args.operations - measured_n, "concurrency": args.seed_concurrency,
-                   "latencyMs": s.json_ms(), "perSecond": seed.per_second(), "statuses": seed.statuses}),
-        );
-        rows.push(Row::new(
-            format!("intake: accepted-message throughput at concurrency {}", args.seed_concurrency),
-            format!("{:.0} msg/s (p50 {} ms, p99 {} ms)", seed.per_second(), ms(s.p50), ms(s.p99)),
-            "(setup for the tracker run)",
-            None,
-        ));
-        expected.extend(seed.accepted);
+    // 2. The intake and tracker phases on each store.
+    for kind in args.store.kinds() {
+        let started = Instant::now();
+        phases::store_phases(args, kind, &intake_exe, &tracker_exe, &mut rows, &mut extra).await?;
+        let seconds = started.elapsed().as_secs_f64();
+        progress(args, &format!("{}: the store's phases took {seconds:.0} s", kind.name()));
+        extra.insert(format!("{}Seconds", kind.key()), json!(seconds));
     }
-    let intake_rss = peak_rss_kib(intake.pid());
-    rows.push(Row::new("intake: peak RSS (VmHWM) after all intake runs".into(), kib(intake_rss), "(no target)", None));
-    drop(intake);
 
-    // 4. Tracker drain under ARM's throttle, scaled by `scale` on both sides. The emulator's buckets refill on
-    // its accelerated clock, so the refill it is given per virtual second is ARM's per real second / speed.
-    let k = args.scale;
-    let (burst, rate) = (250.0 * k, 25.0 * k);
-    progress(
-        args,
-        &format!("tracker: draining {} operations, ARM limits x{k} ({burst} burst, {rate} reads/s)", expected.len()),
-    );
-    let limits = ThrottleLimits {
-        enabled: true,
-        reads: BucketLimit { capacity: burst, refill_per_second: rate / args.speed },
-        writes: BucketLimit { capacity: 200.0 * k, refill_per_second: 10.0 * k / args.speed },
-        deletes: BucketLimit { capacity: 200.0 * k, refill_per_second: 10.0 * k / args.speed },
-    };
-    let mut tracker_settings = with(
-        base.clone(),
-        &[
-            ("RESTORE_ARM_READ_BURST", format!("{burst}")),
-            ("RESTORE_ARM_READS_PER_SECOND", format!("{rate}")),
-            ("RESTORE_ARM_WRITE_BURST", format!("{}", 200.0 * k)),
-            ("RESTORE_ARM_WRITES_PER_SECOND", format!("{}", 10.0 * k)),
-        ],
-    );
-    tracker_settings = with(tracker_settings, &tracker_poll_settings(args.speed));
-    let tracker = spawn(&tracker_exe, &tracker_settings).await?;
-    set_throttle(&emu, limits);
-    clear_log(&emu);
-    let (terminal, ticks, drain_time, finished) =
-        drain(&tracker, &expected, Duration::from_secs(args.drain_limit)).await?;
-    let entries = log_entries(&emu);
-    let reads_ok = entries.iter().filter(|(_, m, s)| (m == "GET" || m == "HEAD") && *s != Some(429)).count();
-    let throttled = entries.iter().filter(|(_, _, s)| *s == Some(429)).count();
-    let t = drain_time.as_secs_f64().max(1e-9);
-    let budget = burst + rate * t;
-    let share = reads_ok as f64 / budget;
-    // The same reads at the same share of ARM's real (unscaled) budget: 250 + 25·t = reads / share.
-    let unscaled = ((reads_ok as f64 / share.max(1e-9)) - 250.0).max(0.0) / 25.0;
-    let tracker_rss = peak_rss_kib(tracker.pid());
-    let ended: usize = terminal.values().sum();
-    rows.push(Row::new(
-        format!("tracker: drain {} outstanding operations (ARM limits x{k})", expected.len()),
-        format!(
-            "{} in {:.1} s, {ticks} ticks, {:.1} reads/operation (≈ {:.0} s at ARM's unscaled 250 + 25/s for the same reads)",
-            if finished { "all ended".to_string() } else { format!("NOT finished: {ended} ended") },
-            t,
-            reads_ok as f64 / expected.len().max(1) as f64,
-            unscaled
-        ),
-        "each polled when due",
-        None,
-    ));
-    rows.push(Row::new(
-        "tracker: achieved read rate vs budget (250·k + 25·k·t)".into(),
-        format!("{:.0} reads/s, {reads_ok} reads = {:.1} % of {budget:.0}", reads_ok as f64 / t, share * 100.0),
-        "≥ 90 % while backlog",
-        Some(share >= 0.9),
-    ));
-    rows.push(Row::new("tracker: ARM 429s during the drain".into(), format!("{throttled}"), "0", Some(throttled == 0)));
-    rows.push(Row::new(
-        "tracker: peak RSS (VmHWM) after the drain".into(),
-        kib(tracker_rss),
-        "≤ 64 MB",
-        tracker_rss.map(|v| v * 1024 <= 64 * 1024 * 1024),
-    ));
-    extra.insert(
-        "trackerDrain".into(),
-        json!({"operations": expected.len(), "scale": k, "speed": args.speed, "finished": finished,
-               "seconds": t, "equivalentSecondsAtArmLimits": unscaled, "ticks": ticks, "terminal": terminal,
-               "reads": reads_ok, "throttled": throttled, "budget": budget, "shareOfBudget": share,
-               "readsPerOperation": reads_ok as f64 / expected.len().max(1) as f64,
-               "calls": calls_by_route(&entries), "peakRssKiB": tracker_rss,
-               "settings": {"batch": 200, "concurrency": 8, "readReserve": 50,
-                            "jobPollSeconds": 30.0 / args.speed, "jobPollMaxSeconds": 300.0 / args.speed}}),
-    );
-    drop(tracker);
-    emu.shutdown().await;
-
-    // 5. Azure calls per completed restore: one disk and one VM restore, each alone, on the example scenario
+    // 3. Azure calls per completed restore: one disk and one VM restore, each alone, on the example scenario
     // (its realistic durations: validation 10 s, operations 20 s, disk job 180 s, VM job 300 s).
     progress(args, "calls per completed restore (example scenario)");
     let per_restore = calls_per_restore(args, &intake_exe, &tracker_exe).await?;
