@@ -336,6 +336,35 @@ fn insert(conn: &Connection, mut stored: Record, row: &Row) -> Result<Record, St
     }
 }
 
+/// The `list` statement for `filter`'s shape.
+fn list_statement(filter: &ListFilter) -> &'static str {
+    // One constant statement per filter shape rather than spliced SQL: each stays cacheable, and the
+    // state filter is a plain `IN`, which the (state, received_at) index serves; an `?1 = '[]' OR …`
+    // form would make SQLite scan and sort the whole table on every call.
+    match (filter.states.is_empty(), filter.oldest_first) {
+        (true, true) => {
+            "SELECT request_id, version, document FROM records
+             WHERE ?1 = ?1 AND (?2 IS NULL OR vault_id = ?2)
+             ORDER BY received_at ASC, request_id LIMIT ?3"
+        }
+        (true, false) => {
+            "SELECT request_id, version, document FROM records
+             WHERE ?1 = ?1 AND (?2 IS NULL OR vault_id = ?2)
+             ORDER BY received_at DESC, request_id LIMIT ?3"
+        }
+        (false, true) => {
+            "SELECT request_id, version, document FROM records
+             WHERE state IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR vault_id = ?2)
+             ORDER BY received_at ASC, request_id LIMIT ?3"
+        }
+        (false, false) => {
+            "SELECT request_id, version, document FROM records
+             WHERE state IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR vault_id = ?2)
+             ORDER BY received_at DESC, request_id LIMIT ?3"
+        }
+    }
+}
+
 #[async_trait]
 impl StateStore for SqliteStore {
     async fn create(&self, record: &Record) -> Result<Record, StoreError> {
@@ -433,18 +462,7 @@ impl StateStore for SqliteStore {
             // States are bound as a JSON array (json_each) rather than spliced into the SQL text.
             let states: Vec<&str> = filter.states.iter().map(|s| s.as_str()).collect();
             let states = serde_json::to_string(&states).map_err(|e| unavailable(e.to_string()))?;
-            // Two statements rather than a spliced ORDER BY: the text stays constant and cacheable.
-            let sql = if filter.oldest_first {
-                "SELECT request_id, version, document FROM records
-                 WHERE (?1 = '[]' OR state IN (SELECT value FROM json_each(?1)))
-                   AND (?2 IS NULL OR vault_id = ?2)
-                 ORDER BY received_at ASC, request_id LIMIT ?3"
-            } else {
-                "SELECT request_id, version, document FROM records
-                 WHERE (?1 = '[]' OR state IN (SELECT value FROM json_each(?1)))
-                   AND (?2 IS NULL OR vault_id = ?2)
-                 ORDER BY received_at DESC, request_id LIMIT ?3"
-            };
+            let sql = list_statement(&filter);
             let mut st = conn.prepare_cached(sql).map_err(sql_error)?;
             collect_rows(st.query(params![states, filter.vault_id, limit_param(limit)]).map_err(sql_error)?)
         })
@@ -530,6 +548,25 @@ mod tests {
         conn.pragma_query_value(None, "synchronous", |row| row.get(0)).unwrap()
     }
 
+    #[test]
+    fn listing_by_state_uses_the_index_instead_of_scanning_the_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("state.db")).unwrap();
+        let conn = store.conn.lock().unwrap();
+        for filter in [ListFilter::states([State::Triggering]), ListFilter::states([State::Triggering]).oldest_first()]
+        {
+            let sql = format!("EXPLAIN QUERY PLAN {}", list_statement(&filter));
+            let mut st = conn.prepare(&sql).unwrap();
+            let plan: Vec<String> = st
+                .query_map(params![r#"["Triggering"]"#, None::<String>, 10], |row| row.get::<_, String>(3))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            assert!(plan.iter().any(|p| p.contains("records_state_received")), "{plan:?}");
+            assert!(!plan.iter().any(|p| p.starts_with("SCAN records")), "{plan:?}");
+        }
+    }
+
     #[tokio::test]
     async fn an_answered_record_is_committed_relaxed_and_the_connection_stays_synchronous() {
         let dir = tempfile::tempdir().unwrap();
@@ -537,7 +574,8 @@ mod tests {
         const FULL: i64 = 2;
         assert_eq!(synchronous(&store), FULL);
         let now = OffsetDateTime::now_utc();
-        let mut rejected = Record::received("rejected-1", "diskToNewDisk", "vault", "item", serde_json::Value::Null, now);
+        let mut rejected =
+            Record::received("rejected-1", "diskToNewDisk", "vault", "item", serde_json::Value::Null, now);
         rejected.state = State::Rejected;
         rejected.result_published = true;
         store.create(&rejected).await.unwrap();
