@@ -548,7 +548,9 @@ impl Run<'_> {
             },
         );
         self.rows.push(Row::new(
-            format!("tracker: drain {n} outstanding operations (ARM limits x{k}, {s})"),
+            // The bench policy sets no tags: one tag write per restored resource would make ARM's write limit
+            // (10/s per principal and subscription), not the reads under test, bound the drain.
+            format!("tracker: drain {n} outstanding operations (ARM limits x{k}, {s}, no tag writes)"),
             format!(
                 "{} in {t:.1} s, {ticks} ticks, {:.1} reads/operation (≈ {unscaled:.0} s at ARM's unscaled 250 + 25/s for the same reads); {cpu}",
                 if finished { "all ended".to_string() } else { format!("NOT finished: {ended} ended") },
