@@ -51,12 +51,14 @@ impl<T> Ready<T> {
 /// Which tokio scheduler runs a function app.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Threads {
-    /// A worker per core: for apps that serve many invocations at once and do CPU work in each (the intake).
+    /// A worker per core: for apps with CPU work worth spreading over cores (the drill function renders its
+    /// reports and pages).
     PerCore,
-    /// Everything on the main thread (blocking work still goes to tokio's blocking pool): for apps that serve one
-    /// invocation at a time and mostly wait on I/O (the tracker's timer). It spares the cross-thread wake-ups
-    /// (futexes, epoll hand-offs) a multi-thread scheduler makes for every task switch, which on the tracker's
-    /// idle tick were about a third of its CPU (README, "CPU per restore").
+    /// Everything on the main thread (blocking work still goes to tokio's blocking pool): for apps whose
+    /// invocations mostly wait on I/O, the intake (Azure, the store) and the tracker (one timer tick at a time).
+    /// It spares the cross-thread wake-ups (futexes, epoll hand-offs) a multi-thread scheduler makes for every
+    /// task switch: a third of the tracker's idle tick, and the intake's rejected-message p99 fell from 1.22 to
+    /// 0.75 ms while its throughput at 16 in flight rose from 4,790 to 5,944 msg/s (README, "CPU per restore").
     One,
 }
 
