@@ -460,24 +460,9 @@ impl Intake {
                 }
             }
         };
-        let value = serde_json::to_value(request).unwrap_or(Value::Null);
-        let mut record = Record::received(
-            request_id,
-            request.operation.kind().as_str(),
-            request.operation.vault_id().as_str(),
-            item_of(request),
-            value,
-            now,
-        );
-        record.source_reference = Some(request.source.reference.clone()).filter(|r| !r.is_empty());
-        record.delivery_count_seen = delivery.delivery_count;
+        let mut record = new_record(request_id, request, delivery.delivery_count, now);
         if let Some(reason) = refusal {
-            record.state = State::Rejected;
-            record.reason = Some(stored_reason(&reason.code, &reason.message));
-            let mut result = result_for(&record, ResultStatus::Rejected);
-            result.reason = Some(reason);
-            record.result = serde_json::to_value(&result).ok();
-            record.result_published = true;
+            reject(&mut record, reason);
         } else {
             record.lease = Some(Lease { owner: me.to_string(), until: now + self.settings.lease });
             self.hold(&mut record);
@@ -1252,6 +1237,32 @@ fn defining_fields(request: &Value) -> Value {
 
 fn call_of(record: &Record) -> Option<AzureCall> {
     record.azure_request_body.as_ref().and_then(|v| serde_json::from_value(v.clone()).ok())
+}
+
+/// The record the intake creates for a new request (`Received`, no lease yet).
+pub fn new_record(request_id: &str, request: &RestoreRequest, delivery_count: u32, now: OffsetDateTime) -> Record {
+    let value = serde_json::to_value(request).unwrap_or(Value::Null);
+    let mut record = Record::received(
+        request_id,
+        request.operation.kind().as_str(),
+        request.operation.vault_id().as_str(),
+        item_of(request),
+        value,
+        now,
+    );
+    record.source_reference = Some(request.source.reference.clone()).filter(|r| !r.is_empty());
+    record.delivery_count_seen = delivery_count;
+    record
+}
+
+/// Ends a new record refused for `reason`, its Rejected result stored and answered with this delivery.
+pub fn reject(record: &mut Record, reason: ResultReason) {
+    record.state = State::Rejected;
+    record.reason = Some(stored_reason(&reason.code, &reason.message));
+    let mut result = result_for(record, ResultStatus::Rejected);
+    result.reason = Some(reason);
+    record.result = serde_json::to_value(&result).ok();
+    record.result_published = true;
 }
 
 fn item_of(request: &RestoreRequest) -> String {

@@ -21,11 +21,10 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use custom_handler::{FromInvocation, InvocationRequest, ServiceBusMessage};
-use restore_contract::request::{Operation, RestoreRequest};
-use restore_contract::result::{Reason as ResultReason, ResultStatus};
+use restore_contract::request::RestoreRequest;
+use restore_contract::result::Reason as ResultReason;
 use restore_contract::{Incoming, Policy, classify_with_limit};
-use restore_store::{Record, State, StateStore, write};
-use restore_workflow::results::{result_for, stored_reason};
+use restore_store::{Record, StateStore, write};
 use serde_json::{Value, json};
 
 use crate::R;
@@ -88,39 +87,12 @@ pub fn cpu_parts(envelopes: &[Vec<u8>], policy: &Policy) -> R<CpuParts> {
     Ok(parts)
 }
 
-/// The record the intake stores for a refused new request (restore_workflow::intake `open`).
+/// The record the intake stores for a refused new request (the intake's own functions).
 fn rejected_record(request: &RestoreRequest, reason: ResultReason, now: time::OffsetDateTime) -> Record {
-    let value = serde_json::to_value(request).unwrap_or(Value::Null);
     let id = request.request_id.clone().unwrap_or_default();
-    let mut record = Record::received(
-        id,
-        request.operation.kind().as_str(),
-        request.operation.vault_id().as_str(),
-        item_of(&request.operation),
-        value,
-        now,
-    );
-    record.source_reference = Some(request.source.reference.clone()).filter(|r| !r.is_empty());
-    record.delivery_count_seen = 1;
-    record.state = State::Rejected;
-    record.reason = Some(stored_reason(&reason.code, &reason.message));
-    let mut result = result_for(&record, ResultStatus::Rejected);
-    result.reason = Some(reason);
-    record.result = serde_json::to_value(&result).ok();
-    record.result_published = true;
+    let mut record = restore_workflow::intake::new_record(&id, request, 1, now);
+    restore_workflow::intake::reject(&mut record, reason);
     record
-}
-
-/// The protected item the record names (the intake's private `item_of`, repeated here).
-fn item_of(operation: &Operation) -> String {
-    match operation {
-        Operation::DiskToNewDisk(o) => o.backup_instance_id.as_str().to_string(),
-        Operation::VmRestoreDisks(o) => o.protected_item_id.as_str().to_string(),
-        Operation::VmReplaceDisks(o) => o.protected_item_id.as_str().to_string(),
-        Operation::VmNewVm(o) => o.protected_item_id.as_str().to_string(),
-        Operation::ConfigureDiskProtection(o) => o.disk_id.as_str().to_string(),
-        Operation::StopDiskProtection(o) => o.backup_instance_id.as_str().to_string(),
-    }
 }
 
 /// The intake's two store calls for one refused request: `get` (absent), then `write::create`.
