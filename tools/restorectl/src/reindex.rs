@@ -37,10 +37,7 @@ pub async fn run(args: ReindexArgs, json: bool) -> Result<ExitCode, String> {
     match store.reindex().await {
         Ok(saved) => {
             if json {
-                println!(
-                    "{}",
-                    serde_json::json!({ "store": store.describe(), "stamped": stamped, "resaved": saved })
-                );
+                println!("{}", serde_json::json!({ "store": store.describe(), "stamped": stamped, "resaved": saved }));
             } else {
                 println!(
                     "made {stamped} intake-held record(s) findable by the tracker and re-saved {saved} record(s) that can be due in {}",
