@@ -29,39 +29,48 @@ impl Drop for Azurite {
 }
 
 /// The azurite-blob binary: `AZURITE_BLOB`, else the workspace's `.tools` install.
-pub fn binary() -> PathBuf {
+pub fn binary() -> Result<PathBuf, String> {
     if let Some(p) = std::env::var_os("AZURITE_BLOB") {
-        return PathBuf::from(p);
+        return Ok(PathBuf::from(p));
     }
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let bin = workspace.join(".tools/azurite/node_modules/.bin/azurite-blob");
-    assert!(
-        bin.exists(),
-        "Azurite is not installed at {}: run `bash scripts/test.sh` (it installs the pinned azurite npm package into \
-         .tools/azurite), or set AZURITE_BLOB to an azurite-blob binary",
-        bin.display()
-    );
-    bin
+    if !bin.exists() {
+        return Err(format!(
+            "Azurite is not installed at {}: run `bash scripts/test.sh` (it installs the pinned azurite npm package \
+             into .tools/azurite), or set AZURITE_BLOB to an azurite-blob binary",
+            bin.display()
+        ));
+    }
+    Ok(bin)
 }
 
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-    listener.local_addr().expect("local address").port()
+fn free_port() -> Result<u16, String> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("bind an ephemeral port: {e}"))?;
+    Ok(listener.local_addr().map_err(|e| format!("local address: {e}"))?.port())
 }
 
 impl Azurite {
     /// Starts Azurite serving HTTPS with `cert`/`key` and waits until it accepts connections. `workdir` holds its
-    /// log (and would hold data, but persistence is in memory).
+    /// log (and would hold data, but persistence is in memory). Panics when it cannot: a test needs it.
     pub fn start(cert: &Path, key: &Path, workdir: &Path) -> Azurite {
-        let bin = binary();
+        Azurite::launch(cert, key, workdir, None).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`Azurite::start`], returning what went wrong instead of panicking, and with `access_log` set, Azurite's
+    /// access log (one line per request: method, URL, status) written there instead of silenced (the benchmark
+    /// counts store requests from it).
+    pub fn launch(cert: &Path, key: &Path, workdir: &Path, access_log: Option<&Path>) -> Result<Azurite, String> {
+        let bin = binary()?;
+        let create = |p: &Path| std::fs::File::create(p).map_err(|e| format!("{}: {e}", p.display()));
         // The port is chosen here and handed to Azurite, so another process can take it in between; then Azurite
         // exits at once (EADDRINUSE) and we try another port.
         let mut last_log = String::new();
         for _ in 0..3 {
-            let port = free_port();
+            let port = free_port()?;
             let log = workdir.join(format!("azurite-{port}.log"));
-            let log_file = std::fs::File::create(&log).expect("create the Azurite log file");
-            let mut child = Command::new(&bin)
+            let mut command = Command::new(&bin);
+            command
                 .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string()])
                 .arg("--cert")
                 .arg(cert)
@@ -74,40 +83,47 @@ impl Azurite {
                 .arg("--disableProductStyleUrl")
                 // Azurite phones home by default; tests send traffic to loopback only.
                 .arg("--disableTelemetry")
-                .arg("--silent")
                 // (--location cannot be combined with --inMemoryPersistence; the working directory catches any
                 // stray file instead.)
                 .current_dir(workdir)
                 .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(log_file.try_clone().expect("clone the log handle"))
-                .spawn()
-                .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+                .stderr(create(&log)?);
+            match access_log {
+                // The access log goes to stdout.
+                Some(path) => command.stdout(create(path)?),
+                None => command.arg("--silent").stdout(Stdio::null()),
+            };
+            let mut child = command.spawn().map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
             let addr = SocketAddr::from(([127, 0, 0, 1], port));
             let deadline = Instant::now() + START_DEADLINE;
             loop {
                 if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-                    return Azurite { child, origin: format!("https://127.0.0.1:{port}") };
+                    return Ok(Azurite { child, origin: format!("https://127.0.0.1:{port}") });
                 }
-                if let Some(status) = child.try_wait().expect("poll the Azurite process") {
+                if let Some(status) = child.try_wait().map_err(|e| format!("poll the Azurite process: {e}"))? {
                     last_log = std::fs::read_to_string(&log).unwrap_or_default();
                     if last_log.contains("EADDRINUSE") {
                         break;
                     }
-                    panic!("Azurite exited with {status} before listening:\n{last_log}");
+                    return Err(format!("Azurite exited with {status} before listening:\n{last_log}"));
                 }
                 if Instant::now() > deadline {
                     let _ = child.kill();
                     let _ = child.wait();
-                    panic!(
+                    return Err(format!(
                         "Azurite did not listen on {addr} within {START_DEADLINE:?}:\n{}",
                         std::fs::read_to_string(&log).unwrap_or_default()
-                    );
+                    ));
                 }
                 // Poll the condition again shortly (a bounded wait for readiness, not a timing assumption).
                 std::thread::sleep(Duration::from_millis(50));
             }
         }
-        panic!("Azurite could not find a free port in 3 tries:\n{last_log}");
+        Err(format!("Azurite could not find a free port in 3 tries:\n{last_log}"))
+    }
+
+    /// The process id (the benchmark reports Azurite's CPU time).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 }

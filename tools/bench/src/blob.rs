@@ -2,8 +2,8 @@
 //! it (`tests/src/azurite.rs`: HTTPS with a certificate from the emulator's CA, `--oauth basic`, in memory), and
 //! a count of every request it serves.
 //!
-//! The tests' `restore_e2e::azurite::Azurite` starts it with `--silent` and panics on failure; the benchmark needs
-//! the access log instead, so it starts its own. Store requests are counted from that access log (one line per
+//! It is started with `restore_e2e::azurite::Azurite::launch`, its access log kept. Store requests are counted
+//! from that access log (one line per
 //! request: method, URL, status), not from a proxy or from the handlers: what Azurite answered is what the
 //! store asked, whatever the binaries do, and the counts carry to Azure (Azurite on 2 cores bounds raw
 //! throughput, the number of requests does not depend on it).
@@ -15,22 +15,19 @@
 
 use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom};
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use backup_emulator::EmulatorHandle;
 use backup_emulator::tls::CertAuthority;
+use restore_e2e::azurite::Azurite;
 use restore_store::{BlobStore, StateStore};
 use serde_json::{Value, json};
 
 use crate::R;
 
-/// How long Azurite may take to listen (node start-up on a busy 2-core machine), as in the tests.
-const START_DEADLINE: Duration = Duration::from_secs(60);
 /// How long a marker may take to appear in the access log.
 const MARKER_DEADLINE: Duration = Duration::from_secs(30);
 /// The container the handlers use.
@@ -39,19 +36,12 @@ const CONTAINER: &str = "restore-state";
 /// A running Azurite with its access log, and a store client of the benchmark's own (container creation,
 /// markers, in-process measurements). The process is killed on drop.
 pub struct BlobBackend {
-    child: Child,
+    azurite: Azurite,
     /// `https://127.0.0.1:<port>/devstoreaccount1/restore-state`.
     pub container_url: String,
     /// The benchmark's own client of the container (the emulator's identity endpoint, its CA trusted).
     pub store: Arc<BlobStore>,
     pub log: RequestLog,
-}
-
-impl Drop for BlobBackend {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl BlobBackend {
@@ -63,8 +53,16 @@ impl BlobBackend {
         CertAuthority::load(ca_dir)
             .and_then(|ca| ca.write_certs(&certs, &backup_emulator::tls::default_sans()))
             .map_err(|e| format!("server certificate for Azurite: {e}"))?;
-        let (child, port, access_log) = spawn_azurite(&certs, workdir).await?;
-        let container_url = format!("https://127.0.0.1:{port}/devstoreaccount1/{CONTAINER}");
+        let access_log = workdir.join("azurite-access.log");
+        let azurite = {
+            let (cert, key, dir, log) =
+                (certs.join("server.pem"), certs.join("server-key.pem"), workdir.to_path_buf(), access_log.clone());
+            tokio::task::spawn_blocking(move || Azurite::launch(&cert, &key, &dir, Some(&log)))
+                .await
+                .map_err(|e| format!("starting Azurite: {e}"))?
+                .map_err(|e| format!("{e} (or pass --store sqlite)"))?
+        };
+        let container_url = format!("{}/devstoreaccount1/{CONTAINER}", azurite.origin);
         // The handlers use the real managed-identity credential (IDENTITY_* in their settings); this process asks
         // the same endpoint explicitly, so it never sets variables in its own environment.
         let credential = restore_e2e::identity::EndpointIdentity::new(&emu.identity_url, &emu.identity_header);
@@ -75,7 +73,7 @@ impl BlobBackend {
         .map_err(|e| format!("transport for the Blob store: {e}"))?;
         let store = BlobStore::new(&container_url, credential, Some(transport)).map_err(|e| e.to_string())?;
         let mut backend = BlobBackend {
-            child,
+            azurite,
             container_url,
             store: Arc::new(store),
             log: RequestLog { path: access_log, store: None, next: AtomicUsize::new(0), last: AtomicU64::new(0) },
@@ -94,82 +92,8 @@ impl BlobBackend {
 
     /// Azurite's process id (its CPU time is reported next to the handlers').
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.azurite.pid()
     }
-}
-
-/// The azurite-blob binary: `AZURITE_BLOB`, else the workspace's `.tools` install (as the tests find it).
-fn binary() -> R<PathBuf> {
-    if let Some(p) = std::env::var_os("AZURITE_BLOB") {
-        return Ok(PathBuf::from(p));
-    }
-    let bin = crate::manifest_dir().join("../../.tools/azurite/node_modules/.bin/azurite-blob");
-    if bin.exists() {
-        Ok(bin)
-    } else {
-        Err(format!(
-            "Azurite is not installed at {}: run `bash scripts/test.sh` (it installs the pinned azurite npm package \
-             into .tools/azurite), set AZURITE_BLOB to an azurite-blob binary, or pass --store sqlite",
-            bin.display()
-        ))
-    }
-}
-
-fn free_port() -> R<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("bind an ephemeral port: {e}"))?;
-    Ok(listener.local_addr().map_err(|e| format!("local address: {e}"))?.port())
-}
-
-/// Starts azurite-blob on a free port; returns the child, its port and its access log.
-async fn spawn_azurite(certs: &Path, workdir: &Path) -> R<(Child, u16, PathBuf)> {
-    let bin = binary()?;
-    let mut last_log = String::new();
-    // The port is chosen here and handed to Azurite, so another process can take it in between; then Azurite
-    // exits at once (EADDRINUSE) and we try another port.
-    for _ in 0..3 {
-        let port = free_port()?;
-        let access_log = workdir.join(format!("azurite-{port}-access.log"));
-        let log = workdir.join(format!("azurite-{port}.log"));
-        let create = |p: &Path| std::fs::File::create(p).map_err(|e| format!("{}: {e}", p.display()));
-        let mut child = Command::new(&bin)
-            .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string()])
-            .arg("--cert")
-            .arg(certs.join("server.pem"))
-            .arg("--key")
-            .arg(certs.join("server-key.pem"))
-            .args(["--oauth", "basic"])
-            .arg("--inMemoryPersistence")
-            .arg("--disableProductStyleUrl")
-            .arg("--disableTelemetry")
-            // No --silent: the access log on stdout is how store requests are counted.
-            .current_dir(workdir)
-            .stdin(Stdio::null())
-            .stdout(create(&access_log)?)
-            .stderr(create(&log)?)
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let deadline = Instant::now() + START_DEADLINE;
-        loop {
-            if tokio::net::TcpStream::connect(addr).await.is_ok() {
-                return Ok((child, port, access_log));
-            }
-            if let Some(status) = child.try_wait().map_err(|e| format!("poll Azurite: {e}"))? {
-                last_log = std::fs::read_to_string(&log).unwrap_or_default();
-                if last_log.contains("EADDRINUSE") {
-                    break;
-                }
-                return Err(format!("Azurite exited with {status} before listening:\n{last_log}"));
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("Azurite did not listen on {addr} within {START_DEADLINE:?}"));
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-    Err(format!("Azurite could not find a free port in 3 tries:\n{last_log}"))
 }
 
 /// Azurite's access log, read between markers.
