@@ -465,7 +465,7 @@ async fn fold_into_history(store: &dyn StateStore, plan: &str, result: &restore_
 }
 
 fn main() -> ExitCode {
-    custom_handler::app::main("drills", build, |runtime, ready| {
+    custom_handler::app::main(custom_handler::app::Threads::PerCore, "drills", build, |runtime, ready| {
         runtime.timer("RestoreDrills", "timer", move |timer, _ctx: Invocation| {
             let ready = ready.clone();
             async move { tick(ready.get().await, timer).await }

@@ -61,7 +61,7 @@ fn main() -> ExitCode {
     let limit = BodyLimit::for_message_bytes(DEFAULT_MAX_MESSAGE_BYTES);
     let for_build = limit.clone();
     // One thread: a message's work is waiting on Azure and the store (see `Threads::One`).
-    custom_handler::app::main_on(
+    custom_handler::app::main(
         custom_handler::app::Threads::One,
         "intake",
         move || build(for_build),

@@ -172,7 +172,7 @@ async fn tick(app: Arc<App>, timer: TimerInfo) -> Result<Outputs, HandlerError> 
 
 fn main() -> ExitCode {
     // One thread: the timer invokes one tick at a time, and the tick waits on Azure and the store.
-    custom_handler::app::main_on(Threads::One, "tracker", build, |runtime, ready| {
+    custom_handler::app::main(Threads::One, "tracker", build, |runtime, ready| {
         runtime.timer("RestoreTracker", "timer", move |timer, _ctx: Invocation| {
             let ready = ready.clone();
             async move { tick(ready.get().await, timer).await }

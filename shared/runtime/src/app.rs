@@ -6,7 +6,9 @@
 //! configuration error is printed and the process exits non-zero (the host logs it and restarts the worker).
 //!
 //! Worker threads get larger stacks than tokio's 2 MiB default because handler futures that nest an HTTP
-//! pipeline several levels deep keep every level's locals on the stack in unoptimised builds.
+//! pipeline several levels deep keep every level's locals on the stack in unoptimised builds. With
+//! [`Threads::One`] the futures run on the main thread, whose stack is the process's (8 MiB under Linux's
+//! default limit, the same size); `STACK_BYTES` then sizes the blocking pool's threads.
 
 use std::future::Future;
 use std::process::ExitCode;
@@ -62,23 +64,12 @@ pub enum Threads {
     One,
 }
 
-/// Runs a function app: tracing, a multi-thread runtime, bind and serve at once while `build` constructs the
-/// app (a configuration error naming the setting ends the process), until SIGTERM/SIGINT. `register` adds the
-/// functions, each getting the app through [`Ready::get`]. Returns the process exit code. `build`'s error is any
-/// error type; its message (which should name the setting and the fix) is printed before the process exits.
-pub fn main<T, E, B, Fut, R>(app: &'static str, build: B, register: R) -> ExitCode
-where
-    T: Send + Sync + 'static,
-    E: std::fmt::Display + Send + 'static,
-    B: FnOnce() -> Fut,
-    Fut: Future<Output = Result<T, E>> + Send + 'static,
-    R: FnOnce(Runtime, Ready<T>) -> Runtime,
-{
-    main_on(Threads::PerCore, app, build, register)
-}
-
-/// [`main`] on the scheduler `threads` chooses.
-pub fn main_on<T, E, B, Fut, R>(threads: Threads, app: &'static str, build: B, register: R) -> ExitCode
+/// Runs a function app: tracing, the tokio scheduler `threads` chooses, bind and serve at once while `build`
+/// constructs the app (a configuration error naming the setting ends the process), until SIGTERM/SIGINT.
+/// `register` adds the functions, each getting the app through [`Ready::get`]. Returns the process exit code.
+/// `build`'s error is any error type; its message (which should name the setting and the fix) is printed before
+/// the process exits.
+pub fn main<T, E, B, Fut, R>(threads: Threads, app: &'static str, build: B, register: R) -> ExitCode
 where
     T: Send + Sync + 'static,
     E: std::fmt::Display + Send + 'static,
