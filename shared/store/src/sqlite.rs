@@ -340,16 +340,17 @@ fn insert(conn: &Connection, mut stored: Record, row: &Row) -> Result<Record, St
 fn list_statement(filter: &ListFilter) -> &'static str {
     // One constant statement per filter shape rather than spliced SQL: each stays cacheable, and the
     // state filter is a plain `IN`, which the (state, received_at) index serves; an `?1 = '[]' OR …`
-    // form would make SQLite scan and sort the whole table on every call.
+    // form would make SQLite scan and sort the whole table on every call. All four take the same three
+    // parameters; without a state filter ?1 is simply unused.
     match (filter.states.is_empty(), filter.oldest_first) {
         (true, true) => {
             "SELECT request_id, version, document FROM records
-             WHERE ?1 = ?1 AND (?2 IS NULL OR vault_id = ?2)
+             WHERE (?2 IS NULL OR vault_id = ?2)
              ORDER BY received_at ASC, request_id LIMIT ?3"
         }
         (true, false) => {
             "SELECT request_id, version, document FROM records
-             WHERE ?1 = ?1 AND (?2 IS NULL OR vault_id = ?2)
+             WHERE (?2 IS NULL OR vault_id = ?2)
              ORDER BY received_at DESC, request_id LIMIT ?3"
         }
         (false, true) => {
