@@ -123,7 +123,7 @@ pub fn parse_remaining(text: &str) -> Option<Duration> {
 pub struct History {
     inner: Mutex<Durations>,
     /// Set once the stored durations were read (or found missing) in this process.
-    pub loaded: tokio::sync::OnceCell<()>,
+    loaded: tokio::sync::OnceCell<()>,
 }
 
 #[derive(Debug, Default)]
@@ -148,6 +148,12 @@ const MAX_KEYS: usize = 10_000;
 const MAX_STORED_ITEMS: usize = 200;
 
 impl History {
+    /// Runs `read` (which takes in the stored durations with [`Self::absorb`]) the first time it is called in this
+    /// process; later calls wait for that one and return.
+    pub async fn load_once<F: std::future::Future<Output = ()>>(&self, read: impl FnOnce() -> F) {
+        self.loaded.get_or_init(read).await;
+    }
+
     /// The duration to expect for `item` of `kind`: the item's last, else the kind's last.
     pub fn typical(&self, kind: &str, item: &str) -> Option<Duration> {
         let d = self.lock();
@@ -196,9 +202,9 @@ impl History {
             return None;
         }
         d.dirty = false;
-        let mut items: Vec<(&String, &(Duration, u64))> = d.by_key.iter().filter(|(k, _)| k.contains('\n')).collect();
+        let mut items: Vec<(&String, &(Duration, u64))> = d.by_key.iter().filter(|(k, _)| is_item(k)).collect();
         items.sort_by(|a, b| b.1.1.cmp(&a.1.1).then_with(|| a.0.cmp(b.0)));
-        let kinds = d.by_key.iter().filter(|(k, _)| !k.contains('\n'));
+        let kinds = d.by_key.iter().filter(|(k, _)| !is_item(k));
         let seconds: serde_json::Map<String, serde_json::Value> = kinds
             .chain(items.into_iter().take(MAX_STORED_ITEMS))
             .map(|(k, (t, _))| (k.clone(), serde_json::json!(t.as_secs_f64())))
@@ -223,6 +229,11 @@ impl History {
 
 fn item_key(kind: &str, item: &str) -> String {
     format!("{kind}\n{item}")
+}
+
+/// Whether a key is an item's ([`item_key`]) rather than a kind's.
+fn is_item(key: &str) -> bool {
+    key.contains('\n')
 }
 
 #[cfg(test)]
@@ -321,5 +332,35 @@ mod tests {
         // A longer job, seen running past the estimate, moves it up.
         history.learn("dpp", "disk-a", Some(secs(300)), secs(340));
         assert_eq!(history.typical("dpp", "disk-a"), Some(secs(330)));
+    }
+
+    #[test]
+    fn the_stored_document_keeps_every_kind_and_the_most_recent_items_and_local_learning_wins() {
+        let history = History::default();
+        assert!(history.to_save().is_none(), "nothing learned, nothing to write");
+        for i in 0..(MAX_STORED_ITEMS + 5) {
+            history.learn("dpp", &format!("disk-{i:03}"), None, secs(100));
+        }
+        history.learn("rsv", "vm-a", None, secs(300));
+        let (version, body) = history.to_save().expect("learned: something to write");
+        assert_eq!(version, "");
+        let stored = body["seconds"].as_object().unwrap();
+        assert!(stored.contains_key("dpp") && stored.contains_key("rsv"), "every kind");
+        let items: Vec<&String> = stored.keys().filter(|k| is_item(k)).collect();
+        assert_eq!(items.len(), MAX_STORED_ITEMS);
+        assert!(stored.contains_key(&item_key("rsv", "vm-a")), "the most recent item");
+        assert!(!stored.contains_key(&item_key("dpp", "disk-000")), "the oldest item left out");
+        assert!(history.to_save().is_none(), "written: nothing new until the next learning or a failed save");
+        history.unsaved();
+        assert!(history.to_save().is_some(), "a failed save is tried again");
+
+        // Another instance's document: what this one knows stays, what it does not know is taken in.
+        let theirs = serde_json::json!({ "seconds": { "rsv": 999.0, "kind-b": 50.0, "bad": "x" } });
+        history.absorb("v2", &theirs);
+        assert_eq!(history.typical("rsv", "vm-z"), Some(secs(300)));
+        assert_eq!(history.typical("kind-b", "any"), Some(secs(50)));
+        assert_eq!(history.typical("bad", "any"), None);
+        history.learn("kind-b", "one", None, secs(40));
+        assert_eq!(history.to_save().expect("learned").0, "v2", "replaces the version it read");
     }
 }

@@ -227,8 +227,7 @@ impl Tracker {
 
     async fn load_pace(&self) {
         self.pace
-            .loaded
-            .get_or_init(|| async {
+            .load_once(|| async {
                 match self.store.document(crate::pace::STORED_KEY).await {
                     Ok(Some(doc)) => self.pace.absorb(&doc.version, &doc.body),
                     Ok(None) => {}
