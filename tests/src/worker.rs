@@ -42,16 +42,36 @@ pub enum PortEnv {
 pub struct Captured {
     text: Arc<Mutex<String>>,
     changed: watch::Sender<u64>,
+    /// Set when the stream reached its end (the process closed it, usually by exiting).
+    ended: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Captured {
     fn new() -> Self {
-        Self { text: Arc::new(Mutex::new(String::new())), changed: watch::Sender::new(0) }
+        Self {
+            text: Arc::new(Mutex::new(String::new())),
+            changed: watch::Sender::new(0),
+            ended: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+        }
     }
 
     /// Everything captured so far.
     pub fn text(&self) -> String {
         self.text.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Everything the stream carried, once it has ended (an exited process's last lines may still be in the pipe
+    /// when its exit is seen); what was captured so far if it does not end within `timeout`.
+    pub async fn all(&self, timeout: Duration) -> String {
+        let mut rx = self.changed.subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        while !self.ended.load(std::sync::atomic::Ordering::Acquire) {
+            match tokio::time::timeout_at(deadline, rx.changed()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) | Err(_) => break,
+            }
+        }
+        self.text()
     }
 
     /// Wait until the captured text contains `needle` (woken by new output, no polling).
@@ -101,6 +121,7 @@ impl Captured {
                 }
             }
             // Wake waiters a last time at end of stream.
+            this.ended.store(true, std::sync::atomic::Ordering::Release);
             this.changed.send_modify(|n| *n += 1);
         });
     }

@@ -460,13 +460,12 @@ async fn smoke_start(binary: &Path, app_root: &Path, p: &mut impl FnMut(String))
         Ok(after) => println!("{}: ready after {after:?}", binary.display()),
         Err(e) => {
             // Exiting on missing configuration is acceptable here (this test gives it none); a hang is not.
-            match worker.try_exit() {
-                Ok(Some(status)) if !worker.stderr().text().trim().is_empty() => {
-                    println!(
-                        "{}: exited {status} without configuration: {}",
-                        binary.display(),
-                        worker.stderr().text().trim()
-                    )
+            // Its last words may still be in the pipe when the exit is seen: read stderr to its end.
+            let exited = worker.try_exit();
+            let stderr = worker.stderr().all(Duration::from_secs(5)).await;
+            match exited {
+                Ok(Some(status)) if !stderr.trim().is_empty() => {
+                    println!("{}: exited {status} without configuration: {}", binary.display(), stderr.trim())
                 }
                 _ => p(format!("the packaged binary neither became ready nor exited with an error: {e}")),
             }
